@@ -1,0 +1,3 @@
+from m365audit.cli.app import main
+
+main()

@@ -1,0 +1,72 @@
+"""The `m365audit` command. Heavy libraries are imported inside commands so --help is instant."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import typer
+
+from m365audit import __version__
+from m365audit.cli import collect, demo, licences, simulate
+from m365audit.errors import M365AuditError
+
+EXIT_INTERNAL = 4
+
+app = typer.Typer(
+    name="m365audit",
+    help="Audit Microsoft 365 Copilot licences, activity and AI-policy compliance from the tenant itself.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"m365audit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Exit codes: 0 done; 1 findings at or above --fail-on; 2 bad usage, config or input
+    (nothing written); 3 collection failed (nothing half-written); 4 internal error."""
+
+
+for module in (demo, collect, licences, simulate):
+    module.register(app)
+
+# Commands added by later stages register themselves here when present.
+for _name in ("imports", "check", "report", "foi", "run", "doctor", "export"):
+    try:
+        _module = __import__(f"m365audit.cli.{_name}", fromlist=["register"])
+    except ModuleNotFoundError as exc:
+        if exc.name != f"m365audit.cli.{_name}":
+            raise
+        continue
+    _module.register(app)
+
+
+def main() -> None:
+    """Entry point: one clear sentence and an exit code for every expected failure."""
+    logging.basicConfig(level=os.environ.get("M365AUDIT_LOG_LEVEL", "WARNING").upper(),
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app()  # standalone: click reports its own usage errors with exit code 2
+    except M365AuditError as exc:
+        print(f"m365audit: {exc.message}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        print("m365audit: interrupted.", file=sys.stderr)
+        sys.exit(130)
+    except Exception as exc:
+        if os.environ.get("M365AUDIT_DEBUG"):
+            raise
+        print(f"m365audit: internal error ({type(exc).__name__}: {exc}). "
+              "Set M365AUDIT_DEBUG=1 for the traceback and please report it.", file=sys.stderr)
+        sys.exit(EXIT_INTERNAL)

@@ -1,0 +1,52 @@
+"""`m365audit collect`: pull licences, activity, usage and labels from Graph into the database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+
+from m365audit.cli.common import DEFAULT_DB, AuthMode, DbPath, GraphUrl, progress_reporter
+from m365audit.errors import UsageError
+
+
+def parse_instant(value: str | None, option: str) -> datetime | None:
+    """An ISO date or date-time; a date means midnight UTC, a time without offset is UTC."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"{option} {value!r} is not an ISO date such as 2026-04-01 or 2026-04-01T00:00Z.") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def collect(
+        db: DbPath = DEFAULT_DB,
+        graph_url: GraphUrl = "https://graph.microsoft.com/v1.0",
+        auth: AuthMode = "environment",
+        since: Annotated[str | None, typer.Option(help="Collect activity from this ISO date-time (overrides the watermark).")] = None,
+        until: Annotated[str | None, typer.Option(help="Collect activity up to this ISO date-time (default: now).")] = None,
+        only: Annotated[str | None, typer.Option(help="Comma-separated sources: licences,audit,usage,labels (default: all).")] = None,
+        group: Annotated[list[str] | None, typer.Option("--group", help="Also collect the members of this group (display name or id), e.g. the AI training group. Repeatable.")] = None,
+        scope: Annotated[str | None, typer.Option(help="Limit to one organisation in a shared tenant: au:<id>, domain:<a.gov.uk,b.gov.uk> or company:<name>.")] = None,
+    ) -> None:
+        """Collect from Microsoft Graph into the DuckDB file."""
+        from m365audit.collect.runner import CollectOptions, collect as run_collect, parse_only
+
+        options = CollectOptions(db=db, graph_url=graph_url, auth=auth, only=parse_only(only),
+                                 since=parse_instant(since, "--since"), until=parse_instant(until, "--until"),
+                                 member_groups=list(group or []), scope=scope)
+        with progress_reporter() as progress:
+            result = run_collect(options, progress)
+        summary = ", ".join(f"{name}: {_describe(value)}" for name, value in result.counts.items())
+        typer.echo(f"Collected run {result.run_id} in {result.seconds:.1f} s ({summary}).", err=True)
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, dict):
+        return " ".join(f"{k}={v}" for k, v in value.items() if isinstance(v, int | float))
+    return str(value)

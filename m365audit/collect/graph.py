@@ -1,0 +1,432 @@
+"""Raw access to Microsoft Graph through msgraph-sdk's request adapter.
+
+Every request goes through the SDK's adapter, so authentication, the Graph
+middleware (retry, redirect, telemetry) and national-cloud settings apply,
+but responses come back as raw bytes: bulk collections are parsed by DuckDB
+in batches, never record by record into typed models (DESIGN.md measured a
+100x gap). On top of the SDK's own retries this layer honours long
+Retry-After values, backs off with jitter on 5xx and dropped connections,
+refreshes the token once on 401, and keeps to a time budget.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import random
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import orjson
+from kiota_abstractions.method import Method
+from kiota_abstractions.native_response_handler import NativeResponseHandler
+from kiota_abstractions.request_information import RequestInformation
+from kiota_authentication_azure.azure_identity_authentication_provider import (
+    AzureIdentityAuthenticationProvider,
+)
+from kiota_http.middleware.options import RedirectHandlerOption
+from kiota_http.middleware.options.response_handler_option import ResponseHandlerOption
+from msgraph import GraphRequestAdapter
+from msgraph_core import GraphClientFactory
+
+from m365audit.errors import CollectionError, UsageError
+
+log = logging.getLogger("m365audit.collect")
+
+DEFAULT_GRAPH_URL = "https://graph.microsoft.com/v1.0"
+_LOOPBACK_NAMES = {"localhost"}
+
+# Which permission a path needs, for error messages that say what to grant.
+PERMISSIONS = (
+    ("/subscribedSkus", "Organization.Read.All"),
+    ("/users/delta", "User.Read.All"),
+    ("/users", "User.Read.All"),
+    ("/groups", "GroupMember.Read.All"),
+    ("/directory/administrativeUnits", "AdministrativeUnit.Read.All"),
+    ("/security/auditLog", "AuditLogsQuery.Read.All"),
+    ("/copilot/reports", "Reports.Read.All"),
+    ("/reports", "Reports.Read.All"),
+    ("/admin/reportSettings", "ReportSettings.Read.All"),
+    ("/security/dataSecurityAndGovernance/sensitivityLabels", "SensitivityLabels.Read.All"),
+    ("/security/informationProtection/sensitivityLabels", "InformationProtectionPolicy.Read.All"),
+)
+
+
+def permission_for(path: str) -> str | None:
+    for prefix, permission in PERMISSIONS:
+        if path.startswith(prefix):
+            return permission
+    return None
+
+
+@dataclass(frozen=True)
+class GraphTarget:
+    """A validated Graph root such as https://graph.microsoft.com/v1.0."""
+
+    scheme: str
+    host: str  # hostname[:port]
+    hostname: str
+    version: str  # path after the host, e.g. v1.0
+
+    @property
+    def root(self) -> str:
+        return f"{self.scheme}://{self.host}/{self.version}"
+
+    def with_version(self, version: str) -> GraphTarget:
+        return GraphTarget(self.scheme, self.host, self.hostname, version)
+
+    @property
+    def is_loopback(self) -> bool:
+        return _is_loopback(self.hostname)
+
+    @property
+    def scope(self) -> str:
+        # Entra ID issues Graph tokens for the cloud's own host; the simulated
+        # tenant on loopback accepts any token, so ask for the global one there.
+        if self.is_loopback:
+            return "https://graph.microsoft.com/.default"
+        return f"https://{self.hostname}/.default"
+
+
+def _is_loopback(hostname: str) -> bool:
+    if hostname in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_graph_url(url: str) -> GraphTarget:
+    """Validate ``--graph-url``: https anywhere, plain http only on loopback."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"--graph-url {url!r} is not a URL like {DEFAULT_GRAPH_URL}.")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise UsageError(
+            f"--graph-url {url!r} uses plain http; that is allowed only for loopback addresses "
+            "(the simulated tenant). Use https.")
+    version = parts.path.strip("/")
+    if version not in ("v1.0", "beta"):
+        raise UsageError(f"--graph-url {url!r} must end in the API version, /v1.0 or /beta.")
+    if parts.query or parts.fragment:
+        raise UsageError(f"--graph-url {url!r} must not carry a query or fragment.")
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return GraphTarget(parts.scheme, host, parts.hostname, version)
+
+
+@dataclass
+class RetryPolicy:
+    """How hard to try before a collection step fails."""
+
+    max_attempts: int = 6
+    base_delay: float = 1.0
+    max_delay: float = 60.0
+    max_retry_after: float = 900.0  # longer waits than this fail the step at once
+    budget_seconds: float | None = None  # total time for the whole run
+    started: float = field(default_factory=time.monotonic)
+
+    @classmethod
+    def from_env(cls, budget_seconds: float | None = None) -> RetryPolicy:
+        """Defaults, tunable with M365AUDIT_MAX_ATTEMPTS and M365AUDIT_RETRY_BASE_DELAY."""
+        import os
+
+        try:
+            attempts = int(os.environ.get("M365AUDIT_MAX_ATTEMPTS", "6"))
+            base = float(os.environ.get("M365AUDIT_RETRY_BASE_DELAY", "1.0"))
+        except ValueError:
+            raise UsageError("M365AUDIT_MAX_ATTEMPTS must be a whole number and "
+                             "M365AUDIT_RETRY_BASE_DELAY a number of seconds.") from None
+        if attempts < 1 or base < 0:
+            raise UsageError("M365AUDIT_MAX_ATTEMPTS must be at least 1 and M365AUDIT_RETRY_BASE_DELAY not negative.")
+        return cls(max_attempts=attempts, base_delay=base, budget_seconds=budget_seconds)
+
+    def remaining(self) -> float | None:
+        if self.budget_seconds is None:
+            return None
+        return self.budget_seconds - (time.monotonic() - self.started)
+
+    def backoff(self, attempt: int) -> float:
+        # Full jitter: spreads retries from concurrent slices apart.
+        return random.uniform(0, min(self.max_delay, self.base_delay * (2 ** attempt)))
+
+
+class GraphResponseError(CollectionError):
+    """Graph answered with an error status after retries."""
+
+    def __init__(self, message: str, status: int, code: str | None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Page:
+    url: str
+    body: bytes
+    data: dict[str, Any]
+
+    @property
+    def next_link(self) -> str | None:
+        link = self.data.get("@odata.nextLink")
+        return link if isinstance(link, str) else None
+
+    @property
+    def delta_link(self) -> str | None:
+        link = self.data.get("@odata.deltaLink")
+        return link if isinstance(link, str) else None
+
+
+class GraphClient:
+    """Raw Graph requests through msgraph-sdk's GraphRequestAdapter."""
+
+    def __init__(self, credential: Any, target: GraphTarget, *,
+                 policy: RetryPolicy | None = None, timeout: float = 120.0) -> None:
+        self.credential = credential
+        self.target = target
+        self.policy = policy or RetryPolicy()
+        auth = AzureIdentityAuthenticationProvider(
+            credential, scopes=[target.scope], allowed_hosts=[target.hostname])
+        http = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout, connect=15.0),
+            limits=httpx.Limits(max_connections=16, max_keepalive_connections=16),
+            follow_redirects=False,
+        )
+        self._http = GraphClientFactory.create_with_default_middleware(client=http)
+        self.adapter = GraphRequestAdapter(auth, self._http)
+        # No trailing slash: httpx would otherwise produce /v1.0//users.
+        self.adapter.base_url = target.root
+        self.requests = 0
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+        close = getattr(self.credential, "close", None)
+        if close is not None:
+            result = close()
+            if asyncio.iscoroutine(result):
+                await result
+
+    async def __aenter__(self) -> GraphClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def url(self, path_or_url: str, version: str | None = None) -> str:
+        if path_or_url.startswith(("http://", "https://")):
+            return path_or_url
+        root = self.target.with_version(version).root if version else self.target.root
+        return root + path_or_url
+
+    async def _send_once(self, method: str, url: str, headers: dict[str, str] | None,
+                         body: bytes | None, follow_redirects: bool) -> httpx.Response:
+        info = RequestInformation()
+        info.http_method = Method(method)
+        info.url = url
+        info.headers.try_add("Accept", "application/json")
+        for key, value in (headers or {}).items():
+            info.headers.try_add(key, value)
+        if body is not None:
+            info.content = body
+            info.headers.try_add("Content-Type", "application/json")
+        options: list[Any] = [ResponseHandlerOption(NativeResponseHandler())]
+        if not follow_redirects:
+            options.append(RedirectHandlerOption(should_redirect=False))
+        info.add_request_options(options)
+        self.requests += 1
+        response = await self.adapter.send_primitive_async(info, "bytes", None)
+        if not isinstance(response, httpx.Response):
+            raise CollectionError(f"Microsoft Graph gave no response for {_path(url)}.")
+        await response.aread()
+        return response
+
+    async def request(self, method: str, path_or_url: str, *, headers: dict[str, str] | None = None,
+                      json_body: Any = None, follow_redirects: bool = True,
+                      ok_statuses: tuple[int, ...] = (), version: str | None = None) -> httpx.Response:
+        """Send one request with the retry policy; return a 2xx (or ``ok_statuses``) response."""
+        url = self.url(path_or_url, version)
+        body = orjson.dumps(json_body) if json_body is not None else None
+        refreshed = False
+        attempt = 0
+        while True:
+            self._check_budget(url)
+            try:
+                response = await self._send_once(method, url, headers, body, follow_redirects)
+            except (httpx.TransportError, httpx.StreamError) as exc:
+                # Connection refused, reset mid-body, timeouts: worth another try.
+                attempt += 1
+                if attempt >= self.policy.max_attempts:
+                    raise CollectionError(
+                        f"Cannot reach Microsoft Graph at {self.target.root}: {_describe_transport(exc)}."
+                    ) from None
+                await self._sleep(self.policy.backoff(attempt), url)
+                continue
+            except CollectionError:
+                raise
+            except Exception as exc:  # credential failures surface from the auth provider
+                raise CollectionError(_describe_auth_failure(exc)) from None
+            status = response.status_code
+            if status < 300 or status in ok_statuses:
+                return response
+            if status == 401 and not refreshed:
+                refreshed = True
+                refresh = getattr(self.credential, "refresh", None)
+                if refresh is not None:
+                    try:
+                        refresh()
+                    except Exception:  # noqa: BLE001 - keep the original 401 as the story
+                        pass
+                continue
+            if status in (429, 503, 504, 500, 502) and attempt + 1 < self.policy.max_attempts:
+                attempt += 1
+                wait = _retry_after(response)
+                if wait is None:
+                    wait = self.policy.backoff(attempt)
+                elif wait > self.policy.max_retry_after:
+                    raise GraphResponseError(
+                        f"Microsoft Graph asked to wait {wait:.0f} s before retrying {_path(url)}, "
+                        f"longer than the {self.policy.max_retry_after:.0f} s allowed; try again later.",
+                        status, "TooManyRequests")
+                await self._sleep(wait, url)
+                continue
+            raise _error_from_response(response, url)
+
+    async def get_json(self, path_or_url: str, *, headers: dict[str, str] | None = None,
+                       version: str | None = None) -> dict[str, Any]:
+        page = await self.get_page(path_or_url, headers=headers, version=version)
+        return page.data
+
+    async def get_page(self, path_or_url: str, *, headers: dict[str, str] | None = None,
+                       version: str | None = None) -> Page:
+        """GET a JSON page; a truncated or garbled body is fetched again."""
+        url = self.url(path_or_url, version)
+        for attempt in range(self.policy.max_attempts):
+            response = await self.request("GET", url, headers=headers)
+            body = response.content
+            try:
+                data = orjson.loads(body)
+            except orjson.JSONDecodeError:
+                if attempt + 1 >= self.policy.max_attempts:
+                    raise CollectionError(
+                        f"Microsoft Graph kept sending unreadable JSON for {_path(url)}.") from None
+                await self._sleep(self.policy.backoff(attempt + 1), url)
+                continue
+            if not isinstance(data, dict):
+                raise CollectionError(f"Microsoft Graph sent an unexpected answer for {_path(url)}.")
+            return Page(url, body, data)
+        raise AssertionError("unreachable")
+
+    async def iter_pages(self, path_or_url: str, *, headers: dict[str, str] | None = None,
+                         version: str | None = None) -> AsyncIterator[Page]:
+        """Follow ``@odata.nextLink`` to the end, re-sending ``headers`` on every page.
+
+        Unlike the SDK's PageIterator this continues past empty pages that still
+        carry a nextLink (the audit log API sends those).
+        """
+        url: str | None = self.url(path_or_url, version)
+        seen: set[str] = set()
+        while url:
+            if url in seen:
+                raise CollectionError(f"Microsoft Graph sent the same page link twice for {_path(url)}.")
+            seen.add(url)
+            page = await self.get_page(url, headers=headers)
+            yield page
+            url = page.next_link
+
+    def _check_budget(self, url: str) -> None:
+        remaining = self.policy.remaining()
+        if remaining is not None and remaining <= 0:
+            raise CollectionError(
+                f"The run's time budget of {self.policy.budget_seconds:.0f} s ran out while "
+                f"collecting {_path(url)}.")
+
+    async def _sleep(self, seconds: float, url: str) -> None:
+        remaining = self.policy.remaining()
+        if remaining is not None and seconds > remaining:
+            raise CollectionError(
+                f"The run's time budget of {self.policy.budget_seconds:.0f} s would run out waiting "
+                f"{seconds:.0f} s to retry {_path(url)}.")
+        log.debug("retrying %s in %.1f s", _path(url), seconds)
+        await asyncio.sleep(seconds)
+
+
+def _path(url: str) -> str:
+    """The path of a URL without its query: query strings can carry tokens."""
+    parts = urlsplit(url)
+    path = parts.path
+    for version in ("/v1.0", "/beta"):
+        if path.startswith(version + "/"):
+            return path[len(version):]
+    return path
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    raw = response.headers.get("Retry-After")
+    if raw is None:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        return None
+
+
+def _error_from_response(response: httpx.Response, url: str) -> GraphResponseError:
+    status = response.status_code
+    code = None
+    message = ""
+    try:
+        error = orjson.loads(response.content).get("error", {})
+        code = error.get("code")
+        message = (error.get("message") or "").strip()
+    except (orjson.JSONDecodeError, AttributeError):
+        pass
+    path = _path(url)
+    detail = f"{status} {code}" if code else str(status)
+    if message:
+        detail += f": {message.splitlines()[0][:200]}"
+    if status == 401:
+        text = (f"Microsoft Graph refused the access token ({detail}). Check that the token or "
+                "credential is for this tenant and has not expired.")
+    elif status == 403:
+        permission = permission_for(path)
+        need = f" The app registration needs the application permission {permission}, with admin consent." if permission else ""
+        text = f"Microsoft Graph denied access to {path} ({detail}).{need}"
+    elif status == 404:
+        text = f"Microsoft Graph has no {path} at {urlsplit(url).netloc} ({detail}); check --graph-url."
+    else:
+        text = f"Microsoft Graph answered {path} with an error ({detail})."
+    return GraphResponseError(text, status, code)
+
+
+def _describe_transport(exc: Exception) -> str:
+    import errno
+    import socket
+
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, socket.gaierror):
+            return "the host name does not resolve"
+        if isinstance(cause, ConnectionRefusedError) or getattr(cause, "errno", None) == errno.ECONNREFUSED:
+            return "connection refused"
+        if isinstance(cause, ConnectionResetError):
+            return "the connection was reset"
+        cause = cause.__cause__ or cause.__context__
+    text = str(exc).strip() or type(exc).__name__
+    lowered = text.lower()
+    if "connection refused" in lowered or "connect call failed" in lowered:
+        return "connection refused"
+    if "name or service not known" in lowered or "nodename nor servname" in lowered or "name resolution" in lowered:
+        return "the host name does not resolve"
+    if isinstance(exc, httpx.TimeoutException):
+        return "timed out"
+    return text.splitlines()[0][:200]
+
+
+def _describe_auth_failure(exc: Exception) -> str:
+    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+    return f"Could not get an access token for Microsoft Graph: {text}"

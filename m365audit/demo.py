@@ -1,0 +1,78 @@
+"""The demo: simulated tenant on a free loopback port -> real collector -> DuckDB.
+
+The demo writes to a temporary file and moves it into place at the end, so an
+interrupted demo leaves no half-built database. It refuses to replace a
+database that holds collections from a real tenant.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from m365audit.errors import UsageError
+
+DEMO_TOKEN = "m365audit-demo-token"
+
+
+class _DemoCredential:
+    """The simulated tenant accepts this fixed token; no secret is involved."""
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        from azure.core.credentials import AccessToken
+
+        return AccessToken(DEMO_TOKEN, int(datetime.now(UTC).timestamp()) + 3600)
+
+
+def _is_demo_database(path: Path) -> bool:
+    import duckdb
+
+    try:
+        with duckdb.connect(str(path), read_only=True) as con:
+            rows = con.execute("SELECT DISTINCT graph_url FROM runs").fetchall()
+    except duckdb.Error:
+        return False
+    return all(url is None or url.startswith(("http://127.0.0.1", "http://localhost")) for (url,) in rows)
+
+
+def run_demo(*, db: Path, users: int = 2000, days: int = 30, seed: int = 1, out: Path | None = None,
+             progress: Callable[[str, int], None] | None = None) -> dict[str, Any]:
+    from m365audit.collect.runner import EXTRA_SOURCES, CollectOptions, collect
+    from m365audit.report.licences import licence_summary
+    from m365audit.simulator import SimulatorServer, Tenant, TenantConfig
+    from m365audit.simulator import catalogue as cat
+    from m365audit.store.db import open_db
+
+    if db.exists() and not _is_demo_database(db):
+        raise UsageError(f"{db} holds data from a real tenant; the demo will not replace it. Pass --db demo.duckdb.")
+    tmp = db.with_name(db.name + ".demo-tmp")
+    tmp.unlink(missing_ok=True)
+    tenant = Tenant(TenantConfig(users=users, days=days, seed=seed))
+    until = datetime.now(UTC)
+    try:
+        with SimulatorServer(tenant, accepted_tokens={DEMO_TOKEN}) as server:
+            options = CollectOptions(
+                db=tmp, graph_url=server.url, credential=_DemoCredential(),
+                only=("licences", *EXTRA_SOURCES), member_groups=[cat.GROUP_TRAINED],
+                since=until - timedelta(days=days), until=until)
+            collect(options, progress)
+        os.replace(tmp, db)
+    finally:
+        tmp.unlink(missing_ok=True)
+        Path(str(tmp) + ".wal").unlink(missing_ok=True)
+    with open_db(db, read_only=True) as con:
+        summary = licence_summary(con)
+    if out is not None:
+        _write_reports(db, out)
+    return summary
+
+
+def _write_reports(db: Path, out: Path) -> None:
+    try:
+        from m365audit.report.manager import write_reports  # type: ignore[import-not-found]
+    except ModuleNotFoundError:
+        return
+    write_reports(db=db, out=out)

@@ -1,0 +1,1 @@
+"""Reports computed from the DuckDB file: licence summaries, manager reports."""

@@ -1,0 +1,313 @@
+"""Directory endpoints: subscribedSkus, users (list, filter, delta), groups and members."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from m365audit.simulator import catalogue as cat
+from m365audit.simulator.http import (
+    GraphHttpError,
+    Request,
+    Response,
+    Router,
+    decode_token,
+    encode_token,
+    iso,
+    next_link,
+    page_size,
+    select_fields,
+)
+from m365audit.simulator.tenant import SimUser, Tenant
+
+USER_PROPERTIES = [
+    "id", "userPrincipalName", "displayName", "givenName", "surname", "mail", "department",
+    "companyName", "jobTitle", "officeLocation", "accountEnabled", "userType", "createdDateTime",
+    "businessPhones", "mobilePhone", "preferredLanguage", "assignedLicenses", "assignedPlans",
+    "licenseAssignmentStates", "usageLocation",
+]
+_USER_KNOWN = {p.lower(): p for p in USER_PROPERTIES}
+USER_DEFAULT = ["businessPhones", "displayName", "givenName", "jobTitle", "mail", "mobilePhone",
+                "officeLocation", "preferredLanguage", "surname", "userPrincipalName", "id"]
+_SKU_FILTER = re.compile(
+    r"^assignedLicenses/any\((\w+):\s*\1/skuId\s+eq\s+([0-9a-fA-F-]{36})\)$", re.IGNORECASE)
+_GROUP_NAME_FILTER = re.compile(r"^displayName\s+eq\s+'((?:[^']|'')*)'$", re.IGNORECASE)
+GROUP_PROPERTIES = ["id", "displayName", "description", "assignedLicenses", "mailEnabled",
+                    "securityEnabled", "groupTypes", "createdDateTime"]
+_GROUP_KNOWN = {p.lower(): p for p in GROUP_PROPERTIES}
+
+
+def user_json(tenant: Tenant, u: SimUser, fields: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for f in fields:
+        out[f] = _user_value(tenant, u, f)
+    return out
+
+
+def _user_value(tenant: Tenant, u: SimUser, name: str) -> Any:
+    if name == "id":
+        return u.id
+    if name == "userPrincipalName":
+        return u.user_principal_name
+    if name == "displayName":
+        return u.display_name
+    if name == "givenName":
+        return u.given_name
+    if name == "surname":
+        return u.surname
+    if name == "mail":
+        return u.mail
+    if name == "department":
+        return u.department
+    if name == "companyName":
+        return u.company_name or None
+    if name == "jobTitle":
+        return u.job_title
+    if name == "officeLocation":
+        return u.office_location
+    if name == "accountEnabled":
+        return u.account_enabled
+    if name == "userType":
+        return u.user_type
+    if name == "createdDateTime":
+        return iso(u.created_at)
+    if name in ("businessPhones",):
+        return []
+    if name == "mobilePhone":
+        return None
+    if name == "preferredLanguage":
+        return "en-GB"
+    if name == "usageLocation":
+        return "GB"
+    if name == "assignedLicenses":
+        return [{"disabledPlans": list(plans), "skuId": sku} for sku, plans in u.active_skus().items()]
+    if name == "assignedPlans":
+        plans = []
+        for a in u.assignments:
+            if a.state not in ("Active", "ActiveWithError"):
+                continue
+            for plan_id, _, service in cat.SKU_BY_ID[a.sku_id].plans:
+                plans.append({
+                    "assignedDateTime": iso(a.assigned_at),
+                    "capabilityStatus": "Deleted" if plan_id in a.disabled_plans else "Enabled",
+                    "service": service,
+                    "servicePlanId": plan_id,
+                })
+        return plans
+    if name == "licenseAssignmentStates":
+        return [{
+            "assignedByGroup": tenant.group_id(a.group) if a.group else None,
+            "disabledPlans": list(a.disabled_plans),
+            "error": a.error,
+            "lastUpdatedDateTime": iso(a.assigned_at),
+            "skuId": a.sku_id,
+            "state": a.state,
+        } for a in u.assignments]
+    raise KeyError(name)
+
+
+def _context(request: Request, entity: str, fields: list[str] | None) -> str:
+    selected = f"({','.join(fields)})" if fields and request.query.get("$select") else ""
+    return f"{request.root}/$metadata#{entity}{selected}"
+
+
+def register(router: Router, tenant: Tenant) -> None:
+    def subscribed_skus(request: Request, _m: re.Match[str]) -> Response:
+        consumed = tenant.consumed_units()
+        value = []
+        for sku in cat.SKUS:
+            value.append({
+                "accountName": tenant.config.org_name,
+                "accountId": tenant.config.tenant_id,
+                "appliesTo": "User",
+                "capabilityStatus": "Enabled",
+                "consumedUnits": consumed[sku.sku_id],
+                "id": f"{tenant.config.tenant_id}_{sku.sku_id}",
+                "prepaidUnits": {"enabled": tenant.purchased_units(sku), "lockedOut": 0,
+                                 "suspended": 0, "warning": 0},
+                "servicePlans": [
+                    {"servicePlanId": pid, "servicePlanName": name,
+                     "provisioningStatus": "Success", "appliesTo": "User"}
+                    for pid, name, _ in sku.plans
+                ],
+                "skuId": sku.sku_id,
+                "skuPartNumber": sku.part_number,
+                "subscriptionIds": [tenant.group_id("subscription:" + sku.part_number)],
+            })
+        return Response.json({"@odata.context": f"{request.root}/$metadata#subscribedSkus", "value": value})
+
+    def list_users(request: Request, _m: re.Match[str]) -> Response:
+        fields = select_fields(request, _USER_KNOWN, USER_DEFAULT, "user")
+        top = page_size(request)
+        sku_filter = _parse_user_filter(request.query.get("$filter"))
+        start = 0
+        if "$skiptoken" in request.query:
+            start = int(decode_token(request.query["$skiptoken"]).get("o", 0))
+        value = []
+        position = start
+        while position < tenant.user_count and len(value) < top:
+            u = tenant.user(position)
+            position += 1
+            if u is None:
+                continue
+            if sku_filter and sku_filter not in u.active_skus():
+                continue
+            value.append(user_json(tenant, u, fields))
+        payload: dict[str, Any] = {"@odata.context": _context(request, "users", fields)}
+        if position < tenant.user_count:
+            params = {k: v for k, v in request.query.items() if k in ("$select", "$top", "$filter")}
+            params["$skiptoken"] = encode_token({"o": position})
+            payload["@odata.nextLink"] = next_link(request, "/users", params)
+        payload["value"] = value
+        return Response.json(payload)
+
+    def users_delta(request: Request, _m: re.Match[str]) -> Response:
+        top = page_size(request, default=200, maximum=999)
+        if "$deltatoken" in request.query:
+            state = decode_token(request.query["$deltatoken"])
+            ttl = tenant_delta_ttl(tenant)
+            if time.time() - float(state.get("t", 0)) > ttl:
+                raise GraphHttpError(400, "syncStateNotFound",
+                                     "The sync state generation is not found or has expired.")
+            indexes = tenant.changed_since(int(state["g"]))
+            return _delta_page(request, tenant, state["s"], indexes, 0, top, changes=True)
+        if "$skiptoken" in request.query:
+            state = decode_token(request.query["$skiptoken"])
+            if state.get("c"):
+                return _delta_page(request, tenant, state["s"], state["i"], int(state["o"]), top, changes=True)
+            return _delta_page(request, tenant, state["s"], None, int(state["o"]), top, changes=False,
+                               generation=int(state["g"]))
+        fields = select_fields(request, _USER_KNOWN, USER_DEFAULT, "user")
+        if "id" not in fields:
+            fields = ["id", *fields]
+        return _delta_page(request, tenant, fields, None, 0, top, changes=False, generation=tenant.generation)
+
+    def list_groups(request: Request, _m: re.Match[str]) -> Response:
+        fields = select_fields(request, _GROUP_KNOWN, ["id", "displayName", "description"], "group")
+        names = tenant.group_names()
+        raw_filter = request.query.get("$filter")
+        if raw_filter:
+            match = _GROUP_NAME_FILTER.match(raw_filter.strip())
+            if not match:
+                raise GraphHttpError(400, "Request_UnsupportedQuery", "Unsupported query.")
+            wanted = match.group(1).replace("''", "'")
+            names = [n for n in names if n == wanted]
+        top = page_size(request)
+        start = int(decode_token(request.query["$skiptoken"])["o"]) if "$skiptoken" in request.query else 0
+        chunk = names[start:start + top]
+        payload: dict[str, Any] = {"@odata.context": _context(request, "groups", fields)}
+        if start + top < len(names):
+            params = {k: v for k, v in request.query.items() if k in ("$select", "$top", "$filter")}
+            params["$skiptoken"] = encode_token({"o": start + top})
+            payload["@odata.nextLink"] = next_link(request, "/groups", params)
+        payload["value"] = [_group_json(tenant, n, fields) for n in chunk]
+        return Response.json(payload)
+
+    def group_members(request: Request, match: re.Match[str]) -> Response:
+        group_id, relation = match.group(1), match.group(2).lower()
+        name = next((n for n in tenant.group_names() if tenant.group_id(n) == group_id), None)
+        if name is None:
+            raise GraphHttpError(404, "Request_ResourceNotFound",
+                                 f"Resource '{group_id}' does not exist or one of its queried reference-property objects are not present.")
+        fields = select_fields(request, _USER_KNOWN, ["id", "displayName", "userPrincipalName"], "user")
+        top = page_size(request)
+        members: list[tuple[str, int | str]] = [("user", i) for i in tenant.group_members(name)]
+        if name == cat.GROUP_COPILOT:
+            members.insert(0, ("group", cat.GROUP_COPILOT_PILOT))
+            if relation == "transitivemembers":
+                members.extend(("user", i) for i in tenant.group_members(cat.GROUP_COPILOT_PILOT))
+        start = int(decode_token(request.query["$skiptoken"])["o"]) if "$skiptoken" in request.query else 0
+        value = []
+        for kind, ref in members[start:start + top]:
+            if kind == "group":
+                value.append({"@odata.type": "#microsoft.graph.group", "id": tenant.group_id(str(ref)),
+                              "displayName": ref})
+            else:
+                u = tenant.user(int(ref))
+                if u is not None:
+                    value.append({"@odata.type": "#microsoft.graph.user", **user_json(tenant, u, fields)})
+        payload: dict[str, Any] = {"@odata.context": f"{request.root}/$metadata#directoryObjects"}
+        if start + top < len(members):
+            params = {k: v for k, v in request.query.items() if k in ("$select", "$top")}
+            params["$skiptoken"] = encode_token({"o": start + top})
+            payload["@odata.nextLink"] = next_link(request, f"/groups/{group_id}/{match.group(2)}", params)
+        payload["value"] = value
+        return Response.json(payload)
+
+    router.add("GET", r"/subscribedSkus", subscribed_skus)
+    router.add("GET", r"/users", list_users)
+    router.add("GET", r"/users/delta(?:\(\))?", users_delta)
+    router.add("GET", r"/groups", list_groups)
+    router.add("GET", r"/groups/([0-9a-f-]{36})/(transitiveMembers|members)", group_members)
+
+
+def tenant_delta_ttl(tenant: Tenant) -> float:
+    """Delta tokens expire after about 7 days in Graph; tests shorten this."""
+    return float(getattr(tenant, "delta_token_ttl", 7 * 24 * 3600))
+
+
+def _parse_user_filter(raw: str | None) -> str | None:
+    if not raw:
+        return None
+    match = _SKU_FILTER.match(raw.strip())
+    if not match:
+        raise GraphHttpError(400, "Request_UnsupportedQuery",
+                             "Unsupported or invalid query filter clause specified for property 'assignedLicenses' of resource 'User'.")
+    return match.group(2).lower()
+
+
+def _group_json(tenant: Tenant, name: str, fields: list[str]) -> dict[str, Any]:
+    licences = {
+        cat.GROUP_ALL_STAFF: [cat.E3.sku_id], cat.GROUP_E5: [cat.E5.sku_id],
+        cat.GROUP_FRONTLINE: [cat.F3.sku_id], cat.GROUP_COPILOT: [cat.COPILOT.sku_id],
+        cat.GROUP_COPILOT_PILOT: [cat.COPILOT.sku_id],
+    }.get(name, [])
+    full = {
+        "id": tenant.group_id(name), "displayName": name, "description": f"{name} ({tenant.config.org_name})",
+        "assignedLicenses": [{"disabledPlans": [], "skuId": s} for s in licences],
+        "mailEnabled": False, "securityEnabled": True, "groupTypes": [], "createdDateTime": "2021-04-01T09:00:00Z",
+    }
+    return {f: full[f] for f in fields}
+
+
+def _delta_page(request: Request, tenant: Tenant, fields: list[str], indexes: list[int] | None,
+                offset: int, top: int, *, changes: bool, generation: int | None = None) -> Response:
+    """One page of a delta round: all users (initial sync) or the changed ones."""
+    value: list[dict[str, Any]] = []
+    if indexes is None:
+        position = offset
+        while position < tenant.user_count and len(value) < top:
+            u = tenant.user(position)
+            position += 1
+            if u is not None:
+                value.append(user_json(tenant, u, fields))
+        done = position >= tenant.user_count
+        state: dict[str, Any] = {"s": fields, "o": position, "g": generation}
+    else:
+        chunk = indexes[offset:offset + top]
+        for i in chunk:
+            u = tenant.user(i)
+            if u is None:
+                value.append({"id": tenant_user_id(tenant, i), "@removed": {"reason": "deleted"}})
+            else:
+                value.append(user_json(tenant, u, fields))
+        position = offset + len(chunk)
+        done = position >= len(indexes)
+        state = {"s": fields, "o": position, "i": indexes, "c": True}
+        generation = tenant.generation
+    payload: dict[str, Any] = {"@odata.context": f"{request.root}/$metadata#users(" + ",".join(fields) + ")"}
+    if done:
+        token = encode_token({"s": fields, "g": generation if not changes else tenant.generation,
+                              "t": time.time()})
+        payload["@odata.deltaLink"] = f"{request.root}/users/delta?$deltatoken={token}"
+    else:
+        payload["@odata.nextLink"] = f"{request.root}/users/delta?$skiptoken={encode_token(state)}"
+    payload["value"] = value
+    return Response.json(payload)
+
+
+def tenant_user_id(tenant: Tenant, index: int) -> str:
+    from m365audit.simulator.tenant import stable_uuid
+
+    return stable_uuid(tenant.seed, "user", index)

@@ -1,0 +1,169 @@
+"""Opening the DuckDB file, applying migrations and (re)creating public views.
+
+Connections are always closed (duckdb 2.x warns about leaked connections at
+exit), so every caller uses ``open_db`` as a context manager.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from m365audit.errors import DatabaseError
+from m365audit.resources import queries_dir
+
+DEFAULT_DB = Path("m365audit.duckdb")
+_MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
+
+
+def _migrations() -> list[tuple[int, str, str]]:
+    """(version, name, sql) for every migration shipped with the package, in order."""
+    found = []
+    for entry in resources.files("m365audit.store").joinpath("migrations").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), match.group(2), entry.read_text(encoding="utf-8")))
+    found.sort()
+    versions = [v for v, _, _ in found]
+    if versions != list(range(1, len(versions) + 1)):
+        raise RuntimeError(f"migrations are not numbered 1..n: {versions}")
+    return found
+
+
+def latest_schema_version() -> int:
+    return len(_migrations())
+
+
+def _connect(path: Path, read_only: bool, memory_limit: str | None) -> duckdb.DuckDBPyConnection:
+    config: dict[str, str] = {}
+    if memory_limit:
+        config["memory_limit"] = memory_limit
+    try:
+        return duckdb.connect(str(path), read_only=read_only, config=config)
+    except duckdb.IOException as exc:
+        text = str(exc)
+        if "lock" in text.lower():
+            holder = re.search(r"PID (\d+)", text)
+            who = f" by process {holder.group(1)}" if holder else ""
+            raise DatabaseError(
+                f"The database {path} is locked{who}; another m365audit command is writing to it."
+            ) from None
+        raise DatabaseError(f"The database {path} cannot be opened: {_first_line(text)}") from None
+    except (duckdb.Error, OSError) as exc:
+        raise DatabaseError(
+            f"{path} is not a usable m365audit database: {_first_line(str(exc))}"
+        ) from None
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else "unknown error"
+
+
+@contextmanager
+def open_db(
+    path: Path | str = DEFAULT_DB,
+    *,
+    read_only: bool = False,
+    memory_limit: str | None = None,
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the database, migrating it first when opened for writing.
+
+    Read-only opens refuse a file that does not exist or was never migrated,
+    so ``check`` on a missing file says so instead of creating an empty one.
+    """
+    path = Path(path)
+    if read_only and not path.exists():
+        raise DatabaseError(
+            f"No database at {path}: run `m365audit collect` (or `m365audit demo`) first, "
+            "or pass --db."
+        )
+    created = not path.exists()
+    if created and not path.parent.exists():
+        raise DatabaseError(f"Cannot create {path}: the folder {path.parent} does not exist.")
+    con = _connect(path, read_only, memory_limit)
+    try:
+        if created:
+            # Tenant data is personal data: the file is readable by its owner only.
+            os.chmod(path, 0o600)
+        if read_only:
+            _require_current(con, path)
+        else:
+            migrate(con, path)
+        yield con
+    finally:
+        con.close()
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+    ).fetchone()
+    if not exists or exists[0] == 0:
+        return 0
+    row = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _require_current(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    version = schema_version(con)
+    latest = latest_schema_version()
+    if version == 0:
+        raise DatabaseError(f"{path} holds no m365audit data: run `m365audit collect` first.")
+    if version > latest:
+        raise DatabaseError(
+            f"{path} was written by a newer m365audit (schema {version}, this version knows "
+            f"{latest}); upgrade m365audit to read it."
+        )
+    if version < latest:
+        raise DatabaseError(
+            f"{path} uses an older schema ({version} < {latest}); run any writing command "
+            "(collect, import) once to upgrade it."
+        )
+
+
+def migrate(con: duckdb.DuckDBPyConnection, path: Path | str = "database") -> None:
+    """Apply pending migrations in one transaction, then recreate the views."""
+    version = schema_version(con)
+    migrations = _migrations()
+    if version > len(migrations):
+        raise DatabaseError(
+            f"{path} was written by a newer m365audit (schema {version}, this version knows "
+            f"{len(migrations)}); upgrade m365audit to use it."
+        )
+    pending = [m for m in migrations if m[0] > version]
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if version == 0:
+            con.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+                " applied_at TIMESTAMPTZ NOT NULL)"
+            )
+        for number, name, sql in pending:
+            con.execute(sql)
+            con.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                [number, name, datetime.now(UTC)],
+            )
+        create_views(con)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
+def view_files() -> list[Path]:
+    return sorted((queries_dir() / "views").glob("*.sql"))
+
+
+def create_views(con: duckdb.DuckDBPyConnection) -> None:
+    """(Re)create every public view from queries/views/*.sql, in file-name order."""
+    for file in view_files():
+        con.execute(file.read_text(encoding="utf-8"))

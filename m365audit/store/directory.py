@@ -1,0 +1,183 @@
+"""Loading a directory snapshot (spooled Graph pages) into the history tables, in SQL.
+
+The whole snapshot is one transaction: after a failure nothing of it is
+visible, and the previous snapshot stays the latest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from m365audit.store.history import merge_snapshot
+
+# read_json column types: only the fields the tables need are typed.
+_PAGE = "page_no INTEGER, url VARCHAR, fetched_at TIMESTAMPTZ"
+_SKU = ("STRUCT(skuId VARCHAR, skuPartNumber VARCHAR, capabilityStatus VARCHAR, appliesTo VARCHAR,"
+        " consumedUnits BIGINT, prepaidUnits STRUCT(enabled BIGINT, suspended BIGINT, warning BIGINT,"
+        " lockedOut BIGINT), servicePlans STRUCT(servicePlanId VARCHAR, servicePlanName VARCHAR,"
+        " provisioningStatus VARCHAR, appliesTo VARCHAR)[])")
+_USER = ("STRUCT(id VARCHAR, userPrincipalName VARCHAR, displayName VARCHAR, mail VARCHAR,"
+         " department VARCHAR, companyName VARCHAR, jobTitle VARCHAR, officeLocation VARCHAR,"
+         " accountEnabled BOOLEAN, userType VARCHAR, createdDateTime VARCHAR,"
+         " assignedPlans STRUCT(assignedDateTime VARCHAR, capabilityStatus VARCHAR, service VARCHAR,"
+         " servicePlanId VARCHAR)[],"
+         " licenseAssignmentStates STRUCT(skuId VARCHAR, assignedByGroup VARCHAR, state VARCHAR,"
+         " error VARCHAR, disabledPlans VARCHAR[], lastUpdatedDateTime VARCHAR)[])")
+_GROUP = "STRUCT(id VARCHAR, displayName VARCHAR, assignedLicenses STRUCT(skuId VARCHAR)[])"
+_MEMBER = 'STRUCT("@odata.type" VARCHAR, id VARCHAR)'
+
+
+@dataclass(frozen=True)
+class DirectoryFiles:
+    skus: Path
+    users: Path
+    groups: Path
+    members: Path
+
+
+@dataclass(frozen=True)
+class SnapshotCounts:
+    users: int
+    assignments: int
+    skus: int
+    groups: int
+    members: int
+
+
+def _read(path: Path, value_type: str, extra: str = "") -> str:
+    """SQL reading a spool file: one row per page with its typed ``value`` list."""
+    columns = f"{{'page_no': 'INTEGER', 'url': 'VARCHAR', 'body': 'STRUCT(value {value_type}[]{extra})'}}"
+    return (f"read_json('{_sql_path(path)}', format='newline_delimited', columns={columns},"
+            " maximum_object_size=536870912)")
+
+
+def _sql_path(path: Path) -> str:
+    # Paths are our own temporary files; quotes are doubled all the same.
+    return str(path).replace("'", "''")
+
+
+def _timestamp(expr: str) -> str:
+    # Graph writes UTC with Z; older payloads omit the offset: both are UTC.
+    return f"try_cast(CASE WHEN {expr} ~ '(Z|[+-]\\d\\d:?\\d\\d)$' THEN {expr} ELSE {expr} || 'Z' END AS TIMESTAMPTZ)"
+
+
+def load_directory_snapshot(con: duckdb.DuckDBPyConnection, files: DirectoryFiles, *,
+                            run_id: str, taken_at: datetime, scope: str | None,
+                            user_filter_sql: str | None = None) -> SnapshotCounts:
+    """Stage the spooled pages and merge them into the history tables.
+
+    The caller owns the transaction. ``user_filter_sql`` (a boolean SQL
+    expression over the staged user columns, built by the scope module from
+    bound-safe literals) limits the snapshot to an organisation's users.
+    """
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE staged_skus AS
+        SELECT unnest(body.value, recursive := false) AS s FROM {_read(files.skus, _SKU)}""")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE staged_users AS
+        SELECT u.* FROM (SELECT unnest(body.value) AS u FROM {_read(files.users, _USER)})""")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE staged_users AS
+        SELECT * FROM staged_users WHERE id IS NOT NULL {'AND (' + user_filter_sql + ')' if user_filter_sql else ''}""")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE staged_groups AS
+        SELECT g.* FROM (SELECT unnest(body.value) AS g FROM {_read(files.groups, _GROUP)})""")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE staged_members AS
+        SELECT DISTINCT body."m365audit.groupId" AS group_id, m.id AS user_id
+        FROM (SELECT body, unnest(body.value) AS m
+              FROM {_read(files.members, _MEMBER, ', "m365audit.groupId" VARCHAR')})
+        WHERE m."@odata.type" IS NULL OR m."@odata.type" = '#microsoft.graph.user'""")
+
+    con.execute("""
+        CREATE OR REPLACE TEMP VIEW incoming_skus AS
+        SELECT s.skuId AS sku_id, s.skuPartNumber AS sku_part_number,
+               s.capabilityStatus AS capability_status, s.appliesTo AS applies_to,
+               s.prepaidUnits.enabled AS prepaid_enabled, s.prepaidUnits.suspended AS prepaid_suspended,
+               s.prepaidUnits.warning AS prepaid_warning, s.prepaidUnits.lockedOut AS prepaid_locked_out,
+               s.consumedUnits AS consumed_units
+        FROM staged_skus""")
+    con.execute("""
+        CREATE OR REPLACE TEMP VIEW incoming_sku_plans AS
+        SELECT sku_id, p.servicePlanId AS service_plan_id, p.servicePlanName AS service_plan_name,
+               p.appliesTo AS applies_to, p.provisioningStatus AS provisioning_status
+        FROM (SELECT s.skuId AS sku_id, unnest(s.servicePlans) AS p FROM staged_skus)""")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP VIEW incoming_users AS
+        SELECT id AS user_id, userPrincipalName AS user_principal_name, displayName AS display_name,
+               mail, nullif(trim(department), '') AS department, nullif(trim(companyName), '') AS company_name,
+               jobTitle AS job_title, officeLocation AS office_location, accountEnabled AS account_enabled,
+               userType AS user_type, {_timestamp('createdDateTime')} AS created_at
+        FROM staged_users""")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP VIEW incoming_assignments AS
+        SELECT user_id, lower(a.skuId) AS sku_id, lower(a.assignedByGroup) AS assigned_by_group, a.state,
+               CASE WHEN a.error IS NULL OR a.error = 'None' THEN NULL ELSE a.error END AS error,
+               list_sort(list_transform(coalesce(a.disabledPlans, []), lambda p: lower(p))) AS disabled_plans,
+               {_timestamp('a.lastUpdatedDateTime')} AS last_updated_at
+        FROM (SELECT id AS user_id, unnest(licenseAssignmentStates) AS a FROM staged_users)""")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP VIEW incoming_assigned_plans AS
+        SELECT user_id, lower(p.servicePlanId) AS service_plan_id, p.service, p.capabilityStatus AS capability_status,
+               min({_timestamp('p.assignedDateTime')}) AS assigned_at
+        FROM (SELECT id AS user_id, unnest(assignedPlans) AS p FROM staged_users)
+        WHERE lower(p.servicePlanId) IN (SELECT service_plan_id FROM reference_service_plans)
+        GROUP BY ALL""")
+    con.execute("""
+        CREATE OR REPLACE TEMP VIEW incoming_groups AS
+        SELECT id AS group_id, displayName AS display_name,
+               list_sort(list_transform(coalesce(assignedLicenses, []), lambda l: lower(l.skuId))) AS assigned_sku_ids
+        FROM staged_groups""")
+    con.execute("""
+        CREATE OR REPLACE TEMP VIEW incoming_members AS
+        SELECT group_id, user_id FROM staged_members
+        WHERE user_id IN (SELECT id FROM staged_users)""")
+
+    merges = (
+        ("sku_versions", "incoming_skus", ["sku_id", "sku_part_number", "capability_status", "applies_to",
+                                           "prepaid_enabled", "prepaid_suspended", "prepaid_warning",
+                                           "prepaid_locked_out", "consumed_units"]),
+        ("sku_plan_versions", "incoming_sku_plans", ["sku_id", "service_plan_id", "service_plan_name",
+                                                     "applies_to", "provisioning_status"]),
+        ("user_versions", "incoming_users", ["user_id", "user_principal_name", "display_name", "mail",
+                                             "department", "company_name", "job_title", "office_location",
+                                             "account_enabled", "user_type", "created_at"]),
+        ("licence_assignment_versions", "incoming_assignments",
+         ["user_id", "sku_id", "assigned_by_group", "state", "error", "disabled_plans", "last_updated_at"]),
+        ("assigned_plan_versions", "incoming_assigned_plans",
+         ["user_id", "service_plan_id", "service", "capability_status", "assigned_at"]),
+        ("group_versions", "incoming_groups", ["group_id", "display_name", "assigned_sku_ids"]),
+        ("group_member_versions", "incoming_members", ["group_id", "user_id"]),
+    )
+    for table, incoming, columns in merges:
+        merge_snapshot(con, table=table, incoming=incoming, columns=columns, taken_at=taken_at, run_id=run_id)
+
+    # Raw pages as received: kept for the latest snapshot only (history lives in the versions).
+    con.execute("DELETE FROM raw_pages WHERE source IN ('subscribedSkus', 'users', 'groups', 'groupMembers')")
+    for source, path in (("subscribedSkus", files.skus), ("users", files.users),
+                         ("groups", files.groups), ("groupMembers", files.members)):
+        con.execute(f"""
+            INSERT INTO raw_pages
+            SELECT ?, ?, page_no, url, fetched_at, body
+            FROM read_json('{_sql_path(path)}', format='newline_delimited',
+                           columns={{'page_no': 'INTEGER', 'url': 'VARCHAR', 'fetched_at': 'TIMESTAMPTZ', 'body': 'JSON'}},
+                           maximum_object_size=536870912)""", [run_id, source])
+
+    counts = SnapshotCounts(
+        users=_count(con, "staged_users"), assignments=_count(con, "incoming_assignments"),
+        skus=_count(con, "staged_skus"), groups=_count(con, "staged_groups"),
+        members=_count(con, "incoming_members"))
+    con.execute("INSERT INTO snapshots VALUES (?, ?, ?, ?, ?, ?)",
+                [run_id, taken_at, scope, counts.users, counts.assignments, counts.skus])
+    for name in ("staged_skus", "staged_users", "staged_groups", "staged_members"):
+        con.execute(f"DROP TABLE {name}")
+    return counts
+
+
+def _count(con: duckdb.DuckDBPyConnection, relation: str) -> int:
+    row = con.execute(f"SELECT count(*) FROM {relation}").fetchone()
+    return int(row[0]) if row else 0

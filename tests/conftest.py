@@ -1,0 +1,90 @@
+"""Shared fixtures: simulated tenants on real sockets, and running the real CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from m365audit.collect.graph import RetryPolicy
+from m365audit.collect.runner import CollectOptions, CollectResult, collect
+from m365audit.demo import DEMO_TOKEN, _DemoCredential
+from m365audit.simulator import SimulatorServer, Tenant, TenantConfig
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+SAMPLES = SHARED / "samples"
+ANCHOR = datetime(2026, 11, 2, tzinfo=UTC)  # a fixed "today" for the simulated tenant
+
+
+def samples_dir() -> Path:
+    if not SAMPLES.is_dir():
+        pytest.skip("../shared/samples is not present")
+    return SAMPLES
+
+
+@pytest.fixture
+def make_server() -> Iterator[Callable[..., SimulatorServer]]:
+    """Start simulated tenants; all are stopped at the end of the test."""
+    servers: list[SimulatorServer] = []
+
+    def start(tenant: Tenant | None = None, **config: Any) -> SimulatorServer:
+        accepted = config.pop("accepted_tokens", None)
+        if tenant is None:
+            config.setdefault("anchor", ANCHOR)
+            tenant = Tenant(TenantConfig(**config))
+        server = SimulatorServer(tenant, accepted_tokens=accepted).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def fast_policy() -> RetryPolicy:
+    return RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05)
+
+
+def collect_from(server: SimulatorServer, db: Path, **options: Any) -> CollectResult:
+    """Run the real collector (msgraph-sdk over a socket) against ``server``."""
+    options.setdefault("only", ("licences",))
+    options.setdefault("credential", _DemoCredential())
+    options.setdefault("policy", fast_policy())
+    return collect(CollectOptions(db=db, graph_url=server.url, **options))
+
+
+@dataclass
+class CliResult:
+    code: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
+            timeout: float = 300) -> CliResult:
+    """Run `python -m m365audit ARGS` as a user would, in a subprocess."""
+    full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
+    full_env.pop("M365AUDIT_DEBUG", None)
+    proc = subprocess.run([sys.executable, "-m", "m365audit", *args], capture_output=True, text=True,
+                          env=full_env, cwd=cwd, timeout=timeout, stdin=subprocess.DEVNULL)
+    return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+def assert_clean_failure(result: CliResult, code: int, *fragments: str) -> None:
+    """One sentence on stderr, the expected exit code, and no traceback."""
+    assert result.code == code, (result.code, result.stderr)
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    for fragment in fragments:
+        assert fragment in result.stderr, result.stderr
+
+
+__all__ = ["ANCHOR", "DEMO_TOKEN", "assert_clean_failure", "collect_from", "fast_policy", "run_cli", "samples_dir"]
