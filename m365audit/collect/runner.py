@@ -63,9 +63,26 @@ SourceStep = Callable[[GraphClient, CollectOptions, SpoolFolder, "ProgressFn | N
 EXTRA_SOURCES: dict[str, SourceStep] = {}
 
 
+def _discover_sources() -> None:
+    """Each source module m365audit.collect.<name> defines ``async def step(...)``."""
+    import importlib
+
+    for name in SOURCES[1:]:
+        try:
+            module = importlib.import_module(f"m365audit.collect.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"m365audit.collect.{name}":
+                raise
+            continue
+        EXTRA_SOURCES[name] = module.step
+
+
+_discover_sources()
+
+
 def parse_only(value: str | None) -> tuple[str, ...]:
     if not value:
-        return SOURCES
+        return ("licences", *EXTRA_SOURCES)
     chosen = tuple(v.strip().lower() for v in value.split(",") if v.strip())
     unknown = [v for v in chosen if v not in SOURCES]
     if unknown:

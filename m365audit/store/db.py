@@ -32,13 +32,19 @@ def _migrations() -> list[tuple[int, str, str]]:
             found.append((int(match.group(1)), match.group(2), entry.read_text(encoding="utf-8")))
     found.sort()
     versions = [v for v, _, _ in found]
-    if versions != list(range(1, len(versions) + 1)):
-        raise RuntimeError(f"migrations are not numbered 1..n: {versions}")
+    if len(set(versions)) != len(versions):
+        raise RuntimeError(f"two migrations share a number: {versions}")
     return found
 
 
 def latest_schema_version() -> int:
-    return len(_migrations())
+    return max(v for v, _, _ in _migrations())
+
+
+def applied_migrations(con: duckdb.DuckDBPyConnection) -> set[int]:
+    if schema_version(con) == 0:
+        return set()
+    return {int(r[0]) for r in con.execute("SELECT version FROM schema_migrations").fetchall()}
 
 
 def _connect(path: Path, read_only: bool, memory_limit: str | None) -> duckdb.DuckDBPyConnection:
@@ -112,32 +118,37 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def _require_current(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    version = schema_version(con)
-    latest = latest_schema_version()
-    if version == 0:
+    applied = applied_migrations(con)
+    known = {v for v, _, _ in _migrations()}
+    if not applied:
         raise DatabaseError(f"{path} holds no m365audit data: run `m365audit collect` first.")
-    if version > latest:
+    if applied - known:
         raise DatabaseError(
-            f"{path} was written by a newer m365audit (schema {version}, this version knows "
-            f"{latest}); upgrade m365audit to read it."
+            f"{path} was written by a newer m365audit (schema {max(applied)}, this version knows "
+            f"{max(known)}); upgrade m365audit to read it."
         )
-    if version < latest:
+    if known - applied:
         raise DatabaseError(
-            f"{path} uses an older schema ({version} < {latest}); run any writing command "
-            "(collect, import) once to upgrade it."
+            f"{path} uses an older schema; run any writing command (collect, import) once to upgrade it."
         )
 
 
 def migrate(con: duckdb.DuckDBPyConnection, path: Path | str = "database") -> None:
-    """Apply pending migrations in one transaction, then recreate the views."""
+    """Apply pending migrations in one transaction, then recreate the views.
+
+    A migration is pending when its number is not recorded, so migrations
+    written on parallel branches apply whichever lands first.
+    """
     version = schema_version(con)
     migrations = _migrations()
-    if version > len(migrations):
+    applied = applied_migrations(con)
+    unknown = applied - {v for v, _, _ in migrations}
+    if unknown:
         raise DatabaseError(
-            f"{path} was written by a newer m365audit (schema {version}, this version knows "
-            f"{len(migrations)}); upgrade m365audit to use it."
+            f"{path} was written by a newer m365audit (schema {max(unknown)}, this version knows "
+            f"{max(v for v, _, _ in migrations)}); upgrade m365audit to use it."
         )
-    pending = [m for m in migrations if m[0] > version]
+    pending = [m for m in migrations if m[0] not in applied]
     con.execute("BEGIN TRANSACTION")
     try:
         if version == 0:

@@ -1,0 +1,96 @@
+-- Activity views over the normalised audit tables, the usage report and the labels.
+
+-- view: copilot_interactions
+-- One row per Copilot (or other AI) interaction audit record.
+--   record_id: the audit record id (AuditData.Id)
+--   created_at: when it happened (UTC)
+--   user_principal_name: who (AuditData.UserId, lower case)
+--   user_id: Entra object id when the UPN matches a collected user, else NULL
+--   record_type: CopilotInteraction, AIAppInteraction, ConnectedAIAppInteraction or TeamCopilotInteraction
+--   operation: the audit operation
+--   app_host: CopilotEventData.AppHost as received (Word, Excel, Teams, BizChat, Bing, ...)
+--   app_identity: AppIdentity, e.g. Copilot.M365Copilot.WebChat
+--   thread_id: CopilotEventData.ThreadId
+--   agent_id: Copilot Studio or declarative agent id, when one was used
+--   agent_name: the agent's name
+--   client_region: ClientRegion
+CREATE OR REPLACE VIEW copilot_interactions AS
+SELECT record_id, created_at, user_principal_name, user_id, record_type, operation, app_host,
+       app_identity, thread_id, agent_id, agent_name, client_region
+FROM copilot_interaction_facts;
+
+-- view: copilot_accessed_resources
+-- Files, sites, emails and web pages Copilot read or referenced in an interaction.
+--   record_id: the interaction's audit record id
+--   resource_id: AccessedResources.Id
+--   resource_name: file or page name
+--   resource_type: e.g. File, Email, WebSearch
+--   site_url: SharePoint or OneDrive site (or web URL)
+--   sensitivity_label_id: the resource's label id (joins sensitivity_labels.label_id), NULL if unlabelled
+--   action: e.g. Read
+--   status: e.g. Success
+--   xpia_detected: cross-prompt injection detected in this resource
+CREATE OR REPLACE VIEW copilot_accessed_resources AS
+SELECT record_id, resource_id, resource_name, resource_type, site_url, sensitivity_label_id, action,
+       status, xpia_detected
+FROM copilot_accessed_resource_facts;
+
+-- view: copilot_messages
+-- Prompts and responses in an interaction, with jailbreak flags.
+--   record_id: the interaction's audit record id
+--   message_id: Messages.Id
+--   is_prompt: true for a user prompt, false for a Copilot response
+--   jailbreak_detected: a jailbreak attempt was detected in this message
+CREATE OR REPLACE VIEW copilot_messages AS
+SELECT record_id, message_id, is_prompt, jailbreak_detected FROM copilot_message_facts;
+
+-- view: copilot_contexts
+-- The documents, meetings or chats the user was in when invoking Copilot.
+--   record_id: the interaction's audit record id
+--   context_id: Contexts.Id (a URL or id)
+--   context_type: Contexts.Type
+CREATE OR REPLACE VIEW copilot_contexts AS
+SELECT record_id, context_id, context_type FROM copilot_context_facts;
+
+-- view: copilot_plugins
+-- Plugins Copilot used (e.g. BingWebSearch).
+--   record_id: the interaction's audit record id
+--   plugin_id: AISystemPlugin.Id
+--   plugin_name: AISystemPlugin.Name
+--   plugin_version: AISystemPlugin.Version
+CREATE OR REPLACE VIEW copilot_plugins AS
+SELECT record_id, plugin_id, plugin_name, plugin_version FROM copilot_plugin_facts;
+
+-- view: copilot_usage
+-- Microsoft's Copilot usage report, latest collection, one row per user.
+--   user_principal_name: UPN, or a 32-hex hash when the tenant conceals names
+--   names_concealed: true when the report's names are hashed (they cannot be joined to users)
+--   report_refresh_date: the report's data date
+--   report_period: days covered
+--   last_activity_date: last Copilot activity in any app (NULL = never)
+--   copilot_chat_last_activity_date: last Copilot Chat activity
+--   teams_copilot_last_activity_date: last Copilot in Teams activity
+--   word_copilot_last_activity_date: last Copilot in Word activity
+--   excel_copilot_last_activity_date: last Copilot in Excel activity
+--   powerpoint_copilot_last_activity_date: last Copilot in PowerPoint activity
+--   outlook_copilot_last_activity_date: last Copilot in Outlook activity
+--   onenote_copilot_last_activity_date: last Copilot in OneNote activity
+--   loop_copilot_last_activity_date: last Copilot in Loop activity
+CREATE OR REPLACE VIEW copilot_usage AS
+SELECT user_principal_name, names_concealed, report_refresh_date, report_period, last_activity_date,
+       copilot_chat_last_activity_date, teams_copilot_last_activity_date, word_copilot_last_activity_date,
+       excel_copilot_last_activity_date, powerpoint_copilot_last_activity_date,
+       outlook_copilot_last_activity_date, onenote_copilot_last_activity_date, loop_copilot_last_activity_date
+FROM usage_report_rows
+WHERE run_id = (SELECT run_id FROM usage_report_rows ORDER BY collected_at DESC LIMIT 1);
+
+-- view: sensitivity_labels
+-- The tenant's sensitivity label catalogue, latest collection.
+--   label_id: the label's id (joins copilot_accessed_resources.sensitivity_label_id)
+--   name: the label's name
+--   sensitivity: higher is more sensitive
+--   parent_id: the parent label for sublabels, else NULL
+--   is_active: the label can be used
+CREATE OR REPLACE VIEW sensitivity_labels AS
+SELECT label_id, name, sensitivity, parent_id, is_active
+FROM sensitivity_label_versions WHERE valid_to IS NULL;
