@@ -35,7 +35,8 @@ def register(app: typer.Typer) -> None:
         scope: Annotated[str | None, typer.Option(help="Limit to one organisation in a shared tenant: au:<id>, domain:<a.gov.uk,b.gov.uk> or company:<name>.")] = None,
     ) -> None:
         """Collect from Microsoft Graph into the DuckDB file."""
-        from m365audit.collect.runner import CollectOptions, collect as run_collect, parse_only
+        from m365audit.collect.runner import CollectOptions, parse_only
+        from m365audit.collect.runner import collect as run_collect
 
         options = CollectOptions(db=db, graph_url=graph_url, auth=auth, only=parse_only(only),
                                  since=parse_instant(since, "--since"), until=parse_instant(until, "--until"),

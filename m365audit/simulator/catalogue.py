@@ -116,3 +116,35 @@ GROUP_FRONTLINE = "Frontline F3 Licensing"
 GROUP_COPILOT = "Copilot Licensed Staff"
 GROUP_COPILOT_PILOT = "Copilot Pilot - Finance"  # nested inside GROUP_COPILOT
 GROUP_TRAINED = "AI Trained Staff"
+
+
+@dataclass(frozen=True)
+class LabelDef:
+    label_id: str
+    name: str
+    sensitivity: int  # higher = more sensitive
+    parent_id: str | None = None
+    is_active: bool = True
+    has_protection: bool = False
+
+
+# A label catalogue in the shape UK public bodies use (Microsoft's defaults with
+# OFFICIAL markings); ids are fixed so tests and policies can name them.
+LABELS = (
+    LabelDef("0f5b7a3c-1d1e-4b0a-9b61-2f1c7e0a0001", "Public", 0),
+    LabelDef("0f5b7a3c-1d1e-4b0a-9b61-2f1c7e0a0002", "General", 1),
+    LabelDef("0f5b7a3c-1d1e-4b0a-9b61-2f1c7e0a0003", "Official", 2),
+    LabelDef("0f5b7a3c-1d1e-4b0a-9b61-2f1c7e0a0004", "Official-Sensitive", 3, has_protection=True),
+    LabelDef("0f5b7a3c-1d1e-4b0a-9b61-2f1c7e0a0005", "Personal Data", 4,
+             parent_id="0f5b7a3c-1d1e-4b0a-9b61-2f1c7e0a0004", has_protection=True),
+    LabelDef("0f5b7a3c-1d1e-4b0a-9b61-2f1c7e0a0006", "Highly Confidential", 5, has_protection=True),
+    LabelDef("0f5b7a3c-1d1e-4b0a-9b61-2f1c7e0a0007", "Legacy Restricted", 5, is_active=False),
+)
+LABEL_BY_NAME = {label.name: label for label in LABELS}
+
+# SharePoint sites of the simulated organisation (relative to its SharePoint host).
+SITES = (
+    "Finance", "HumanResources", "Safeguarding", "LegalServices", "Housing", "Planning",
+    "Communications", "DigitalServices", "AdultSocialCare", "ChildrensServices", "CorporateIntranet",
+)
+PROHIBITED_SITE = "Safeguarding"  # the example policies forbid Copilot here

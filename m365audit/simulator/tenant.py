@@ -52,6 +52,14 @@ class TenantConfig:
     anchor: datetime = field(default_factory=lambda: _today())
     rates: Rates = field(default_factory=Rates)
 
+    @property
+    def sharepoint_host(self) -> str:
+        """e.g. examplegovuk.sharepoint.com: derived from the domain like a tenant's initial name."""
+        return self.domain.split(".")[0].replace("-", "") + ".sharepoint.com"
+
+    def site_url(self, site: str) -> str:
+        return f"https://{self.sharepoint_host}/sites/{site}"
+
 
 def _today() -> datetime:
     now = datetime.now(UTC)

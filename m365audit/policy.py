@@ -1,0 +1,278 @@
+"""The organisation's AI policy file (TOML): loading and strict validation.
+
+One file, written once by the organisation, read by `check`, `report` and
+`foi`. Every key is documented in docs/policy.md. A syntax error, an unknown
+key, a wrong type or an impossible value is refused with the file, line and
+key named (exit code 2) before anything runs.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from m365audit.errors import UsageError
+
+
+@dataclass(frozen=True)
+class Price:
+    sku: str  # skuPartNumber or skuId
+    monthly_price: float  # per seat per month, in Costs.currency
+    valid_from: date
+
+
+@dataclass(frozen=True)
+class PolicyException:
+    check: str
+    subject: str
+    reason: str
+    until: date | None = None
+
+    def applies(self, on: date) -> bool:
+        return self.until is None or on <= self.until
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str = "AI policy"
+    reviewed_on: date | None = None
+    review_every_months: int = 12
+    copilot_groups: tuple[str, ...] = ()
+    inactive_after_days: int = 30
+    unassigned_seat_tolerance: int = 0
+    training_group: str | None = None
+    approved_ai_apps: tuple[str, ...] = ()
+    prohibited_sites: tuple[str, ...] = ()
+    restricted_labels: tuple[str, ...] = ()
+    max_unlabelled_share: float = 0.5
+    currency: str = "GBP"
+    prices: tuple[Price, ...] = ()
+    suppress_below: int = 5
+    financial_year_start_month: int = 4
+    secondary_suppression: str = "next_smallest"
+    exceptions: tuple[PolicyException, ...] = ()
+    source: str | None = None  # the file it came from
+    settings: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def price_on(self, sku: str, sku_id: str | None, day: date) -> Price | None:
+        """The price in force for a SKU (by part number or id) on ``day``."""
+        keys = {sku.casefold()} | ({sku_id.casefold()} if sku_id else set())
+        candidates = [p for p in self.prices if p.sku.casefold() in keys and p.valid_from <= day]
+        return max(candidates, key=lambda p: p.valid_from) if candidates else None
+
+
+# section -> key -> (attribute, parser). A parser raises ValueError with the problem.
+Parser = Callable[[Any], Any]
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be a non-empty string")
+    return value.strip()
+
+
+def _texts(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ValueError("must be a list of non-empty strings")
+    return tuple(v.strip() for v in value)
+
+
+def _int_at_least(minimum: int, maximum: int | None = None) -> Parser:
+    def parse(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError("must be a whole number")
+        if value < minimum or (maximum is not None and value > maximum):
+            bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
+            raise ValueError(f"must be {bound}, not {value}")
+        return value
+    return parse
+
+
+def _share(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a number between 0 and 1")
+    if not 0 <= value <= 1:
+        raise ValueError(f"must be between 0 and 1, not {value}")
+    return float(value)
+
+
+def _date(value: Any) -> date:
+    if isinstance(value, date) and not hasattr(value, "hour"):
+        return value
+    raise ValueError("must be a date such as 2026-03-24 (unquoted)")
+
+
+def _one_of(*choices: str) -> Parser:
+    def parse(value: Any) -> str:
+        if value not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}")
+        return str(value)
+    return parse
+
+
+def _currency(value: Any) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Z]{3}", value):
+        raise ValueError("must be a three-letter ISO 4217 code such as GBP")
+    return value
+
+
+SCHEMA: dict[str, dict[str, tuple[str, Parser]]] = {
+    "policy": {
+        "name": ("name", _text),
+        "reviewed_on": ("reviewed_on", _date),
+        "review_every_months": ("review_every_months", _int_at_least(1, 120)),
+    },
+    "licences": {
+        "copilot_groups": ("copilot_groups", _texts),
+        "inactive_after_days": ("inactive_after_days", _int_at_least(1, 3650)),
+        "unassigned_seat_tolerance": ("unassigned_seat_tolerance", _int_at_least(0)),
+    },
+    "usage": {
+        "training_group": ("training_group", _text),
+        "approved_ai_apps": ("approved_ai_apps", _texts),
+        "prohibited_sites": ("prohibited_sites", _texts),
+    },
+    "labels": {
+        "restricted": ("restricted_labels", _texts),
+        "max_unlabelled_share": ("max_unlabelled_share", _share),
+    },
+    "costs": {
+        "currency": ("currency", _currency),
+    },
+    "foi": {
+        "suppress_below": ("suppress_below", _int_at_least(1, 1000)),
+        "financial_year_start_month": ("financial_year_start_month", _int_at_least(1, 12)),
+        "secondary_suppression": ("secondary_suppression", _one_of("next_smallest", "round_totals")),
+    },
+}
+PRICE_KEYS = {"sku": _text, "monthly_price": None, "from": _date}
+EXCEPTION_KEYS = {"check": _text, "subject": _text, "reason": _text, "until": _date}
+
+
+class _Locator:
+    """Finds the line of a key in the TOML text, for error messages."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+
+    def line_of(self, section: str, key: str | None, occurrence: int = 0) -> int:
+        header = re.compile(r"^\s*\[\[?\s*" + re.escape(section) + r"\s*\]\]?\s*(#.*)?$")
+        seen = -1
+        start = None
+        for number, line in enumerate(self.lines, 1):
+            if header.match(line):
+                seen += 1
+                if seen == occurrence:
+                    start = number
+                    if key is None:
+                        return number
+                    continue
+            if start is not None and number > start:
+                if re.match(r"^\s*\[", line):
+                    break
+                if key and re.match(r"^\s*\"?" + re.escape(key) + r"\"?\s*=", line):
+                    return number
+        return start or 1
+
+
+def load_policy(path: Path | str) -> Policy:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise UsageError(f"Policy file {path} does not exist.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"Policy file {path} cannot be read: {exc}.") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{path}: not valid TOML: {exc}.") from None
+    return parse_policy(data, text=text, source=str(path))
+
+
+def parse_policy(data: dict[str, Any], *, text: str = "", source: str = "policy") -> Policy:
+    locate = _Locator(text)
+    values: dict[str, Any] = {"source": source}
+
+    def fail(section: str, key: str | None, problem: str, occurrence: int = 0) -> UsageError:
+        line = locate.line_of(section, key, occurrence)
+        where = f"{section}.{key}" if key else section
+        return UsageError(f"{source}, line {line}: {where} {problem}.")
+
+    for section, body in data.items():
+        if section == "exceptions":
+            values["exceptions"] = tuple(_parse_exceptions(body, fail))
+            continue
+        if section not in SCHEMA:
+            known = ", ".join(sorted([*SCHEMA, "exceptions"]))
+            raise fail(section, None, f"is not a known section (known: {known})")
+        if not isinstance(body, dict):
+            raise fail(section, None, "must be a table")
+        for key, value in body.items():
+            if section == "costs" and key == "prices":
+                values["prices"] = tuple(_parse_prices(value, fail))
+                continue
+            spec = SCHEMA[section].get(key)
+            if spec is None:
+                known = ", ".join(sorted(SCHEMA[section]) + (["prices"] if section == "costs" else []))
+                raise fail(section, key, f"is not a known key (known: {known})")
+            attribute, parser = spec
+            try:
+                values[attribute] = parser(value)
+            except ValueError as exc:
+                raise fail(section, key, str(exc)) from None
+    values["settings"] = data
+    return Policy(**values)
+
+
+def _parse_prices(value: Any, fail: Callable[..., UsageError]) -> list[Price]:
+    if not isinstance(value, list):
+        raise fail("costs.prices", None, "must be an array of tables ([[costs.prices]])")
+    prices = []
+    for n, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise fail("costs.prices", None, "must be an array of tables", n)
+        unknown = set(item) - set(PRICE_KEYS)
+        if unknown:
+            raise fail("costs.prices", sorted(unknown)[0], "is not a known key (known: from, monthly_price, sku)", n)
+        for key in PRICE_KEYS:
+            if key not in item:
+                raise fail("costs.prices", key, "is required", n)
+        price = item["monthly_price"]
+        if isinstance(price, bool) or not isinstance(price, int | float) or price < 0:
+            raise fail("costs.prices", "monthly_price", "must be a number of at least 0", n)
+        try:
+            prices.append(Price(_text(item["sku"]), float(price), _date(item["from"])))
+        except ValueError as exc:
+            key = "sku" if not isinstance(item["sku"], str) or not item["sku"].strip() else "from"
+            raise fail("costs.prices", key, str(exc), n) from None
+    return prices
+
+
+def _parse_exceptions(value: Any, fail: Callable[..., UsageError]) -> list[PolicyException]:
+    if not isinstance(value, list):
+        raise fail("exceptions", None, "must be an array of tables ([[exceptions]])")
+    out = []
+    for n, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise fail("exceptions", None, "must be an array of tables", n)
+        unknown = set(item) - set(EXCEPTION_KEYS)
+        if unknown:
+            raise fail("exceptions", sorted(unknown)[0], "is not a known key (known: check, reason, subject, until)", n)
+        for key in ("check", "subject", "reason"):
+            if key not in item:
+                raise fail("exceptions", key, "is required", n)
+        parsed: dict[str, Any] = {}
+        for key, parser in EXCEPTION_KEYS.items():
+            if key in item:
+                try:
+                    parsed[key] = parser(item[key])
+                except ValueError as exc:
+                    raise fail("exceptions", key, str(exc), n) from None
+        out.append(PolicyException(**parsed))
+    return out

@@ -1,0 +1,93 @@
+"""The policy file is parsed strictly: every problem names the file, line and key."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from m365audit.errors import UsageError
+from m365audit.policy import load_policy
+
+GOOD = """\
+[policy]
+name = "Example Borough Council AI Policy"
+reviewed_on = 2026-03-24
+review_every_months = 12
+
+[licences]
+copilot_groups = ["Copilot Licensed Staff"]
+inactive_after_days = 30
+
+[usage]
+training_group = "AI Trained Staff"
+prohibited_sites = ["https://example.sharepoint.com/sites/Safeguarding"]
+
+[labels]
+restricted = ["Highly Confidential"]
+max_unlabelled_share = 0.5
+
+[costs]
+currency = "GBP"
+[[costs.prices]]
+sku = "Microsoft_365_Copilot"
+monthly_price = 24.75
+from = 2024-04-01
+[[costs.prices]]
+sku = "Microsoft_365_Copilot"
+monthly_price = 26.0
+from = 2025-10-01
+
+[foi]
+suppress_below = 5
+
+[[exceptions]]
+check = "licence_copilot_only_members"
+subject = "partner@example.org"
+reason = "Joint project with the NHS trust"
+until = 2026-12-31
+"""
+
+
+def write(tmp_path, text: str):
+    path = tmp_path / "policy.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_good_policy(tmp_path) -> None:
+    policy = load_policy(write(tmp_path, GOOD))
+    assert policy.name == "Example Borough Council AI Policy"
+    assert policy.reviewed_on == date(2026, 3, 24)
+    assert policy.copilot_groups == ("Copilot Licensed Staff",)
+    assert policy.restricted_labels == ("Highly Confidential",)
+    assert policy.unassigned_seat_tolerance == 0  # default
+    assert policy.price_on("Microsoft_365_Copilot", None, date(2025, 9, 30)).monthly_price == 24.75
+    assert policy.price_on("microsoft_365_copilot", None, date(2025, 10, 1)).monthly_price == 26.0
+    assert policy.price_on("Microsoft_365_Copilot", None, date(2024, 3, 31)) is None
+    exc = policy.exceptions[0]
+    assert exc.applies(date(2026, 12, 31)) and not exc.applies(date(2027, 1, 1))
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (("max_unlabelled_share = 0.5", "max_unlabelled_share = 1.5"), "line 16: labels.max_unlabelled_share must be between 0 and 1"),
+    (("inactive_after_days = 30", "inactive_after_days = -3"), "line 8: licences.inactive_after_days must be between 1 and 3650"),
+    (("inactive_after_days = 30", "inactive_after_days = \"30\""), "line 8: licences.inactive_after_days must be a whole number"),
+    (("inactive_after_days = 30", "inactive_days = 30"), "line 8: licences.inactive_days is not a known key"),
+    (("[foi]", "[foia]"), "line 29: foia is not a known section"),
+    (("reviewed_on = 2026-03-24", "reviewed_on = \"last spring\""), "line 3: policy.reviewed_on must be a date"),
+    (("reason = \"Joint project with the NHS trust\"\n", ""), "line 32: exceptions.reason is required"),
+    (("monthly_price = 26.0", "monthly_price = -1"), "line 26: costs.prices.monthly_price must be a number of at least 0"),
+    (("name = \"Example", "name = Example"), "not valid TOML"),
+])
+def test_bad_policy_names_file_line_and_key(tmp_path, change, message) -> None:
+    path = write(tmp_path, GOOD.replace(*change, 1))
+    with pytest.raises(UsageError) as info:
+        load_policy(path)
+    assert str(path) in info.value.message
+    assert message in info.value.message
+
+
+def test_missing_policy_file(tmp_path) -> None:
+    with pytest.raises(UsageError, match="does not exist"):
+        load_policy(tmp_path / "nope.toml")
