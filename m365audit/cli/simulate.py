@@ -6,6 +6,11 @@ from typing import Annotated
 
 import typer
 
+FAULTS_HELP = ("Inject faults at these rates, deterministic from the seed, e.g. "
+               "429=0.05,503=0.02,504=0.02,reset=0.01,truncate=0.01,slow=0.02,audit_failed=0.1,delta_expired=1 "
+               "(plus retry_after=SECONDS, slow_seconds=SECONDS).")
+DENY_HELP = "Answer 403 for paths needing these permissions, e.g. Reports.Read.All,AuditLogsQuery.Read.All."
+
 
 def register(app: typer.Typer) -> None:
     @app.command()
@@ -14,18 +19,29 @@ def register(app: typer.Typer) -> None:
         users: Annotated[int, typer.Option(min=1, max=1_500_000, help="Users in the tenant.")] = 2000,
         days: Annotated[int, typer.Option(min=1, max=180, help="Days of Copilot activity.")] = 30,
         seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same tenant.")] = 1,
-        token: Annotated[str | None, typer.Option(envvar="M365AUDIT_SIMULATOR_TOKEN", help="Accept only this bearer token (default: any).")] = None,
+        token: Annotated[str | None, typer.Option(envvar="M365AUDIT_SIMULATOR_TOKEN",
+                                                  help="Accept only this bearer token (default: any).")] = None,
+        faults: Annotated[str | None, typer.Option(help=FAULTS_HELP)] = None,
+        deny: Annotated[str | None, typer.Option(help=DENY_HELP)] = None,
     ) -> None:
         """Serve a Graph-compatible simulated tenant on 127.0.0.1."""
+        from m365audit.errors import UsageError
         from m365audit.simulator import SimulatorServer, Tenant, TenantConfig
+        from m365audit.simulator.faults import deny_permissions, install, parse_faults
 
+        try:
+            plan = parse_faults(faults or "")
+        except ValueError as exc:
+            raise UsageError(f"--faults: {exc}.") from None
         try:
             server = SimulatorServer(Tenant(TenantConfig(users=users, days=days, seed=seed)), port=port,
                                      accepted_tokens={token} if token else None)
         except OSError as exc:
-            from m365audit.errors import UsageError
-
             raise UsageError(f"Cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}.") from None
+        if deny:
+            server.graph.hooks.append(deny_permissions({p.strip() for p in deny.split(",") if p.strip()}))
+        if not plan.empty:
+            install(server.graph, plan, seed)
         typer.echo(f"Simulated tenant ({users:,} users, seed {seed}) at {server.url}", err=True)
         typer.echo(f"Collect it with: m365audit collect --graph-url {server.url} --auth token "
                    "(any M365AUDIT_TOKEN value works unless --token is set). Ctrl-C stops.", err=True)

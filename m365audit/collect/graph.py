@@ -4,9 +4,12 @@ Every request goes through the SDK's adapter, so authentication, the Graph
 middleware (retry, redirect, telemetry) and national-cloud settings apply,
 but responses come back as raw bytes: bulk collections are parsed by DuckDB
 in batches, never record by record into typed models (DESIGN.md measured a
-100x gap). On top of the SDK's own retries this layer honours long
-Retry-After values, backs off with jitter on 5xx and dropped connections,
-refreshes the token once on 401, and keeps to a time budget.
+100x gap). The SDK's own retry handler is switched off per request and
+this layer does all retrying, so one policy governs it: the SDK's handler
+gives up on Retry-After values of 180 s or more, cannot see the run's time
+budget, and would multiply attempts with ours. This layer honours any
+Retry-After that fits the budget, backs off with jitter on 5xx and dropped
+connections, refreshes the token once on 401, and keeps to the budget.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import ipaddress
 import logging
 import random
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,40 +32,19 @@ from kiota_abstractions.request_information import RequestInformation
 from kiota_authentication_azure.azure_identity_authentication_provider import (
     AzureIdentityAuthenticationProvider,
 )
-from kiota_http.middleware.options import RedirectHandlerOption
+from kiota_http.middleware.options import RedirectHandlerOption, RetryHandlerOption
 from kiota_http.middleware.options.response_handler_option import ResponseHandlerOption
 from msgraph import GraphRequestAdapter
 from msgraph_core import GraphClientFactory
 
 from m365audit.errors import CollectionError, UsageError
+from m365audit.permissions import PERMISSIONS as PERMISSIONS  # re-exported for older callers
+from m365audit.permissions import permission_for
 
 log = logging.getLogger("m365audit.collect")
 
 DEFAULT_GRAPH_URL = "https://graph.microsoft.com/v1.0"
 _LOOPBACK_NAMES = {"localhost"}
-
-# Which permission a path needs, for error messages that say what to grant.
-PERMISSIONS = (
-    ("/subscribedSkus", "Organization.Read.All"),
-    ("/users/delta", "User.Read.All"),
-    ("/users", "User.Read.All"),
-    ("/groups", "GroupMember.Read.All"),
-    ("/directory/administrativeUnits", "AdministrativeUnit.Read.All"),
-    ("/security/auditLog", "AuditLogsQuery.Read.All"),
-    ("/copilot/reports", "Reports.Read.All"),
-    ("/reports", "Reports.Read.All"),
-    ("/admin/reportSettings", "ReportSettings.Read.All"),
-    ("/security/dataSecurityAndGovernance/sensitivityLabels", "SensitivityLabels.Read.All"),
-    ("/security/informationProtection/sensitivityLabels", "InformationProtectionPolicy.Read.All"),
-)
-
-
-def permission_for(path: str) -> str | None:
-    for prefix, permission in PERMISSIONS:
-        if path.startswith(prefix):
-            return permission
-    return None
-
 
 @dataclass(frozen=True)
 class GraphTarget:
@@ -122,14 +104,28 @@ def parse_graph_url(url: str) -> GraphTarget:
 
 @dataclass
 class RetryPolicy:
-    """How hard to try before a collection step fails."""
+    """How hard to try before a collection step fails.
+
+    ``max_attempts`` bounds tries after errors without a Retry-After;
+    throttling answers that say how long to wait are honoured up to
+    ``max_throttled`` times, because Graph asks for exactly that. Waits of any
+    length are taken when they fit the run's budget; without a budget, waits
+    over ``max_retry_after`` fail the step at once.
+    """
 
     max_attempts: int = 6
     base_delay: float = 1.0
     max_delay: float = 60.0
-    max_retry_after: float = 900.0  # longer waits than this fail the step at once
+    max_throttled: int = 30
+    max_retry_after: float = 900.0
     budget_seconds: float | None = None  # total time for the whole run
-    started: float = field(default_factory=time.monotonic)
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    started: float = field(default=-1.0)
+
+    def __post_init__(self) -> None:
+        if self.started < 0:
+            self.started = self.clock()
 
     @classmethod
     def from_env(cls, budget_seconds: float | None = None) -> RetryPolicy:
@@ -143,13 +139,14 @@ class RetryPolicy:
             raise UsageError("M365AUDIT_MAX_ATTEMPTS must be a whole number and "
                              "M365AUDIT_RETRY_BASE_DELAY a number of seconds.") from None
         if attempts < 1 or base < 0:
-            raise UsageError("M365AUDIT_MAX_ATTEMPTS must be at least 1 and M365AUDIT_RETRY_BASE_DELAY not negative.")
+            raise UsageError("M365AUDIT_MAX_ATTEMPTS must be at least 1 and "
+                             "M365AUDIT_RETRY_BASE_DELAY not negative.")
         return cls(max_attempts=attempts, base_delay=base, budget_seconds=budget_seconds)
 
     def remaining(self) -> float | None:
         if self.budget_seconds is None:
             return None
-        return self.budget_seconds - (time.monotonic() - self.started)
+        return self.budget_seconds - (self.clock() - self.started)
 
     def backoff(self, attempt: int) -> float:
         # Full jitter: spreads retries from concurrent slices apart.
@@ -163,6 +160,18 @@ class GraphResponseError(CollectionError):
         super().__init__(message)
         self.status = status
         self.code = code
+
+
+_RETRY_STATUSES = frozenset((429, 500, 502, 503, 504))
+
+
+@dataclass
+class _Tries:
+    """Counts for one request: errors, throttling waits, whether the token was refreshed."""
+
+    errors: int = 0
+    throttled: int = 0
+    refreshed: bool = False
 
 
 @dataclass(frozen=True)
@@ -234,7 +243,9 @@ class GraphClient:
         if body is not None:
             info.content = body
             info.headers.try_add("Content-Type", "application/json")
-        options: list[Any] = [ResponseHandlerOption(NativeResponseHandler())]
+        # The SDK's retry handler is off: this class retries (see the module docstring).
+        options: list[Any] = [ResponseHandlerOption(NativeResponseHandler()),
+                              RetryHandlerOption(delay=0, max_retries=0, should_retry=False)]
         if not follow_redirects:
             options.append(RedirectHandlerOption(should_redirect=False))
         info.add_request_options(options)
@@ -251,50 +262,66 @@ class GraphClient:
         """Send one request with the retry policy; return a 2xx (or ``ok_statuses``) response."""
         url = self.url(path_or_url, version)
         body = orjson.dumps(json_body) if json_body is not None else None
-        refreshed = False
-        attempt = 0
+        tries = _Tries()
         while True:
             self._check_budget(url)
             try:
                 response = await self._send_once(method, url, headers, body, follow_redirects)
             except (httpx.TransportError, httpx.StreamError) as exc:
                 # Connection refused, reset mid-body, timeouts: worth another try.
-                attempt += 1
-                if attempt >= self.policy.max_attempts:
+                tries.errors += 1
+                if tries.errors >= self.policy.max_attempts:
                     raise CollectionError(
                         f"Cannot reach Microsoft Graph at {self.target.root}: {_describe_transport(exc)}."
                     ) from None
-                await self._sleep(self.policy.backoff(attempt), url)
+                await self._sleep(self.policy.backoff(tries.errors), url)
                 continue
             except CollectionError:
                 raise
             except Exception as exc:  # credential failures surface from the auth provider
                 raise CollectionError(_describe_auth_failure(exc)) from None
-            status = response.status_code
-            if status < 300 or status in ok_statuses:
+            if response.status_code < 300 or response.status_code in ok_statuses:
                 return response
-            if status == 401 and not refreshed:
-                refreshed = True
-                refresh = getattr(self.credential, "refresh", None)
-                if refresh is not None:
-                    try:
-                        refresh()
-                    except Exception:  # noqa: BLE001 - keep the original 401 as the story
-                        pass
-                continue
-            if status in (429, 503, 504, 500, 502) and attempt + 1 < self.policy.max_attempts:
-                attempt += 1
-                wait = _retry_after(response)
-                if wait is None:
-                    wait = self.policy.backoff(attempt)
-                elif wait > self.policy.max_retry_after:
-                    raise GraphResponseError(
-                        f"Microsoft Graph asked to wait {wait:.0f} s before retrying {_path(url)}, "
-                        f"longer than the {self.policy.max_retry_after:.0f} s allowed; try again later.",
-                        status, "TooManyRequests")
-                await self._sleep(wait, url)
-                continue
-            raise _error_from_response(response, url)
+            wait = self._retry_wait(response, url, tries)
+            if wait is None:
+                raise _error_from_response(response, url)
+            await self._sleep(wait, url)
+
+    def _retry_wait(self, response: httpx.Response, url: str, tries: _Tries) -> float | None:
+        """Seconds to wait before trying again, or None when the error is final."""
+        status = response.status_code
+        if status == 401:
+            if tries.refreshed:
+                return None
+            tries.refreshed = True
+            self._refresh_credential()
+            return 0.0
+        if status not in _RETRY_STATUSES:
+            return None
+        asked = _retry_after(response)
+        if asked is not None and status in (429, 503):
+            tries.throttled += 1
+            if tries.throttled > self.policy.max_throttled:
+                return None
+            if self.policy.budget_seconds is None and asked > self.policy.max_retry_after:
+                raise GraphResponseError(
+                    f"Microsoft Graph asked to wait {asked:.0f} s before retrying {_path(url)}, "
+                    f"longer than the {self.policy.max_retry_after:.0f} s allowed without a time "
+                    "budget; try again later or set a budget.", status, "TooManyRequests")
+            return asked
+        tries.errors += 1
+        if tries.errors >= self.policy.max_attempts:
+            return None
+        return asked if asked is not None else self.policy.backoff(tries.errors)
+
+    def _refresh_credential(self) -> None:
+        refresh = getattr(self.credential, "refresh", None)
+        if refresh is None:
+            return  # azure-identity credentials renew expired tokens on the next get_token
+        try:
+            refresh()
+        except Exception:  # noqa: BLE001 - keep the original 401 as the story
+            log.debug("token refresh failed")
 
     async def get_json(self, path_or_url: str, *, headers: dict[str, str] | None = None,
                        version: str | None = None) -> dict[str, Any]:
@@ -352,7 +379,7 @@ class GraphClient:
                 f"The run's time budget of {self.policy.budget_seconds:.0f} s would run out waiting "
                 f"{seconds:.0f} s to retry {_path(url)}.")
         log.debug("retrying %s in %.1f s", _path(url), seconds)
-        await asyncio.sleep(seconds)
+        await self.policy.sleep(seconds)
 
 
 def _path(url: str) -> str:
@@ -394,7 +421,8 @@ def _error_from_response(response: httpx.Response, url: str) -> GraphResponseErr
                 "credential is for this tenant and has not expired.")
     elif status == 403:
         permission = permission_for(path)
-        need = f" The app registration needs the application permission {permission}, with admin consent." if permission else ""
+        need = (f" The app registration needs the application permission {permission}, with admin consent."
+                if permission else "")
         text = f"Microsoft Graph denied access to {path} ({detail}).{need}"
     elif status == 404:
         text = f"Microsoft Graph has no {path} at {urlsplit(url).netloc} ({detail}); check --graph-url."

@@ -100,8 +100,20 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(key, value)
         self.send_header("Content-Length", str(len(response.body)))
         self.end_headers()
-        if self.command != "HEAD":
+        if response.cut_after is not None:
+            self._reset_after(response.body[:response.cut_after])
+        elif self.command != "HEAD":
             self.wfile.write(response.body)
+
+    def _reset_after(self, partial: bytes) -> None:
+        """Send part of the body, then reset the connection (RST, not a clean close)."""
+        import socket
+        import struct
+
+        self.wfile.write(partial)
+        self.wfile.flush()
+        self.close_connection = True
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
     do_GET = _serve
     do_POST = _serve
