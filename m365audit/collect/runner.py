@@ -9,6 +9,7 @@ recorded as failed with the reason.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -20,11 +21,12 @@ from typing import Any
 from m365audit.collect.auth import make_credential
 from m365audit.collect.directory import collect_directory
 from m365audit.collect.graph import GraphClient, RetryPolicy, parse_graph_url
-from m365audit.collect.spool import SpoolFolder
+from m365audit.collect.spool import SpoolFolder, remove_leftovers, spool_root
 from m365audit.errors import CollectionError, M365AuditError, UsageError
-from m365audit.store.db import open_db
+from m365audit.store.db import lock_wait, open_db
 from m365audit.store.directory import DirectoryFiles, load_directory_snapshot
-from m365audit.store.runs import finish_run, start_run
+from m365audit.store.lock import writer_lock
+from m365audit.store.runs import close_interrupted_runs, finish_run, start_run
 
 log = logging.getLogger("m365audit.collect")
 
@@ -45,6 +47,7 @@ class CollectOptions:
     now: datetime | None = None  # snapshot time; tests set it to build history
     scope: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # options of the other sources
+    command: str = "collect"  # recorded in runs and in the writer lock ("run" for the nightly job)
 
 
 @dataclass
@@ -91,12 +94,31 @@ def parse_only(value: str | None) -> tuple[str, ...]:
 
 
 def collect(options: CollectOptions, progress: ProgressFn | None = None) -> CollectResult:
+    """Collect under the single-writer lock; a second collector stops at once (exit 2)."""
     target = parse_graph_url(options.graph_url)
     credential = options.credential or make_credential(options.auth)
+    with writer_lock(options.db, options.command) as previous:
+        if previous is not None:
+            log.warning("%s ended without finishing; its uncommitted work was discarded",
+                        previous.describe().replace("another ", "the previous ", 1))
+        removed = remove_leftovers(options.db)
+        if removed:
+            log.info("deleted %d spool folder(s) left by an interrupted run", removed)
+        try:
+            return _collect_locked(options, target, credential, progress)
+        finally:
+            with contextlib.suppress(OSError):
+                spool_root(options.db).rmdir()  # only when empty
+
+
+def _collect_locked(options: CollectOptions, target: Any, credential: Any,
+                    progress: ProgressFn | None) -> CollectResult:
     started = time.monotonic()
     taken_at = options.now or datetime.now(UTC)
-    with open_db(options.db) as con:
-        run_id = start_run(con, "collect", graph_url=target.root, scope=options.scope, started_at=taken_at)
+    with open_db(options.db, wait=_writer_wait()) as con:
+        close_interrupted_runs(con)
+        run_id = start_run(con, options.command, graph_url=target.root, scope=options.scope,
+                           started_at=taken_at)
     counts: dict[str, Any] = {}
     try:
         asyncio.run(_collect_async(options, target, credential, run_id, taken_at, counts, progress))
@@ -106,14 +128,20 @@ def collect(options: CollectOptions, progress: ProgressFn | None = None) -> Coll
     except BaseException as exc:
         _record_failure(options.db, run_id, counts, f"{type(exc).__name__}: {exc}")
         raise
-    with open_db(options.db) as con:
+    with open_db(options.db, wait=_writer_wait()) as con:
         finish_run(con, run_id, status="succeeded", counts=counts)
     return CollectResult(run_id, counts, time.monotonic() - started)
 
 
+def _writer_wait() -> float:
+    # The collector has fetched its data before it opens the file: waiting a
+    # while for a report that is reading the file beats losing the fetch.
+    return lock_wait(default=300.0)
+
+
 def _record_failure(db: Path, run_id: str, counts: dict[str, Any], message: str) -> None:
     try:
-        with open_db(db) as con:
+        with open_db(db, wait=_writer_wait()) as con:
             finish_run(con, run_id, status="failed", counts=counts, error=message)
     except M365AuditError:
         log.warning("could not record the failed run %s", run_id)
@@ -123,12 +151,12 @@ async def _collect_async(options: CollectOptions, target: Any, credential: Any, 
                          taken_at: datetime, counts: dict[str, Any], progress: ProgressFn | None) -> None:
     async with GraphClient(credential, target, policy=options.policy) as client:
         if "licences" in options.only:
-            with SpoolFolder() as folder:
+            with SpoolFolder(parent=spool_root(options.db)) as folder:
                 spools = await collect_directory(client, folder, member_groups=options.member_groups,
                                                  progress=progress)
                 files = DirectoryFiles(spools.skus.path, spools.users.path, spools.groups.path,
                                        spools.members.path)
-                with open_db(options.db) as con:
+                with open_db(options.db, wait=_writer_wait()) as con:
                     _in_transaction(con, lambda: counts.__setitem__("licences", load_directory_snapshot(
                         con, files, run_id=run_id, taken_at=taken_at, scope=options.scope).__dict__))
         for name in options.only:
@@ -137,9 +165,9 @@ async def _collect_async(options: CollectOptions, target: Any, credential: Any, 
             step = EXTRA_SOURCES.get(name)
             if step is None:
                 raise CollectionError(f"Collecting {name} is not available in this version of m365audit.")
-            with SpoolFolder() as folder:
+            with SpoolFolder(parent=spool_root(options.db)) as folder:
                 load = await step(client, options, folder, progress)
-                with open_db(options.db) as con:
+                with open_db(options.db, wait=_writer_wait()) as con:
                     _in_transaction(con, lambda load=load, con=con, name=name: counts.__setitem__(
                         name, load(con, run_id)))
 

@@ -59,10 +59,17 @@ def _strip_secrets(url: str) -> str:
 
 
 class SpoolFolder:
-    """A private temporary folder for one collection step."""
+    """A private temporary folder for one collection step.
 
-    def __init__(self, prefix: str = "m365audit-") -> None:
-        self.path = Path(tempfile.mkdtemp(prefix=prefix))
+    ``parent`` puts it beside the database (see ``spool_root``) rather than in
+    the system temporary folder: a run killed mid-step leaves its pages
+    there, and the next run, holding the writer lock, deletes them.
+    """
+
+    def __init__(self, prefix: str = "m365audit-", parent: Path | None = None) -> None:
+        if parent is not None:
+            parent.mkdir(mode=0o700, exist_ok=True)
+        self.path = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
         self._spools: list[PageSpool] = []
 
     def spool(self, name: str) -> PageSpool:
@@ -81,3 +88,18 @@ class SpoolFolder:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close()
+
+
+def spool_root(db: Path) -> Path:
+    """Where a collection into ``db`` spools pages: a hidden folder beside it."""
+    return db.with_name(f".{db.name}.spool")
+
+
+def remove_leftovers(db: Path) -> int:
+    """Delete pages spooled by a run that was killed; call while holding the writer lock."""
+    root = spool_root(db)
+    if not root.is_dir():
+        return 0
+    leftovers = list(root.iterdir())
+    shutil.rmtree(root, ignore_errors=True)
+    return len(leftovers)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -47,25 +48,48 @@ def applied_migrations(con: duckdb.DuckDBPyConnection) -> set[int]:
     return {int(r[0]) for r in con.execute("SELECT version FROM schema_migrations").fetchall()}
 
 
-def _connect(path: Path, read_only: bool, memory_limit: str | None) -> duckdb.DuckDBPyConnection:
-    config: dict[str, str] = {}
+DEFAULT_WAIT = 30.0  # seconds to wait for another process's brief hold on the file
+
+
+def lock_wait(default: float = DEFAULT_WAIT) -> float:
+    """How long to wait for the file: M365AUDIT_DB_WAIT seconds, else ``default``."""
+    raw = os.environ.get("M365AUDIT_DB_WAIT", "").strip()
+    try:
+        return max(0.0, float(raw)) if raw else default
+    except ValueError:
+        return default
+
+
+def _connect(path: Path, read_only: bool, memory_limit: str | None,
+             wait: float) -> duckdb.DuckDBPyConnection:
+    """Connect, waiting up to ``wait`` s while another process has the file open.
+
+    DuckDB allows one read-write process or several readers. The collector
+    holds the file only for each commit and readers only while they query,
+    so a short wait lets a nightly run and a report share the file.
+    """
+    config: dict[str, str | bool | int | float | list[str]] = {}
     if memory_limit:
         config["memory_limit"] = memory_limit
-    try:
-        return duckdb.connect(str(path), read_only=read_only, config=config)
-    except duckdb.IOException as exc:
-        text = str(exc)
-        if "lock" in text.lower():
-            holder = re.search(r"PID (\d+)", text)
-            who = f" by process {holder.group(1)}" if holder else ""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only, config=config)
+        except duckdb.IOException as exc:
+            text = str(exc)
+            if "lock" not in text.lower():
+                raise DatabaseError(f"The database {path} cannot be opened: {_first_line(text)}") from None
+            if time.monotonic() >= deadline:
+                holder = re.search(r"PID (\d+)", text)
+                who = f" by process {holder.group(1)}" if holder else ""
+                raise DatabaseError(
+                    f"The database {path} is locked{who}; another program has it open."
+                ) from None
+            time.sleep(0.2)
+        except (duckdb.Error, OSError) as exc:
             raise DatabaseError(
-                f"The database {path} is locked{who}; another m365audit command is writing to it."
+                f"{path} is not a usable m365audit database: {_first_line(str(exc))}"
             ) from None
-        raise DatabaseError(f"The database {path} cannot be opened: {_first_line(text)}") from None
-    except (duckdb.Error, OSError) as exc:
-        raise DatabaseError(
-            f"{path} is not a usable m365audit database: {_first_line(str(exc))}"
-        ) from None
 
 
 def _first_line(text: str) -> str:
@@ -78,6 +102,7 @@ def open_db(
     *,
     read_only: bool = False,
     memory_limit: str | None = None,
+    wait: float | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the database, migrating it first when opened for writing.
 
@@ -90,10 +115,12 @@ def open_db(
             f"No database at {path}: run `m365audit collect` (or `m365audit demo`) first, "
             "or pass --db."
         )
+    if not read_only:
+        _private_files()
     created = not path.exists()
     if created and not path.parent.exists():
         raise DatabaseError(f"Cannot create {path}: the folder {path.parent} does not exist.")
-    con = _connect(path, read_only, memory_limit)
+    con = _connect(path, read_only, memory_limit, lock_wait() if wait is None else wait)
     try:
         if created:
             # Tenant data is personal data: the file is readable by its owner only.
@@ -105,6 +132,17 @@ def open_db(
         yield con
     finally:
         con.close()
+
+
+def _private_files() -> None:
+    """Files this process creates from now on are readable by their owner only.
+
+    The database, its write-ahead log and DuckDB's spill folder all hold
+    tenant data, and DuckDB creates the last two itself; a process-wide umask
+    is the one setting that covers them (and the reports written later).
+    """
+    current = os.umask(0o077)
+    os.umask(current | 0o077)
 
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:

@@ -72,3 +72,19 @@ def set_state(
         "INSERT OR REPLACE INTO collection_state VALUES (?, ?, ?, ?, ?)",
         [source, key, value, run_id, datetime.now(UTC)],
     )
+
+
+INTERRUPTED = "interrupted: the process ended before the run finished (killed, or the machine stopped)"
+
+
+def close_interrupted_runs(con: duckdb.DuckDBPyConnection) -> int:
+    """Mark runs left 'running' by a killed process as failed.
+
+    Call only while holding the writer lock: then no other process can be
+    running a collection, so every 'running' row belongs to a dead one.
+    """
+    row = con.execute(
+        "UPDATE runs SET status = 'failed', finished_at = ?, error = ? WHERE status = 'running'",
+        [datetime.now(UTC), INTERRUPTED],
+    ).fetchone()
+    return int(row[0]) if row else 0

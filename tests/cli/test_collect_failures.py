@@ -12,7 +12,8 @@ import duckdb
 from m365audit.simulator.http import Response, error_body
 from tests.conftest import assert_clean_failure, collect_from, run_cli
 
-FAST = {"M365AUDIT_MAX_ATTEMPTS": "3", "M365AUDIT_RETRY_BASE_DELAY": "0.01", "M365AUDIT_TOKEN": "t0ken"}
+FAST = {"M365AUDIT_MAX_ATTEMPTS": "3", "M365AUDIT_RETRY_BASE_DELAY": "0.01", "M365AUDIT_TOKEN": "t0ken",
+        "M365AUDIT_DB_WAIT": "0"}  # fail at once on a locked file instead of waiting for it
 
 
 def _closed_port() -> int:
