@@ -2,18 +2,30 @@
 
 Pages are fetched raw and spooled to files; ``m365audit.store.directory``
 loads them into DuckDB in one transaction.
+
+Users are collected incrementally. A full round lists every user with
+``/users`` (999 a page; ``/users/delta`` does not take ``$top`` and pages by
+about 200) after first asking ``/users/delta?$deltatoken=latest`` for a
+delta link, so the next run asks only for what changed since before the
+listing (a change seen twice is harmless: the merge is idempotent). The link
+is stored with the snapshot in the same transaction. When Graph says the
+link has expired (``syncStateNotFound``, after about 7 days), the run falls
+back to a full round.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import orjson
 
-from m365audit.collect.graph import GraphClient, Page
+from m365audit.collect.graph import GraphClient, GraphResponseError, Page
 from m365audit.collect.spool import PageSpool, SpoolFolder
+
+log = logging.getLogger("m365audit.collect")
 
 USER_SELECT = ",".join((
     "id", "userPrincipalName", "displayName", "mail", "department", "companyName", "jobTitle",
@@ -33,6 +45,16 @@ class DirectorySpools:
     groups: PageSpool
     members: PageSpool
     member_groups: list[str] = field(default_factory=list)
+    users_full: bool = True  # False: ``users`` holds only changes since the stored delta link
+    delta_link: str | None = None  # the link to store for the next run
+
+
+# Graph's answers when a delta link can no longer be used: start a full round.
+_EXPIRED_CODES = {"syncstatenotfound", "resyncrequired", "syncstateinvalid"}
+
+
+def delta_expired(exc: GraphResponseError) -> bool:
+    return exc.status == 410 or (exc.status == 400 and (exc.code or "").casefold() in _EXPIRED_CODES)
 
 
 async def _drain(client: GraphClient, path: str, spool: PageSpool, label: str,
@@ -47,18 +69,20 @@ async def _drain(client: GraphClient, path: str, spool: PageSpool, label: str,
 async def collect_directory(client: GraphClient, folder: SpoolFolder, *,
                             member_groups: list[str] | None = None,
                             users_path: str | None = None,
+                            delta_link: str | None = None,
                             progress: Progress | None = None) -> DirectorySpools:
     """Fetch SKUs, users and groups concurrently; then members of the groups that matter.
 
     Members are collected for groups that assign licences and for the groups
     named in ``member_groups`` (display names or ids, e.g. the training group).
+    ``users_path`` (a scope's own user listing) turns delta collection off;
+    otherwise ``delta_link`` (from the last snapshot) asks only for changes.
     """
     spools = DirectorySpools(folder.spool("skus"), folder.spool("users"),
                              folder.spool("groups"), folder.spool("group_members"))
-    users_path = users_path or f"/users?$select={USER_SELECT}&$top={PAGE_SIZE}"
     await asyncio.gather(
         _drain(client, "/subscribedSkus", spools.skus, "licences", None),
-        _drain(client, users_path, spools.users, "users", progress),
+        _collect_users(client, folder, spools, users_path, delta_link, progress),
         _drain(client, f"/groups?$select={GROUP_SELECT}&$top=999", spools.groups, "groups", None),
     )
     spools.skus.close()
@@ -85,3 +109,42 @@ async def collect_directory(client: GraphClient, folder: SpoolFolder, *,
                 progress("group members", len(page.data.get("value", [])))
     spools.members.close()
     return spools
+
+
+async def _collect_users(client: GraphClient, folder: SpoolFolder, spools: DirectorySpools,
+                         users_path: str | None, delta_link: str | None, progress: Progress | None) -> None:
+    if users_path:
+        await _drain(client, users_path, spools.users, "users", progress)
+        return
+    if delta_link:
+        changes = folder.spool("user_changes")
+        try:
+            spools.delta_link = await _drain_delta(client, delta_link, changes, progress)
+        except GraphResponseError as exc:
+            if not delta_expired(exc):
+                raise
+            log.info("the stored users delta link has expired; listing every user again")
+            changes.close()
+        else:
+            spools.users.close()
+            spools.users, spools.users_full = changes, False
+            return
+    spools.delta_link = await _drain_delta(client, f"/users/delta?$select={USER_SELECT}&$deltatoken=latest",
+                                           None, None)
+    await _drain(client, f"/users?$select={USER_SELECT}&$top={PAGE_SIZE}", spools.users, "users", progress)
+
+
+async def _drain_delta(client: GraphClient, link: str, spool: PageSpool | None,
+                       progress: Progress | None) -> str:
+    """Follow a delta round to its end; return the new delta link."""
+    delta: str | None = None
+    async for page in client.iter_pages(link):
+        if spool is not None:
+            before = spool.records
+            spool.add(page)
+            if progress:
+                progress("users", spool.records - before)
+        delta = page.delta_link
+    if delta is None:
+        raise GraphResponseError("Microsoft Graph ended a users delta round without a delta link.", 200, None)
+    return delta

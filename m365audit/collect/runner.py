@@ -10,23 +10,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from m365audit.collect.auth import make_credential
-from m365audit.collect.directory import collect_directory
+from m365audit.collect.directory import USER_SELECT, collect_directory
 from m365audit.collect.graph import GraphClient, RetryPolicy, parse_graph_url
 from m365audit.collect.spool import SpoolFolder, remove_leftovers, spool_root
 from m365audit.errors import CollectionError, M365AuditError, UsageError
+from m365audit.store import pseudonym
 from m365audit.store.db import lock_wait, open_db
 from m365audit.store.directory import DirectoryFiles, load_directory_snapshot
 from m365audit.store.lock import writer_lock
-from m365audit.store.runs import close_interrupted_runs, finish_run, start_run
+from m365audit.store.pseudonym import PseudonymKey
+from m365audit.store.runs import close_interrupted_runs, finish_run, get_state, set_state, start_run
 
 log = logging.getLogger("m365audit.collect")
 
@@ -47,6 +52,7 @@ class CollectOptions:
     now: datetime | None = None  # snapshot time; tests set it to build history
     scope: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # options of the other sources
+    pseudonym_key: PseudonymKey | None = None  # store keyed pseudonyms instead of names
     command: str = "collect"  # recorded in runs and in the writer lock ("run" for the nightly job)
 
 
@@ -115,7 +121,7 @@ def _collect_locked(options: CollectOptions, target: Any, credential: Any,
                     progress: ProgressFn | None) -> CollectResult:
     started = time.monotonic()
     taken_at = options.now or datetime.now(UTC)
-    with open_db(options.db, wait=_writer_wait()) as con:
+    with _writer_db(options) as con:
         close_interrupted_runs(con)
         run_id = start_run(con, options.command, graph_url=target.root, scope=options.scope,
                            started_at=taken_at)
@@ -151,14 +157,7 @@ async def _collect_async(options: CollectOptions, target: Any, credential: Any, 
                          taken_at: datetime, counts: dict[str, Any], progress: ProgressFn | None) -> None:
     async with GraphClient(credential, target, policy=options.policy) as client:
         if "licences" in options.only:
-            with SpoolFolder(parent=spool_root(options.db)) as folder:
-                spools = await collect_directory(client, folder, member_groups=options.member_groups,
-                                                 progress=progress)
-                files = DirectoryFiles(spools.skus.path, spools.users.path, spools.groups.path,
-                                       spools.members.path)
-                with open_db(options.db, wait=_writer_wait()) as con:
-                    _in_transaction(con, lambda: counts.__setitem__("licences", load_directory_snapshot(
-                        con, files, run_id=run_id, taken_at=taken_at, scope=options.scope).__dict__))
+            counts["licences"] = await _directory_step(client, options, target.root, run_id, taken_at, progress)
         for name in options.only:
             if name == "licences":
                 continue
@@ -167,16 +166,76 @@ async def _collect_async(options: CollectOptions, target: Any, credential: Any, 
                 raise CollectionError(f"Collecting {name} is not available in this version of m365audit.")
             with SpoolFolder(parent=spool_root(options.db)) as folder:
                 load = await step(client, options, folder, progress)
-                with open_db(options.db, wait=_writer_wait()) as con:
-                    _in_transaction(con, lambda load=load, con=con, name=name: counts.__setitem__(
-                        name, load(con, run_id)))
+                with _writer_db(options) as con:
+                    counts[name] = _in_transaction(con, functools.partial(_load_activity, con, load, run_id))
 
 
-def _in_transaction(con: Any, work: Callable[[], Any]) -> None:
+def _load_activity(con: Any, load: Callable[[Any, str], Any], run_id: str) -> Any:
+    result = load(con, run_id)
+    if pseudonym.is_pseudonymised(con):
+        pseudonym.pseudonymise_loaded(con, run_id)
+    return result
+
+
+async def _directory_step(client: GraphClient, options: CollectOptions, root: str, run_id: str,
+                          taken_at: datetime, progress: ProgressFn | None) -> dict[str, Any]:
+    """Fetch the directory (changes only, when a usable delta link is stored), then load it atomically."""
+    with _writer_db(options) as con:
+        stored = get_state(con, "directory", "users_delta")
+    link = _usable_delta_link(stored, root, options.scope)
+    with SpoolFolder(parent=spool_root(options.db)) as folder:
+        spools = await collect_directory(client, folder, member_groups=options.member_groups,
+                                         delta_link=link, progress=progress)
+        files = DirectoryFiles(spools.skus.path, spools.users.path, spools.groups.path, spools.members.path)
+        state = _delta_state(spools.delta_link, options.scope)
+
+        def load(con: Any) -> dict[str, Any]:
+            counts = load_directory_snapshot(con, files, run_id=run_id, taken_at=taken_at, scope=options.scope,
+                                             users_full=spools.users_full)
+            set_state(con, "directory", "users_delta", state, run_id)  # in the snapshot's transaction
+            return dict(counts.__dict__)
+
+        with _writer_db(options) as con:
+            result: dict[str, Any] = _in_transaction(con, lambda: load(con))
+            return result
+
+
+def _delta_state(link: str | None, scope: str | None) -> str | None:
+    if link is None:
+        return None
+    return orjson.dumps({"link": link, "select": USER_SELECT, "scope": scope}).decode()
+
+
+def _usable_delta_link(stored: str | None, root: str, scope: str | None) -> str | None:
+    """The stored link, unless it was made for another Graph root, scope or selection."""
+    if not stored:
+        return None
+    try:
+        state = orjson.loads(stored)
+    except orjson.JSONDecodeError:
+        return None
+    link = state.get("link") if isinstance(state, dict) else None
+    if not isinstance(link, str) or not link.startswith(root + "/"):
+        return None
+    if state.get("select") != USER_SELECT or state.get("scope") != scope:
+        return None
+    return link
+
+
+@contextlib.contextmanager
+def _writer_db(options: CollectOptions) -> Iterator[Any]:
+    """A write connection with the pseudonym macros installed (the identity when not pseudonymised)."""
+    with open_db(options.db, wait=_writer_wait()) as con:
+        pseudonym.install(con, options.pseudonym_key)
+        yield con
+
+
+def _in_transaction(con: Any, work: Callable[[], Any]) -> Any:
     con.execute("BEGIN TRANSACTION")
     try:
-        work()
+        result = work()
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    return result

@@ -164,6 +164,15 @@ def register(router: Router, tenant: Tenant) -> None:
 
     def users_delta(request: Request, _m: re.Match[str]) -> Response:
         top = page_size(request, default=200, maximum=999)
+        if request.query.get("$deltatoken") == "latest":
+            # "Sync from now": no data, just a link for changes from this moment.
+            fields = select_fields(request, _USER_KNOWN, USER_DEFAULT, "user")
+            if "id" not in fields:
+                fields = ["id", *fields]
+            token = encode_token({"s": fields, "g": tenant.generation, "t": time.time()})
+            return Response.json({"@odata.context": f"{request.root}/$metadata#users",
+                                  "@odata.deltaLink": f"{request.root}/users/delta?$deltatoken={token}",
+                                  "value": []})
         if "$deltatoken" in request.query:
             state = decode_token(request.query["$deltatoken"])
             ttl = tenant_delta_ttl(tenant)

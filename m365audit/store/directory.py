@@ -2,6 +2,12 @@
 
 The whole snapshot is one transaction: after a failure nothing of it is
 visible, and the previous snapshot stays the latest.
+
+Users come either as the whole population (a full round) or as the changes
+since the stored delta link (``users_full=False``): then only the users seen
+are merged, and users reported ``@removed`` (or changed out of the scope)
+have their open rows closed. Names pass through the pseudonym macros of
+``m365audit.store.pseudonym`` (the identity unless pseudonymised storage is on).
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from m365audit.store import pseudonym
 from m365audit.store.history import merge_snapshot
 
 # read_json column types: only the fields the tables need are typed.
@@ -20,7 +27,8 @@ _SKU = ("STRUCT(skuId VARCHAR, skuPartNumber VARCHAR, capabilityStatus VARCHAR, 
         " consumedUnits BIGINT, prepaidUnits STRUCT(enabled BIGINT, suspended BIGINT, warning BIGINT,"
         " lockedOut BIGINT), servicePlans STRUCT(servicePlanId VARCHAR, servicePlanName VARCHAR,"
         " provisioningStatus VARCHAR, appliesTo VARCHAR)[])")
-_USER = ("STRUCT(id VARCHAR, userPrincipalName VARCHAR, displayName VARCHAR, mail VARCHAR,"
+_USER = ("STRUCT(\"@removed\" STRUCT(reason VARCHAR),"
+         " id VARCHAR, userPrincipalName VARCHAR, displayName VARCHAR, mail VARCHAR,"
          " department VARCHAR, companyName VARCHAR, jobTitle VARCHAR, officeLocation VARCHAR,"
          " accountEnabled BOOLEAN, userType VARCHAR, createdDateTime VARCHAR,"
          " assignedPlans STRUCT(assignedDateTime VARCHAR, capabilityStatus VARCHAR, service VARCHAR,"
@@ -41,11 +49,14 @@ class DirectoryFiles:
 
 @dataclass(frozen=True)
 class SnapshotCounts:
-    users: int
+    users: int  # current users after the merge
     assignments: int
     skus: int
     groups: int
     members: int
+    changed_users: int = 0  # users in this round's pages (all of them on a full round)
+    removed_users: int = 0  # users whose rows were closed as deleted or out of scope (delta rounds)
+    full: bool = True
 
 
 def _read(path: Path, value_type: str, extra: str = "") -> str:
@@ -67,22 +78,62 @@ def _timestamp(expr: str) -> str:
 
 def load_directory_snapshot(con: duckdb.DuckDBPyConnection, files: DirectoryFiles, *,
                             run_id: str, taken_at: datetime, scope: str | None,
-                            user_filter_sql: str | None = None) -> SnapshotCounts:
+                            user_filter_sql: str | None = None, users_full: bool = True) -> SnapshotCounts:
     """Stage the spooled pages and merge them into the history tables.
 
     The caller owns the transaction. ``user_filter_sql`` (a boolean SQL
     expression over the staged user columns, built by the scope module from
     bound-safe literals) limits the snapshot to an organisation's users.
     """
+    if not _has_macros(con):
+        pseudonym.install(con, None)
+    _stage(con, files, user_filter_sql)
+    _incoming_views(con)
+    for table, incoming, columns in _MERGES:
+        user_keyed = columns[0] == "user_id"
+        # On a delta round every user seen (changed, removed or out of scope) is
+        # "touched": its open rows that the round does not repeat are closed.
+        merge_snapshot(con, table=table, incoming=incoming, columns=columns, taken_at=taken_at, run_id=run_id,
+                       full=users_full or not user_keyed, removed=None if users_full else "seen_users")
+    _keep_raw_pages(con, files, run_id, users_full, pseudonym.is_pseudonymised(con))
+    counts = SnapshotCounts(
+        users=_count(con, "user_versions WHERE valid_to IS NULL"),
+        assignments=_count(con, "licence_assignment_versions WHERE valid_to IS NULL"),
+        skus=_count(con, "staged_skus"), groups=_count(con, "staged_groups"),
+        members=_count(con, "group_member_versions WHERE valid_to IS NULL"),
+        changed_users=_count(con, "staged_users"), full=users_full,
+        removed_users=0 if users_full else _count(con, "removed_users"))
+    con.execute("INSERT INTO snapshots VALUES (?, ?, ?, ?, ?, ?)",
+                [run_id, taken_at, scope, counts.users, counts.assignments, counts.skus])
+    for name in ("staged_skus", "staged_users", "staged_groups", "staged_members", "seen_users", "removed_users"):
+        con.execute(f"DROP TABLE {name}")
+    return counts
+
+
+def _has_macros(con: duckdb.DuckDBPyConnection) -> bool:
+    row = con.execute("SELECT count(*) FROM duckdb_functions() WHERE function_name = 'm365_upn'").fetchone()
+    return bool(row and row[0])
+
+
+def _stage(con: duckdb.DuckDBPyConnection, files: DirectoryFiles, user_filter_sql: str | None) -> None:
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE staged_skus AS
         SELECT unnest(body.value, recursive := false) AS s FROM {_read(files.skus, _SKU)}""")
+    # A delta round may carry a user twice: the later page wins.
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE staged_users AS
-        SELECT u.* FROM (SELECT unnest(body.value) AS u FROM {_read(files.users, _USER)})""")
+        SELECT u.* FROM (SELECT page_no, unnest(body.value) AS u FROM {_read(files.users, _USER)})
+        WHERE u.id IS NOT NULL
+        QUALIFY row_number() OVER (PARTITION BY u.id ORDER BY page_no DESC) = 1""")
+    con.execute("CREATE OR REPLACE TEMP TABLE seen_users AS SELECT id AS key FROM staged_users")
+    where = "AND (" + user_filter_sql + ")" if user_filter_sql else ""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE staged_users AS
-        SELECT * FROM staged_users WHERE id IS NOT NULL {'AND (' + user_filter_sql + ')' if user_filter_sql else ''}""")
+        SELECT * EXCLUDE ("@removed") FROM staged_users WHERE "@removed" IS NULL {where}""")
+    # Seen but not staged: deleted, or no longer in the scope. Their open rows close.
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE removed_users AS
+        SELECT key FROM seen_users EXCEPT SELECT id FROM staged_users""")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE staged_groups AS
         SELECT g.* FROM (SELECT unnest(body.value) AS g FROM {_read(files.groups, _GROUP)})""")
@@ -93,6 +144,8 @@ def load_directory_snapshot(con: duckdb.DuckDBPyConnection, files: DirectoryFile
               FROM {_read(files.members, _MEMBER, ', "m365audit.groupId" VARCHAR')})
         WHERE m."@odata.type" IS NULL OR m."@odata.type" = '#microsoft.graph.user'""")
 
+
+def _incoming_views(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("""
         CREATE OR REPLACE TEMP VIEW incoming_skus AS
         SELECT s.skuId AS sku_id, s.skuPartNumber AS sku_part_number,
@@ -108,8 +161,9 @@ def load_directory_snapshot(con: duckdb.DuckDBPyConnection, files: DirectoryFile
         FROM (SELECT s.skuId AS sku_id, unnest(s.servicePlans) AS p FROM staged_skus)""")
     con.execute(f"""
         CREATE OR REPLACE TEMP VIEW incoming_users AS
-        SELECT id AS user_id, userPrincipalName AS user_principal_name, displayName AS display_name,
-               mail, nullif(trim(department), '') AS department, nullif(trim(companyName), '') AS company_name,
+        SELECT id AS user_id, m365_upn(userPrincipalName) AS user_principal_name,
+               m365_person(userPrincipalName, displayName) AS display_name, m365_upn(mail) AS mail,
+               nullif(trim(department), '') AS department, nullif(trim(companyName), '') AS company_name,
                jobTitle AS job_title, officeLocation AS office_location, accountEnabled AS account_enabled,
                userType AS user_type, {_timestamp('createdDateTime')} AS created_at
         FROM staged_users""")
@@ -122,60 +176,63 @@ def load_directory_snapshot(con: duckdb.DuckDBPyConnection, files: DirectoryFile
         FROM (SELECT id AS user_id, unnest(licenseAssignmentStates) AS a FROM staged_users)""")
     con.execute(f"""
         CREATE OR REPLACE TEMP VIEW incoming_assigned_plans AS
-        SELECT user_id, lower(p.servicePlanId) AS service_plan_id, p.service, p.capabilityStatus AS capability_status,
-               min({_timestamp('p.assignedDateTime')}) AS assigned_at
+        SELECT user_id, lower(p.servicePlanId) AS service_plan_id, p.service,
+               p.capabilityStatus AS capability_status, min({_timestamp('p.assignedDateTime')}) AS assigned_at
         FROM (SELECT id AS user_id, unnest(assignedPlans) AS p FROM staged_users)
         WHERE lower(p.servicePlanId) IN (SELECT service_plan_id FROM reference_service_plans)
         GROUP BY ALL""")
     con.execute("""
         CREATE OR REPLACE TEMP VIEW incoming_groups AS
         SELECT id AS group_id, displayName AS display_name,
-               list_sort(list_transform(coalesce(assignedLicenses, []), lambda l: lower(l.skuId))) AS assigned_sku_ids
+               list_sort(list_transform(coalesce(assignedLicenses, []), lambda l: lower(l.skuId)))
+                   AS assigned_sku_ids
         FROM staged_groups""")
+    # Members are kept for current users; read when merged, after the users are,
+    # so on a delta round the unchanged users count too.
     con.execute("""
         CREATE OR REPLACE TEMP VIEW incoming_members AS
         SELECT group_id, user_id FROM staged_members
-        WHERE user_id IN (SELECT id FROM staged_users)""")
+        WHERE user_id IN (SELECT user_id FROM user_versions WHERE valid_to IS NULL)""")
 
-    merges = (
-        ("sku_versions", "incoming_skus", ["sku_id", "sku_part_number", "capability_status", "applies_to",
-                                           "prepaid_enabled", "prepaid_suspended", "prepaid_warning",
-                                           "prepaid_locked_out", "consumed_units"]),
-        ("sku_plan_versions", "incoming_sku_plans", ["sku_id", "service_plan_id", "service_plan_name",
-                                                     "applies_to", "provisioning_status"]),
-        ("user_versions", "incoming_users", ["user_id", "user_principal_name", "display_name", "mail",
-                                             "department", "company_name", "job_title", "office_location",
-                                             "account_enabled", "user_type", "created_at"]),
-        ("licence_assignment_versions", "incoming_assignments",
-         ["user_id", "sku_id", "assigned_by_group", "state", "error", "disabled_plans", "last_updated_at"]),
-        ("assigned_plan_versions", "incoming_assigned_plans",
-         ["user_id", "service_plan_id", "service", "capability_status", "assigned_at"]),
-        ("group_versions", "incoming_groups", ["group_id", "display_name", "assigned_sku_ids"]),
-        ("group_member_versions", "incoming_members", ["group_id", "user_id"]),
-    )
-    for table, incoming, columns in merges:
-        merge_snapshot(con, table=table, incoming=incoming, columns=columns, taken_at=taken_at, run_id=run_id)
 
-    # Raw pages as received: kept for the latest snapshot only (history lives in the versions).
-    con.execute("DELETE FROM raw_pages WHERE source IN ('subscribedSkus', 'users', 'groups', 'groupMembers')")
-    for source, path in (("subscribedSkus", files.skus), ("users", files.users),
-                         ("groups", files.groups), ("groupMembers", files.members)):
+# Merge order matters: members are filtered by the users merged before them.
+_MERGES = (
+    ("sku_versions", "incoming_skus", ["sku_id", "sku_part_number", "capability_status", "applies_to",
+                                       "prepaid_enabled", "prepaid_suspended", "prepaid_warning",
+                                       "prepaid_locked_out", "consumed_units"]),
+    ("sku_plan_versions", "incoming_sku_plans", ["sku_id", "service_plan_id", "service_plan_name",
+                                                 "applies_to", "provisioning_status"]),
+    ("user_versions", "incoming_users", ["user_id", "user_principal_name", "display_name", "mail",
+                                         "department", "company_name", "job_title", "office_location",
+                                         "account_enabled", "user_type", "created_at"]),
+    ("licence_assignment_versions", "incoming_assignments",
+     ["user_id", "sku_id", "assigned_by_group", "state", "error", "disabled_plans", "last_updated_at"]),
+    ("assigned_plan_versions", "incoming_assigned_plans",
+     ["user_id", "service_plan_id", "service", "capability_status", "assigned_at"]),
+    ("group_versions", "incoming_groups", ["group_id", "display_name", "assigned_sku_ids"]),
+    ("group_member_versions", "incoming_members", ["group_id", "user_id"]),
+)
+_RAW = "{'page_no': 'INTEGER', 'url': 'VARCHAR', 'fetched_at': 'TIMESTAMPTZ', 'body': 'JSON'}"
+
+
+def _keep_raw_pages(con: duckdb.DuckDBPyConnection, files: DirectoryFiles, run_id: str,
+                    users_full: bool, pseudonymised: bool) -> None:
+    """Raw pages as received, for the latest run only (history lives in the versions).
+
+    User pages are ``users`` on a full round and ``userChanges`` on a delta
+    round; with pseudonymised storage they are not kept at all (they carry names).
+    """
+    con.execute("DELETE FROM raw_pages WHERE source IN "
+                "('subscribedSkus', 'users', 'userChanges', 'groups', 'groupMembers')")
+    sources = [("subscribedSkus", files.skus), ("groups", files.groups), ("groupMembers", files.members)]
+    if not pseudonymised:
+        sources.insert(1, ("users" if users_full else "userChanges", files.users))
+    for source, path in sources:
         con.execute(f"""
             INSERT INTO raw_pages
             SELECT ?, ?, page_no, url, fetched_at, body
-            FROM read_json('{_sql_path(path)}', format='newline_delimited',
-                           columns={{'page_no': 'INTEGER', 'url': 'VARCHAR', 'fetched_at': 'TIMESTAMPTZ', 'body': 'JSON'}},
+            FROM read_json('{_sql_path(path)}', format='newline_delimited', columns={_RAW},
                            maximum_object_size=536870912)""", [run_id, source])
-
-    counts = SnapshotCounts(
-        users=_count(con, "staged_users"), assignments=_count(con, "incoming_assignments"),
-        skus=_count(con, "staged_skus"), groups=_count(con, "staged_groups"),
-        members=_count(con, "incoming_members"))
-    con.execute("INSERT INTO snapshots VALUES (?, ?, ?, ?, ?, ?)",
-                [run_id, taken_at, scope, counts.users, counts.assignments, counts.skus])
-    for name in ("staged_skus", "staged_users", "staged_groups", "staged_members"):
-        con.execute(f"DROP TABLE {name}")
-    return counts
 
 
 def _count(con: duckdb.DuckDBPyConnection, relation: str) -> int:
