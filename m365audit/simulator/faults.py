@@ -164,7 +164,8 @@ class FaultInjector:
             return None
         rate = self.plan.rates.get("delta_expired", 0.0)
         token = request.query.get("$deltatoken")
-        if rate and token and request.path.lower().startswith("/users/delta"):
+        # "latest" asks for a new link from now: there is no old state to have expired.
+        if rate and token and token != "latest" and request.path.lower().startswith("/users/delta"):
             if _draw(self.seed, "delta_expired", token) < rate:
                 self._count("delta_expired")
                 return _json_error(400, "syncStateNotFound",
