@@ -1,0 +1,1 @@
+"""Running m365audit as a nightly job: configuration, steps, logs, retention, delivery, doctor."""

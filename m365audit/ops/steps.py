@@ -1,0 +1,224 @@
+"""The steps of `m365audit run`, each a function of the run context returning an Outcome.
+
+Collection retries within the run: a step that failed, or a source that
+reported a gap (an audit query that failed), is tried again, resuming from
+what was committed; sources already committed are not fetched twice.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from m365audit.errors import CollectionError, UsageError
+from m365audit.ops import stages
+from m365audit.ops.pipeline import Outcome, RunContext, Step
+from m365audit.store.db import open_db
+
+_DATED = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def collect_step(ctx: RunContext) -> Outcome:
+    from m365audit.collect.runner import EXTRA_SOURCES
+
+    wanted = ctx.config.sources or ("licences", *EXTRA_SOURCES)
+    missing = [s for s in wanted if s != "licences" and s not in EXTRA_SOURCES]
+    pending = tuple(s for s in wanted if s not in missing)
+    counts: dict[str, Any] = {}
+    problems: list[str] = []
+    for attempt in range(1, ctx.config.attempts + 1):
+        done, problems = _collect_once(ctx, pending, counts)
+        pending = tuple(s for s in pending if s not in done)
+        if not pending:
+            break
+        if attempt < ctx.config.attempts:
+            ctx.log.emit("retry", level="warning", step="collect", attempt=attempt + 1,
+                         sources=",".join(pending), message="; ".join(problems))
+    notes = [f"not collected: {', '.join(missing)} (not part of this build)"] if missing else []
+    if pending:
+        return Outcome("failed", counts, "; ".join(problems + notes), exit_code=3)
+    return Outcome("ok", counts, "; ".join(notes) or None)
+
+
+def _collect_once(ctx: RunContext, sources: tuple[str, ...],
+                  counts: dict[str, Any]) -> tuple[set[str], list[str]]:
+    """One collection attempt; returns the sources now complete and what went wrong."""
+    from m365audit.collect.runner import CollectOptions, collect
+
+    config, policy = ctx.config, ctx.config.policy
+    groups = [*config.groups, *policy.copilot_groups, *([policy.training_group] if policy.training_group else [])]
+    options = CollectOptions(db=config.db, graph_url=config.graph_url, auth=config.auth, only=sources,
+                             member_groups=list(dict.fromkeys(groups)), policy=ctx.policy,
+                             credential=ctx.credential, now=ctx.now, scope=config.scope, command="run",
+                             pseudonym_key=ctx.key)
+    try:
+        result = collect(options)
+    except CollectionError as exc:
+        # Sources that committed before the failure are listed in the failed run's counts.
+        committed = _committed_sources(config.db, sources)
+        return committed, [exc.message]
+    ctx.run_id = result.run_id
+    counts.update(result.counts)
+    gaps = _gaps(result.counts)
+    return set(sources) - set(gaps), [e for errors in gaps.values() for e in errors]
+
+
+def _committed_sources(db: Path, sources: tuple[str, ...]) -> set[str]:
+    import orjson
+
+    with open_db(db, read_only=True) as con:
+        row = con.execute("SELECT counts FROM runs ORDER BY finished_at DESC NULLS LAST LIMIT 1").fetchone()
+    counts = orjson.loads(row[0]) if row and row[0] else {}
+    return {s for s in sources if s in counts and not _gaps({s: counts[s]})}
+
+
+def _gaps(counts: dict[str, Any]) -> dict[str, list[str]]:
+    """Sources whose counts report failed pieces (e.g. an audit query that failed)."""
+    out: dict[str, list[str]] = {}
+    for name, value in counts.items():
+        if isinstance(value, dict) and (value.get("errors") or value.get("failed_slices")):
+            out[name] = [str(e) for e in value.get("errors") or [f"{name}: {value['failed_slices']} failed"]]
+    return out
+
+
+def retention_step(ctx: RunContext) -> Outcome:
+    from m365audit.ops.retention import RetentionSettings, apply_retention
+
+    settings = RetentionSettings(ctx.config.raw_audit_days, ctx.config.activity_days)
+    if not settings.enabled:
+        return Outcome("skipped", message="no [retention] settings")
+    with open_db(ctx.config.db) as con:
+        return Outcome("ok", apply_retention(con, settings, ctx.now, ctx.run_id or "retention"))
+
+
+def check_step(ctx: RunContext) -> Outcome:
+    if not ctx.config.checks_enabled:
+        return Outcome("skipped", message="[checks] enabled is false")
+    function = stages.resolve(stages.CHECKS)
+    if function is None:
+        return Outcome("skipped", message="the checks are not part of this build")
+    if function.__name__ == "check_database":
+        run = stages.call_with(function, db=ctx.config.db, policy=ctx.config.policy, checked_at=ctx.now)
+    else:
+        with open_db(ctx.config.db, read_only=True) as con:
+            run = stages.call_with(function, con=con, policy=ctx.config.policy, checked_at=ctx.now)
+    ctx.findings = summarise_findings(run)
+    fail_on = ctx.config.fail_on
+    breached = fail_on is not None and _at_or_above(ctx.findings["by_severity"], fail_on)
+    message = f"findings at or above {fail_on}" if breached else None
+    return Outcome("ok", ctx.findings, message, exit_code=1 if breached else 0)
+
+
+def summarise_findings(run: Any) -> dict[str, Any]:
+    """Counts from a check run: checks, failing, not checked, open findings by severity."""
+    from m365audit.ops.config import SEVERITIES
+
+    results = list(getattr(run, "results", ()) or ())
+    statuses = [getattr(r, "status", None) for r in results]
+    by_severity = dict.fromkeys(SEVERITIES, 0)
+    excepted = 0
+    for finding in getattr(run, "findings", ()) or ():
+        if getattr(finding, "excepted", False):
+            excepted += 1
+        else:
+            severity = str(getattr(finding, "severity", "low"))
+            by_severity[severity] = by_severity.get(severity, 0) + 1
+    return {"checks": len(results), "failing_checks": statuses.count("fail"),
+            "not_checked": statuses.count("not_checked"), "by_severity": by_severity, "excepted": excepted}
+
+
+def _at_or_above(by_severity: dict[str, int], fail_on: str) -> bool:
+    from m365audit.ops.config import SEVERITIES
+
+    floor = SEVERITIES.index(fail_on)
+    return any(n for s, n in by_severity.items() if s in SEVERITIES and SEVERITIES.index(s) >= floor)
+
+
+def report_step(ctx: RunContext) -> Outcome:
+    function = stages.resolve(stages.REPORT)
+    if function is None:
+        return Outcome("skipped", message="the reports are not part of this build")
+    folder = ctx.config.report_folder
+    folder.mkdir(mode=0o700, exist_ok=True)
+    out = folder / f"{ctx.now:%Y-%m-%d}"
+    paths = stages.call_with(function, db=ctx.config.db, out=out, formats=ctx.config.report_formats,
+                             policy=ctx.config.policy, pseudonymise=ctx.config.report_pseudonymise)
+    ctx.report_dir = out
+    ctx.report_files = [Path(p) for p in paths or []]
+    pruned = prune_reports(folder, ctx.now.date(), ctx.config.report_keep_days)
+    return Outcome("ok", {"files": len(ctx.report_files), "folder": str(out), "pruned": pruned})
+
+
+def prune_reports(folder: Path, today: Any, keep_days: int) -> int:
+    """Delete dated report folders older than ``keep_days`` (0 keeps all): reports hold personal data."""
+    if keep_days <= 0 or not folder.is_dir():
+        return 0
+    from datetime import date
+
+    oldest = today - timedelta(days=keep_days)
+    pruned = 0
+    for child in folder.iterdir():
+        if child.is_dir() and _DATED.match(child.name) and date.fromisoformat(child.name) < oldest:
+            shutil.rmtree(child)
+            pruned += 1
+    return pruned
+
+
+def foi_step(ctx: RunContext) -> Outcome:
+    if not ctx.config.foi_enabled:
+        return Outcome("skipped", message="[foi] enabled is false")
+    build, render = stages.resolve(stages.FOI), stages.resolve(stages.FOI_RENDER)
+    options_type = stages.resolve(stages.FOI_OPTIONS)
+    if build is None or render is None or options_type is None:
+        return Outcome("skipped", message="FOI answers are not part of this build")
+    with open_db(ctx.config.db, read_only=True) as con:
+        answer = stages.call_with(build, con=con, policy=ctx.config.policy,
+                                  options=options_type(years=ctx.config.foi_years))
+    out = ctx.report_dir or ctx.config.report_folder / f"{ctx.now:%Y-%m-%d}"
+    out.mkdir(mode=0o700, parents=True, exist_ok=True)
+    written = [_write_atomically(out / f"foi-answer.{fmt}", render(answer, fmt)) for fmt in ctx.config.foi_formats]
+    return Outcome("ok", {"files": len(written), "folder": str(out)})
+
+
+def _write_atomically(path: Path, data: bytes) -> Path:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    return path
+
+
+def email_step(ctx: RunContext) -> Outcome:
+    from m365audit.ops.delivery import build_message, send
+
+    settings = ctx.config.email
+    if settings is None:
+        return Outcome("skipped", message="no [email] settings")
+    workbook = next((p for p in ctx.report_files if p.suffix == ".xlsx"), None)
+    message = build_message(ctx.config, settings, day=ctx.now, steps=[r.as_dict() for r in ctx.results],
+                            licences=_licences(ctx), findings=ctx.findings, workbook=workbook,
+                            report_folder=ctx.report_dir)
+    try:
+        send(ctx.config, ctx.credential, message)
+    except CollectionError as exc:
+        return Outcome("failed", message=f"the report was not sent: {exc.message}", exit_code=3)
+    return Outcome("ok", {"recipients": len(settings.to), "attachments": len(message.get("attachments", []))})
+
+
+def _licences(ctx: RunContext) -> dict[str, Any] | None:
+    from m365audit.report.licences import licence_summary
+
+    try:
+        with open_db(ctx.config.db, read_only=True) as con:
+            return licence_summary(con)
+    except UsageError:
+        return None  # no snapshot yet: the summary says nothing about seats
+
+
+STEPS: tuple[tuple[str, Step], ...] = (
+    ("collect", collect_step), ("retention", retention_step), ("check", check_step),
+    ("report", report_step), ("foi", foi_step), ("email", email_step),
+)
