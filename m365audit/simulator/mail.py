@@ -16,7 +16,7 @@ import threading
 from typing import Any
 
 from m365audit.simulator.http import GraphHttpError, Request, Response, Router
-from m365audit.simulator.tenant import Tenant
+from m365audit.simulator.tenant import Tenant, stable_uuid
 
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
 _LOCK = threading.Lock()
@@ -80,4 +80,13 @@ def register(router: Router, tenant: Tenant) -> None:
             outbox(tenant).append({"sender": sender, "message": message})
         return Response(202, b"", {})
 
+    def mailbox(request: Request, match: re.Match[str]) -> Response:
+        # Looking up one user or mailbox (`doctor` checks the service mailbox exists).
+        key = match.group(1)
+        if not _sender_known(tenant, key):
+            raise GraphHttpError(404, "Request_ResourceNotFound", f"Resource '{key}' does not exist.")
+        user_id = key if "@" not in key else stable_uuid(tenant.seed, "mailbox", key.lower())
+        return Response.json({"@odata.context": f"{request.root}/$metadata#users/$entity", "id": user_id})
+
     router.add("POST", r"/users/([^/]+)/sendMail", send_mail)
+    router.add("GET", r"/users/([^/]+)", mailbox)
