@@ -74,9 +74,7 @@ def print_table(run: CheckRun, out: IO[str] | None = None) -> None:
     console.print(_checks_table(run))
     skipped = [r for r in run.results if r.status == "not_checked"]
     if skipped:
-        console.print(Text("Not checked:", style="yellow"))
-        for r in skipped:
-            console.print(Text(f"  {r.check.id}: {terminal_text(r.reason)}"))
+        console.print(_not_checked_table(skipped))
     for result in sorted((r for r in run.results if r.findings), key=lambda r: (-r.check.rank, r.check.id)):
         console.print(_findings_table(result))
     if run.fixed:
@@ -88,19 +86,36 @@ _STATUS_STYLE = {"pass": "green", "fail": "bold red", "not_checked": "yellow"}
 
 
 def _checks_table(run: CheckRun) -> Any:
+    from rich import box
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=Text(f"Policy checks: {terminal_text(run.policy.name)}, as of {run.check_date:%Y-%m-%d}"))
-    table.add_column("Status", no_wrap=True)
-    table.add_column("Severity", no_wrap=True)
+    table = Table(title=Text(f"Policy checks: {terminal_text(run.policy.name)}, as of {run.check_date:%Y-%m-%d}"),
+                  box=box.SIMPLE_HEAD)
     table.add_column("Check", no_wrap=True)
-    table.add_column("Findings", justify="right", no_wrap=True)
+    table.add_column("Severity", no_wrap=True)
+    table.add_column("Result")
     for r in run.results:
-        excepted = len(r.findings) - r.failures
-        count = f"{r.failures}" + (f" (+{excepted} excepted)" if excepted else "")
-        table.add_row(Text(r.status, style=_STATUS_STYLE[r.status]), r.check.severity, r.check.id,
-                      count if r.findings else "")
+        table.add_row(r.check.id, r.check.severity, Text(_result(r), style=_STATUS_STYLE[r.status]))
+    return table
+
+
+def _result(r: CheckResult) -> str:
+    excepted = len(r.findings) - r.failures
+    text = {"pass": "pass", "fail": f"fail: {r.failures} finding(s)", "not_checked": "not checked"}[r.status]
+    return text + (f" (+{excepted} excepted)" if excepted else "")
+
+
+def _not_checked_table(results: list[CheckResult]) -> Any:
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=Text("Not checked: the data these checks need is missing", style="yellow"),
+                  title_justify="left", expand=True)
+    table.add_column("Check", no_wrap=True)
+    table.add_column("Why")
+    for r in results:
+        table.add_row(r.check.id, Text(terminal_text(r.reason)))
     return table
 
 
