@@ -68,7 +68,6 @@ def summary_line(run: CheckRun) -> str:
 def print_table(run: CheckRun, out: IO[str] | None = None) -> None:
     """Checks at a glance, then each failing check's findings (new ones marked), then what was fixed."""
     from rich.console import Console
-    from rich.text import Text
 
     console = Console(file=out, highlight=False)
     console.print(_checks_table(run))

@@ -36,12 +36,13 @@ HOSTILE = '=HYPERLINK("http://evil.example","x") \x1b[2J [red]markup[/red] \u202
 
 
 @pytest.fixture
-def db(template: Path, tmp_path: Path) -> Path:
+def db(template: Path, tmp_path: Path) -> Path:  # noqa: F811  (pytest injects the imported fixture)
     """The compliant baseline plus one jailbreak (high) and one poisoned file with a hostile name (high)."""
     path = tmp_path / "t.duckdb"
     shutil.copy(template, path)
     with duckdb.connect(str(path)) as con:
-        con.execute("UPDATE copilot_message_facts SET jailbreak_detected = true WHERE record_id = 'base-1' AND is_prompt")
+        con.execute("UPDATE copilot_message_facts SET jailbreak_detected = true "
+                    "WHERE record_id = 'base-1' AND is_prompt")
         con.execute("INSERT INTO copilot_accessed_resource_facts VALUES ('base-2', '', ?, 'docx', NULL, NULL, "
                     "'Read', 'Success', true)", [HOSTILE])
     return path
