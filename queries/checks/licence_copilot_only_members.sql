@@ -9,7 +9,9 @@
 -- needs: licence_snapshot
 SELECT
     user_principal_name AS subject,
-    'guest account (' || coalesce(user_type, 'unknown type') || ') holds a Copilot seat' AS detail
+    CASE WHEN user_type = 'Guest' THEN 'guest account holds a Copilot seat'
+         ELSE 'account of type ' || coalesce(user_type, 'unknown') || ', not Member, holds a Copilot seat'
+    END AS detail
 FROM copilot_seat_holders
 WHERE coalesce(user_type, '') <> 'Member'
 ORDER BY subject;

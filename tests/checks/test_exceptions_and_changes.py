@@ -110,3 +110,13 @@ def test_every_record_is_stored_with_its_status(db: Path) -> None:
     assert stored == sorted((r.check_id, r.status, r.subject, r.detail) for r in run.records)
     assert len(stored) == 15  # 13 checks pass (one row each), the jailbreak check has two findings
     assert runs == [("Golden Borough Council AI Policy", ANCHOR, "2")]
+
+
+def test_a_database_from_before_the_findings_tables_is_upgraded(db: Path) -> None:
+    with open_db(db) as con:
+        con.execute("DROP VIEW findings; DROP TABLE check_findings; DROP TABLE check_runs; "
+                    "DELETE FROM schema_migrations WHERE version = 5")
+    run = check_database(db, _policy(), ANCHOR)
+    assert len(run.findings) == 2
+    with open_db(db, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM findings WHERE status = 'fail'").fetchone() == (2,)
