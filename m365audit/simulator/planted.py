@@ -14,7 +14,13 @@ Activity-side plants (jailbreaks, prompt injection, prohibited sites,
 restricted labels, unapproved AI apps) belong with the audit simulation:
 when it lands, add them to ``ACTIVITY_PLANTS`` and generate the matching
 records; ``planted_findings(..., activity_collected=True)`` then expects them,
-and the idle seats below.
+and the idle seats below. For the demo to stay fully enumerated, the
+generated activity must otherwise break no clause of the example policies:
+every seat holder with ``activity > 0`` active within 30 days (audit or usage
+report), Copilot Chat users without a seat in the training group, no random
+jailbreak or injection flags, no reads on the Safeguarding site or of Highly
+Confidential content, no third-party AI apps, and at most a fifth of the
+items Copilot reads unlabelled (the NHS example's limit).
 """
 
 from __future__ import annotations
@@ -101,8 +107,11 @@ PLANTS: tuple[Plant, ...] = (
           lambda u, c: _member(u, c, _seat(c, 150, cat.GROUP_COPILOT_PILOT, disabled_plans=(cat.COPILOT_TEAMS,)))),
 )
 
-# (check_id, user index) pairs planted in the demo's activity, once the audit simulation generates it.
-ACTIVITY_PLANTS: tuple[tuple[str, int], ...] = ()
+# Findings planted in the demo's Copilot activity, once the audit simulation generates it:
+# (check_id, user index) for checks whose subject is a user, (check_id, "text") for an app name
+# (usage_ai_apps_approved), a resource (usage_no_prompt_injection) or "tenant"
+# (labels_copilot_resources_labelled). Users 10 and up are free for activity plants.
+ACTIVITY_PLANTS: tuple[tuple[str, int | str], ...] = ()
 
 
 def demo_tenant(users: int, days: int, seed: int, anchor: datetime | None = None) -> Tenant:
@@ -135,10 +144,8 @@ def planted_findings(tenant: Tenant, policy: Policy, check_date: date, *,
         assert user is not None
         for check_id in p.checks + (p.activity_checks if activity_collected else ()):
             expected.add((check_id, user.user_principal_name))
-    for check_id, index in ACTIVITY_PLANTS if activity_collected else ():
-        user = tenant.user(index)
-        assert user is not None
-        expected.add((check_id, user.user_principal_name))
+    for check_id, subject in ACTIVITY_PLANTS if activity_collected else ():
+        expected.add((check_id, _subject(tenant, subject)))
     consumed = tenant.consumed_units()
     for sku in cat.SKUS:
         if sku.is_copilot and tenant.purchased_units(sku) - consumed[sku.sku_id] > policy.unassigned_seat_tolerance:
@@ -146,6 +153,15 @@ def planted_findings(tenant: Tenant, policy: Policy, check_date: date, *,
     if policy.reviewed_on and _add_months(policy.reviewed_on, policy.review_every_months) < check_date:
         expected.add((REVIEWED, policy.name))
     return expected
+
+
+def _subject(tenant: Tenant, subject: int | str) -> str:
+    if isinstance(subject, str):
+        return subject
+    user = tenant.user(subject)
+    assert user is not None
+    # Activity checks report the sign-in name as the audit log records it: lower case.
+    return user.user_principal_name.lower()
 
 
 def _add_months(day: date, months: int) -> date:
