@@ -7,7 +7,7 @@ it (names, user ids, exact small counts) can reach any output.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -23,6 +23,7 @@ from m365audit.policy import Policy
 
 COPILOT = "Microsoft 365 Copilot"
 CHAT = "Microsoft 365 Copilot Chat"
+COMBINED = "(other departments, combined to protect small numbers)"
 PURPOSES = {
     COPILOT: ("Generative AI assistant in Word, Excel, PowerPoint, Outlook and Teams that works with the "
               "organisation's documents, email and meetings the user can already open; used for "
@@ -46,9 +47,14 @@ def build_answer(con: duckdb.DuckDBPyConnection, policy: Policy, options: FoiOpt
     info = c.snapshot_info(con, ts)
     window = c.activity_window(con, as_of)
     ai_skus = c.ai_sku_ids(con, list(policy.ai_skus))
-    raw = c.raw_counts(con, ts, window, ai_skus)
+    raw = protected_counts(c.raw_counts(con, ts, window, ai_skus), policy)
     table, keys = _table(raw)
     outcome = protect(table, policy.suppress_below, policy.secondary_suppression, cap=max(raw.users, 1))
+    if outcome.exposed:
+        # Never publish a table the audit can break; this needs a threshold below 5 (property-tested).
+        raise UsageError(
+            f"With [foi] suppress_below = {policy.suppress_below}, {len(outcome.exposed)} withheld count(s) in this "
+            "answer could still be worked out from the others; raise suppress_below (5 or more is usual).")
     shown = {k: display(cell, policy.suppress_below) for k, cell in table.cells.items()}
     years = last_financial_years(as_of, options.years, policy.financial_year_start_month)
     periods = reporting_periods(years, as_of, utc_day(info.first))
@@ -92,6 +98,29 @@ def _snapshot_for(con: duckdb.DuckDBPyConnection, as_of: date | None) -> datetim
     return row[0]  # type: ignore[no-any-return]
 
 
+def protected_counts(raw: c.RawCounts, policy: Policy) -> c.RawCounts:
+    """Combine departments into one unnamed row while withholding cells alone cannot protect them.
+
+    Naming a department says at least one of its people is counted; when a total is itself "<5" and
+    enough named departments each show "<5", that alone can give their exact counts.
+    """
+    while True:
+        table, _ = _table(raw)
+        outcome = protect(table, policy.suppress_below, policy.secondary_suppression, cap=max(raw.users, 1))
+        exposed = [int(k.split(".")[1]) for k in outcome.exposed if k.startswith("department.")]
+        named = [i for i in exposed if raw.departments[i].department != COMBINED]
+        if not named:
+            return raw
+        raw = replace(raw, departments=_combine(raw.departments, raw.departments[named[0]]))
+
+
+def _combine(rows: list[c.DepartmentRow], row: c.DepartmentRow) -> list[c.DepartmentRow]:
+    combined = next((r for r in rows if r.department == COMBINED), c.DepartmentRow(COMBINED, 0, 0))
+    active = None if row.active is None or combined.active is None else row.active + combined.active
+    merged = c.DepartmentRow(COMBINED, combined.licensed + row.licensed, active)
+    return [r for r in rows if r.department not in (COMBINED, row.department)] + [merged]
+
+
 def _table(raw: c.RawCounts) -> tuple[Table, dict[str, str]]:
     """The published counts as cells, with the rows and additive relations an attacker could use."""
     t = Table()
@@ -121,4 +150,4 @@ def _table(raw: c.RawCounts) -> tuple[Table, dict[str, str]]:
     return t, keys
 
 
-__all__ = ["FoiOptions", "Outcome", "build_answer"]
+__all__ = ["COMBINED", "FoiOptions", "Outcome", "build_answer", "protected_counts"]

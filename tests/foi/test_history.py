@@ -31,6 +31,7 @@ S4 = datetime(2026, 11, 2, 6, tzinfo=UTC)
 SINCE = {0: datetime(2024, 9, 1, 10, tzinfo=UTC), 1: datetime(2024, 9, 16, tzinfo=UTC),
          2: datetime(2024, 10, 14, 12, tzinfo=UTC)}
 FINANCE, DIGITAL, HR, HOUSING, PLANNING = range(0, 12), range(12, 18), range(18, 20), range(20, 26), (26,)
+HR_CHAT = range(27, 31)  # Human Resources staff without a Copilot licence who use Copilot Chat
 POLICY = """
 [costs]
 currency = "GBP"
@@ -75,7 +76,7 @@ def _interactions(db, tenant: Tenant) -> None:
     """Copilot use in the 28 days to 2 November 2026 (6 October to 2 November inclusive)."""
     rows = []
     inside = datetime(2026, 10, 20, 12, tzinfo=UTC)
-    for i in [*range(0, 7), *range(18, 19), *HOUSING, *PLANNING]:
+    for i in [*range(0, 7), 18, *HR_CHAT, *HOUSING, *PLANNING]:
         rows.append((f"r{i}", inside, tenant.user(i).user_principal_name, tenant.user(i).id, "CopilotInteraction"))
     for i in range(12, 17):  # no user id: matched by user principal name, whatever its case
         rows.append((f"u{i}", inside, tenant.user(i).user_principal_name.upper(), None, "CopilotInteraction"))
@@ -103,7 +104,7 @@ def history(tmp_path_factory):
         tenant.override_user(i, assignments=(_e3(),))
     tenant.override_user(58, assignments=(SimAssignment(cat.F3.sku_id, cat.GROUP_FRONTLINE),))  # Chat via F3
     tenant.override_user(59, assignments=())                                                     # no Chat
-    for indexes, name in ((FINANCE, "Finance"), (DIGITAL, "Digital and IT"), (HR, "Human Resources"),
+    for indexes, name in ((FINANCE, "Finance"), (DIGITAL, "Digital and IT"), ((*HR, *HR_CHAT), "Human Resources"),
                           (HOUSING, "Housing"), (PLANNING, "Planning")):
         for i in indexes:
             tenant.override_user(i, department=name)
@@ -135,21 +136,22 @@ def test_latest_answer_counts_and_suppression(history) -> None:
     assert answer["as_of"] == "2026-11-02"
     assert [(s["name"], s["entitled_users"], s["licensed_users"], s["active_users"]) for s in answer["systems"]] == [
         ("Microsoft 365 Copilot", 20, 20, 13),
-        ("Microsoft 365 Copilot Chat", 59, None, 7),
+        ("Microsoft 365 Copilot Chat", 59, None, 11),
     ]
     assert answer["licences"] == [{"sku_part_number": "Microsoft_365_Copilot", "purchased": 27, "assigned": 20}]
-    # Human Resources (2 licensed, 1 active) and Planning (1 active; its 0 licensed beside it) are withheld.
-    # Their two active counts add up to 20 - (7 + 5 + 6) = 2, so both would be 1: the next smallest
-    # active counts (Digital and IT's 5, then Housing's 6) are withheld too.
+    # Human Resources has 2 licensed users (withheld) and 5 active (1 licensed, 4 on Copilot Chat).
+    # Planning has 1 active Copilot Chat user: withheld, and so is the 0 licensed beside it. The active
+    # column adds up to 13 + 11 = 24, so Planning's would be 24 - (5 + 7 + 6 + 5) = 1: the next smallest
+    # active count (Digital and IT's 5) is withheld too.
     assert answer["departments"] == [
         {"department": "Digital and IT", "licensed_users": 6, "active_users": "[c]"},
         {"department": "Finance", "licensed_users": 12, "active_users": 7},
-        {"department": "Housing", "licensed_users": 0, "active_users": "[c]"},
-        {"department": "Human Resources", "licensed_users": "<5", "active_users": "<5"},
+        {"department": "Housing", "licensed_users": 0, "active_users": 6},
+        {"department": "Human Resources", "licensed_users": "<5", "active_users": 5},
         {"department": "Planning", "licensed_users": "<5", "active_users": "<5"},
     ]
     assert answer["suppression"] == {"threshold": 5, "secondary_method": "next_smallest"}
-    assert "4 counts were withheld as fewer than 5 and 2 to prevent subtraction" in answer["method"]
+    assert "3 counts were withheld as fewer than 5 and 1 to prevent subtraction" in answer["method"]
 
 
 def test_expenditure_by_financial_year_with_price_change(history) -> None:
@@ -204,19 +206,23 @@ def test_every_small_cell_is_suppressed_early_on(history) -> None:
 
 def test_round_totals(history) -> None:
     answer = _answer(history, policy={"secondary_suppression": "round_totals"})
+    # 13 and 11 active round to 10, 59 entitled to 60; the department counts need no secondary cell.
     assert [(s["entitled_users"], s["licensed_users"], s["active_users"]) for s in answer["systems"]] == [
         (20, 20, 10), (60, None, 10)]
     assert answer["licences"][0]["assigned"] == 20
     assert [(d["licensed_users"], d["active_users"]) for d in answer["departments"]] == [
-        (6, 5), (12, 7), (0, 6), ("<5", "<5"), ("<5", "<5")]
+        (6, 5), (12, 7), (0, 6), ("<5", 5), ("<5", "<5")]
     assert answer["suppression"]["secondary_method"] == "round_totals"
     assert "rounded to the nearest 10" in answer["method"]
 
 
 def test_threshold_from_the_policy(history) -> None:
     answer = _answer(history, policy={"suppress_below": 10})
-    assert answer["systems"][1]["active_users"] == "<10"
-    assert answer["departments"][1] == {"department": "Finance", "licensed_users": 12, "active_users": "<10"}
+    assert [s["active_users"] for s in answer["systems"]] == [13, 11]
+    # Every department count but Finance's 12 licensed is under 10; Housing's 0 sits beside its 6.
+    assert [(d["licensed_users"], d["active_users"]) for d in answer["departments"]] == [
+        ("<10", "<10"), (12, "<10"), ("<10", "<10"), ("<10", "<10"), ("<10", "<10")]
+    assert "9 counts were withheld as fewer than 10 and 0 to prevent subtraction" in answer["method"]
 
 
 def test_lower_bound_before_the_first_snapshot(history) -> None:
