@@ -32,14 +32,17 @@ def register(app: typer.Typer) -> None:
             "--out", help="Write the answer to this file (atomically) instead of standard output.",
             dir_okay=False)] = None,
         policy: Annotated[Path | None, typer.Option(
-            "--policy", help="The organisation's policy file: prices, currency, [foi] threshold and year start.",
+            "--policy", help="The organisation's policy file: prices, currency, suppression threshold "
+                             "and financial year start.",
             dir_okay=False)] = None,
         lower_bound: Annotated[bool, typer.Option(
             "--lower-bound", help="For years before the first snapshot, give a reconstructed lower bound "
                                   "of expenditure (labelled) instead of only 'not held'.")] = False,
     ) -> None:
-        """Answer an FOI request: AI systems, licences, departments and expenditure by financial year,
-        with small numbers suppressed and no personal data."""
+        """Answer an FOI request about AI: systems, licences, departments, cost by financial year.
+
+        Small numbers are suppressed and no personal data is included; see docs/foi.md.
+        """
         options = _parse(as_of, years, format, out, lower_bound)
         from m365audit.foi import build_answer, render, write_atomically
         from m365audit.policy import Policy, load_policy

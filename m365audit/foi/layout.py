@@ -53,19 +53,27 @@ def _key(answer: dict[str, Any]) -> str:
             "cannot be worked out from a total; \"not held\" means the information is not held.")
 
 
+def _rounding_note(answer: dict[str, Any], what: str) -> tuple[str, ...]:
+    if answer["suppression"]["secondary_method"] != "round_totals":
+        return ()
+    n = answer["suppression"]["threshold"]
+    return (f"In this table, {what} of {n} or more are rounded to the nearest {2 * n}.",)
+
+
 def _systems(answer: dict[str, Any]) -> Section:
     rows = [(s["name"], s["purpose"], count_text(s["entitled_users"]),
              count_text(s["licensed_users"], "not applicable (no separate licence)"), count_text(s["active_users"]))
             for s in answer["systems"]]
     return Section("AI systems in use",
                    ("System", "Purpose", "Users entitled", "Users licensed", "Active users (last 28 days)"),
-                   (False, False, True, True, True), rows)
+                   (False, False, True, True, True), rows, _rounding_note(answer, "counts"))
 
 
 def _licences(answer: dict[str, Any]) -> Section:
     rows = [(row["sku_part_number"], count_text(row["purchased"]), count_text(row["assigned"]))
             for row in answer["licences"]]
-    notes: tuple[str, ...] = () if rows else ("The organisation held no Microsoft 365 Copilot or other AI licences.",)
+    notes = _rounding_note(answer, "numbers of licences assigned") if rows else (
+        "The organisation held no Microsoft 365 Copilot or other AI licences.",)
     return Section(f"AI licences held at {long_date(answer['as_of'])}", ("Licence", "Purchased", "Assigned"),
                    (False, True, True), rows, notes)
 

@@ -82,9 +82,9 @@ def _expenditure(policy: Policy, has_lower_bound: bool) -> str:
         "Expenditure is an estimate from licence records, not from invoices: for each day, the purchased "
         "seats of each licence listed, as recorded in the latest snapshot taken on or before that day, are "
         "multiplied by the price per seat per month in force on that day (from the organisation's policy "
-        f"file, in {policy.currency}) divided by the number of days in that month. Prices exclude anything "
-        "not recorded in the policy file, such as discounts or VAT unless included there. Microsoft 365 "
-        "Copilot Chat is shown at no licence cost. For days before the first licence snapshot the "
+        f"file, in {policy.currency}) divided by the number of days in that month. Discounts, credits and "
+        "VAT are included only where the policy file's prices include them. Microsoft 365 Copilot Chat is "
+        "shown at no licence cost. For days before the first licence snapshot the "
         "information is not held; those days are never counted as zero."
     )
     if has_lower_bound:
