@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -74,4 +74,6 @@ def _parse(as_of: str | None, years: int, fmt: str, out: Path | None, lower_boun
             day = date.fromisoformat(as_of.strip())
         except ValueError:
             raise UsageError(f"--as-of {as_of!r} is not a date such as 2026-03-31.") from None
+        if day > datetime.now(UTC).date():
+            raise UsageError(f"--as-of {day.isoformat()} is in the future; an FOI answer covers days that have passed.")
     return FoiOptions(as_of=day, years=years, lower_bound=lower_bound)

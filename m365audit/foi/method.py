@@ -22,7 +22,7 @@ def _day(day: date) -> str:
 def method_text(*, info: SnapshotInfo, window: ActivityWindow, as_of: date, policy: Policy,
                 outcome: Outcome, has_lower_bound: bool) -> str:
     return "\n\n".join(p for p in (
-        _sources(info, window),
+        _sources(info, window) + _staleness(info, as_of),
         _definitions(as_of, window),
         _expenditure(policy, has_lower_bound),
         _suppression(policy, outcome),
@@ -50,6 +50,14 @@ def _sources(info: SnapshotInfo, window: ActivityWindow) -> str:
         text += (" No Copilot audit records are held for the activity period, so the number of active users "
                  "is given as not held.")
     return text
+
+
+def _staleness(info: SnapshotInfo, as_of: date) -> str:
+    days = (as_of - info.taken_at.date()).days
+    if days <= 1:
+        return ""
+    return (f" That snapshot was taken {days} days before {_day(as_of)}; licences, users and departments "
+            "are assumed unchanged since then.")
 
 
 def _definitions(as_of: date, window: ActivityWindow) -> str:

@@ -77,6 +77,7 @@ def test_failures_write_nothing(db, tmp_path) -> None:
         (("--format", "pdf"), "not one of md, csv, json, docx"),
         (("--years", "0"), "--years must be between 1 and 20"),
         (("--as-of", "31/03/2026"), "not a date such as 2026-03-31"),
+        (("--as-of", "2999-01-01"), "is in the future"),
         (("--as-of", "2026-01-01", "--out", str(out)), "no licence snapshot on or before 2026-01-01"),
         (("--out", str(tmp_path / "missing" / "a.md")), "does not exist"),
         (("--policy", str(tmp_path / "nope.toml"), "--out", str(out)), "does not exist"),
