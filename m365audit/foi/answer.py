@@ -77,7 +77,8 @@ def build_answer(con: duckdb.DuckDBPyConnection, policy: Policy, options: FoiOpt
         } for e in estimates],
         "suppression": {"threshold": policy.suppress_below, "secondary_method": policy.secondary_suppression},
         "method": method_text(info=info, window=window, as_of=as_of, policy=policy, outcome=outcome,
-                              has_lower_bound=options.lower_bound and any(not p.held for p in periods)),
+                              has_lower_bound=options.lower_bound and any(not p.held for p in periods),
+                              combined=any(d.department == COMBINED for d in raw.departments)),
     }
 
 

@@ -20,12 +20,12 @@ def _day(day: date) -> str:
 
 
 def method_text(*, info: SnapshotInfo, window: ActivityWindow, as_of: date, policy: Policy,
-                outcome: Outcome, has_lower_bound: bool) -> str:
+                outcome: Outcome, has_lower_bound: bool, combined: bool = False) -> str:
     return "\n\n".join(p for p in (
         _sources(info, window) + _staleness(info, as_of),
         _definitions(as_of, window),
         _expenditure(policy, has_lower_bound),
-        _suppression(policy, outcome),
+        _suppression(policy, outcome, combined),
     ) if p)
 
 
@@ -56,7 +56,7 @@ def _staleness(info: SnapshotInfo, as_of: date) -> str:
     days = (as_of - info.taken_at.date()).days
     if days <= 1:
         return ""
-    return (f" That snapshot was taken {days} days before {_day(as_of)}; licences, users and departments "
+    return (f" The licence snapshot used was taken {days} days before {_day(as_of)}; licences, users and departments "
             "are assumed unchanged since then.")
 
 
@@ -102,8 +102,11 @@ def _expenditure(policy: Policy, has_lower_bound: bool) -> str:
     return text
 
 
-def _suppression(policy: Policy, outcome: Outcome) -> str:
+def _suppression(policy: Policy, outcome: Outcome, combined: bool) -> str:
     n = policy.suppress_below
+    if n <= 1:
+        return ("Small numbers are not suppressed: the policy file sets the threshold to 1. No names, user "
+                "principal names, user ids, email addresses or job titles are included.")
     text = (
         f"To protect individuals, any count of people from 1 to {n - 1} is shown as \"<{n}\", and a zero in "
         f"the same row as a withheld count is shown as \"<{n}\" too. "
@@ -117,7 +120,13 @@ def _suppression(policy: Policy, outcome: Outcome) -> str:
     if outcome.method == "round_totals" and outcome.secondary:
         text += (f"Where rounding alone was not enough, the next smallest count was withheld as well, shown as "
                  f"\"{SECONDARY_MARK}\". ")
-    text += (f"In this answer {outcome.primary} count{'s were' if outcome.primary != 1 else ' was'} withheld "
-             f"as fewer than {n} and {outcome.secondary} to prevent subtraction. "
-             "No names, user principal names, user ids, email addresses or job titles are included.")
+    if outcome.primary or outcome.secondary:
+        text += (f"In this answer {outcome.primary} count{'s were' if outcome.primary != 1 else ' was'} withheld "
+                 f"as fewer than {n} and {outcome.secondary} to prevent subtraction. ")
+    else:
+        text += "No count in this answer needed to be withheld. "
+    if combined:
+        text += ("Some departments are combined into one unnamed row, because naming them would have let their "
+                 "small counts be worked out. ")
+    text += ("No names, user principal names, user ids, email addresses or job titles are included.")
     return text

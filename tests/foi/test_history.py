@@ -200,7 +200,7 @@ def test_every_small_cell_is_suppressed_early_on(history) -> None:
     assert answer["licences"] == [{"sku_part_number": "Microsoft_365_Copilot", "purchased": 8, "assigned": "<5"}]
     assert answer["departments"] == [{"department": "Finance", "licensed_users": "<5", "active_users": None}]
     assert "active users is given as not held" in answer["method"]
-    assert "That snapshot was taken 77 days before 31 December 2024" in answer["method"]
+    assert "The licence snapshot used was taken 77 days before 31 December 2024" in answer["method"]
     # 8 seats from 15 October to 31 December 2024 at 24.75.
     assert answer["expenditure"][1]["amount"] == round(float(Fraction("24.75") * 8 * (2 + Fraction(17, 31))), 2)
 

@@ -169,3 +169,21 @@ def test_exposure_that_withholding_cannot_fix_is_reported() -> None:
     table, _ = _table(raw)
     assert protect(table, 3, "next_smallest", 60).exposed == ("copilot.active", "chat.active",
                                                                "department.0.active")
+
+
+def test_named_departments_that_would_each_be_exactly_one_are_combined() -> None:
+    """4 licensed users in total ("<5"), one in each of four departments that each show "<5": naming
+    all four says each has exactly one. Two are combined into an unnamed row; then none is certain."""
+    from m365audit.foi.answer import COMBINED, _table, protected_counts
+    from m365audit.foi.counts import DepartmentRow, LicenceRow, RawCounts
+    from m365audit.policy import Policy
+
+    raw = RawCounts(copilot_licensed=4, copilot_active=0, chat_entitled=80, chat_active=20,
+                    licences=[LicenceRow("id", "Microsoft_365_Copilot", 10, 4, True)],
+                    departments=[DepartmentRow(name, 1, 5) for name in ("Audit", "Legal", "Planning", "Waste")],
+                    users=100)
+    raw = protected_counts(raw, Policy())
+    assert raw.departments == [DepartmentRow("Planning", 1, 5), DepartmentRow("Waste", 1, 5),
+                               DepartmentRow(COMBINED, 2, 10)]
+    table, _ = _table(raw)
+    assert protect(table, 5, "next_smallest", 100).exposed == ()
