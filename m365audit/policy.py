@@ -55,6 +55,7 @@ class Policy:
     suppress_below: int = 5
     financial_year_start_month: int = 4
     secondary_suppression: str = "next_smallest"
+    ai_skus: tuple[str, ...] = ()  # extra SKUs (part number or id) an FOI answer counts as AI licences
     exceptions: tuple[PolicyException, ...] = ()
     source: str | None = None  # the file it came from
     settings: dict[str, Any] = field(default_factory=dict, compare=False)
@@ -148,6 +149,7 @@ SCHEMA: dict[str, dict[str, tuple[str, Parser]]] = {
         "suppress_below": ("suppress_below", _int_at_least(1, 1000)),
         "financial_year_start_month": ("financial_year_start_month", _int_at_least(1, 12)),
         "secondary_suppression": ("secondary_suppression", _one_of("next_smallest", "round_totals")),
+        "ai_skus": ("ai_skus", _texts),
     },
 }
 def _check_id(value: Any) -> str:
