@@ -42,15 +42,18 @@ def run_demo(*, db: Path, users: int = 2000, days: int = 30, seed: int = 1, out:
              progress: Callable[[str, int], None] | None = None) -> dict[str, Any]:
     from m365audit.collect.runner import EXTRA_SOURCES, CollectOptions, collect
     from m365audit.report.licences import licence_summary
-    from m365audit.simulator import SimulatorServer, Tenant, TenantConfig
+    from m365audit.simulator import SimulatorServer
     from m365audit.simulator import catalogue as cat
+    from m365audit.simulator.planted import demo_tenant
     from m365audit.store.db import open_db
 
     if db.exists() and not _is_demo_database(db):
         raise UsageError(f"{db} holds data from a real tenant; the demo will not replace it. Pass --db demo.duckdb.")
     tmp = db.with_name(db.name + ".demo-tmp")
     tmp.unlink(missing_ok=True)
-    tenant = Tenant(TenantConfig(users=users, days=days, seed=seed))
+    # A clean population plus a documented set of planted violations (simulator/planted.py),
+    # so `m365audit check` on the demo lists exactly those.
+    tenant = demo_tenant(users, days, seed)
     until = datetime.now(UTC)
     try:
         with SimulatorServer(tenant, accepted_tokens={DEMO_TOKEN}) as server:

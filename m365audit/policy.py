@@ -55,6 +55,7 @@ class Policy:
     suppress_below: int = 5
     financial_year_start_month: int = 4
     secondary_suppression: str = "next_smallest"
+    ai_skus: tuple[str, ...] = ()  # extra SKUs (part number or id) an FOI answer counts as AI licences
     exceptions: tuple[PolicyException, ...] = ()
     source: str | None = None  # the file it came from
     settings: dict[str, Any] = field(default_factory=dict, compare=False)
@@ -148,10 +149,26 @@ SCHEMA: dict[str, dict[str, tuple[str, Parser]]] = {
         "suppress_below": ("suppress_below", _int_at_least(1, 1000)),
         "financial_year_start_month": ("financial_year_start_month", _int_at_least(1, 12)),
         "secondary_suppression": ("secondary_suppression", _one_of("next_smallest", "round_totals")),
+        "ai_skus": ("ai_skus", _texts),
     },
 }
+def _check_id(value: Any) -> str:
+    """An exception must name a check of the catalogue, or it would silently except nothing."""
+    from difflib import get_close_matches
+
+    from m365audit.checks.catalogue import check_ids
+
+    name = _text(value)
+    known = check_ids()
+    if name not in known:
+        close = get_close_matches(name, known, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else " (see docs/checks.md)"
+        raise ValueError(f"{name!r} is not a known check{hint}")
+    return name
+
+
 PRICE_KEYS = {"sku": _text, "monthly_price": None, "from": _date}
-EXCEPTION_KEYS = {"check": _text, "subject": _text, "reason": _text, "until": _date}
+EXCEPTION_KEYS = {"check": _check_id, "subject": _text, "reason": _text, "until": _date}
 
 
 class _Locator:

@@ -1,0 +1,1 @@
+"""Policy checks: SQL files in queries/checks/ judged against the organisation's policy file."""

@@ -1,0 +1,132 @@
+"""The "how these figures were produced" text: sources, timestamps, definitions, suppression."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime
+
+from m365audit import __version__
+from m365audit.foi.counts import ACTIVE_DAYS, ActivityWindow, SnapshotInfo
+from m365audit.foi.suppression import SECONDARY_MARK, Outcome
+from m365audit.policy import Policy
+
+
+def _when(instant: datetime) -> str:
+    return f"{_day(instant.date())} {instant:%H:%M} UTC"
+
+
+def _day(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def method_text(*, info: SnapshotInfo, window: ActivityWindow, as_of: date, policy: Policy,
+                outcome: Outcome, has_lower_bound: bool, combined: bool = False) -> str:
+    return "\n\n".join(p for p in (
+        _sources(info, window) + _staleness(info, as_of),
+        _definitions(as_of, window),
+        _expenditure(policy, has_lower_bound),
+        _suppression(policy, outcome, combined),
+    ) if p)
+
+
+def _sources(info: SnapshotInfo, window: ActivityWindow) -> str:
+    scope = f" for the organisation scope {', '.join(info.scopes)}" if info.scopes else ""
+    text = (
+        f"These figures were produced by m365audit {__version__} from records collected from the "
+        f"organisation's Microsoft 365 tenant{scope} through Microsoft Graph: subscribed licences "
+        "(subscribedSkus), user accounts with their licence assignments, assigned service plans and department "
+        "(users), and the Microsoft Purview audit log's Copilot interaction records. "
+        f"Licence and department counts come from the licence snapshot taken on {_when(info.taken_at)}. "
+        f"The database holds {info.count} licence snapshot{'s' if info.count != 1 else ''}, the first taken on "
+        f"{_when(info.first)} and the latest on {_when(info.last)}"
+    )
+    text += f"; the longest interval between two snapshots is {info.longest_gap_days} days." if info.count > 1 else "."
+    if window.first_record and window.last_record:
+        text += (f" Copilot audit records are held from {_when(window.first_record)} to "
+                 f"{_when(window.last_record)}.")
+    if window.last_collection:
+        text += f" The audit log was last collected on {_when(window.last_collection)}."
+    if not window.held:
+        text += (" No Copilot audit records are held for the activity period, so the number of active users "
+                 "is given as not held.")
+    return text
+
+
+def _staleness(info: SnapshotInfo, as_of: date) -> str:
+    days = (as_of - info.taken_at.date()).days
+    if days <= 1:
+        return ""
+    return (f" The licence snapshot used was taken {days} days before {_day(as_of)}; licences, users and departments "
+            "are assumed unchanged since then.")
+
+
+def _definitions(as_of: date, window: ActivityWindow) -> str:
+    return (
+        "A licensed user holds a working Microsoft 365 Copilot licence: an active assignment of a licence that "
+        "includes a Microsoft 365 Copilot service plan that has not been switched off for them (accounts that "
+        "are blocked from signing in still count, because they still hold the licence). "
+        "Microsoft 365 Copilot Chat needs no separate licence: a user is counted as entitled when the Copilot "
+        "Chat service plan is enabled in their assigned plans. "
+        f"An active user had at least one Copilot interaction recorded in the audit log in the {ACTIVE_DAYS} "
+        f"days from {_day(window.start)} to {_day(as_of)} inclusive (four whole weeks, so that every day of "
+        "the week counts equally). Active users holding a Microsoft 365 Copilot licence are counted under "
+        "Microsoft 365 Copilot; the others under Copilot Chat. "
+        "Licences purchased are the enabled prepaid units of each licence and licences assigned are the units "
+        "in use, as Microsoft reports them. The licences listed are those that include Microsoft 365 "
+        "Copilot or its features, and any the organisation names as AI licences; Copilot Chat comes with "
+        "the organisation's Microsoft 365 licences and is not listed. "
+        "Departments are as recorded on user accounts in Microsoft Entra ID at the snapshot; a department "
+        "is listed when at least one of its users is licensed or active."
+    )
+
+
+def _expenditure(policy: Policy, has_lower_bound: bool) -> str:
+    start = policy.financial_year_start_month
+    last = (start - 2) % 12 + 1  # the month before the start month
+    last_name = calendar.month_name[last]
+    last_day = "the last day of February" if last == 2 else f"{calendar.monthrange(2001, last)[1]} {last_name}"
+    text = (
+        f"Financial years run from 1 {calendar.month_name[start]} to {last_day}. "
+        "Expenditure is an estimate from licence records, not from invoices: for each day, the purchased "
+        "seats of each licence listed, as recorded in the latest snapshot taken on or before that day, are "
+        "multiplied by the price per seat per month in force on that day (from the organisation's policy "
+        f"file, in {policy.currency}) divided by the number of days in that month. Discounts, credits and "
+        "VAT are included only where the policy file's prices include them. Microsoft 365 Copilot Chat is "
+        "shown at no licence cost. For days before the first licence snapshot the "
+        "information is not held; those days are never counted as zero."
+    )
+    if has_lower_bound:
+        text += (" Where a lower bound is given for a period that is not held, it is reconstructed from the "
+                 "dates on which the users holding Copilot at the first snapshot were assigned it; seats "
+                 "removed before then are not visible, so the true figure may be higher.")
+    return text
+
+
+def _suppression(policy: Policy, outcome: Outcome, combined: bool) -> str:
+    n = policy.suppress_below
+    if n <= 1:
+        return ("Small numbers are not suppressed: the policy file sets the threshold to 1. No names, user "
+                "principal names, user ids, email addresses or job titles are included.")
+    text = (
+        f"To protect individuals, any count of people from 1 to {n - 1} is shown as \"<{n}\", and a zero in "
+        f"the same row as a withheld count is shown as \"<{n}\" too. "
+    )
+    if outcome.method == "round_totals":
+        text += (f"So that a withheld count cannot be worked out by subtraction, the totals (the figures in the "
+                 f"AI systems table and licences assigned) are rounded to the nearest {2 * n}. ")
+    else:
+        text += ("So that a withheld count cannot be worked out by subtraction from a total, the next "
+                 f"smallest count in the same column is withheld as well, shown as \"{SECONDARY_MARK}\". ")
+    if outcome.method == "round_totals" and outcome.secondary:
+        text += (f"Where rounding alone was not enough, the next smallest count was withheld as well, shown as "
+                 f"\"{SECONDARY_MARK}\". ")
+    if outcome.primary or outcome.secondary:
+        text += (f"In this answer {outcome.primary} count{'s were' if outcome.primary != 1 else ' was'} withheld "
+                 f"as fewer than {n} and {outcome.secondary} to prevent subtraction. ")
+    else:
+        text += "No count in this answer needed to be withheld. "
+    if combined:
+        text += ("Some departments are combined into one unnamed row, because naming them would have let their "
+                 "small counts be worked out. ")
+    text += ("No names, user principal names, user ids, email addresses or job titles are included.")
+    return text

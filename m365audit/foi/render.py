@@ -1,0 +1,104 @@
+"""Rendering an FOI answer as JSON, Markdown, CSV or DOCX bytes, and writing it atomically."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from m365audit.errors import UsageError
+from m365audit.foi.layout import Section, sections, title
+from m365audit.report.safety import spreadsheet_safe
+
+FORMATS = ("md", "csv", "json", "docx")
+# Backslash-escape what could make tenant text markup: emphasis, code, tables, headings, links, HTML tags.
+# Intraword underscores (Microsoft_365_Copilot) are left alone: CommonMark never reads them as emphasis.
+_MD_SPECIAL = re.compile(r"[\\`*|\[]|^#|<(?=[A-Za-z/!?])|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+_MARKS = re.compile(r"<\d+|\[c\]")
+
+
+def render(answer: dict[str, Any], fmt: str) -> bytes:
+    if fmt == "json":
+        import orjson
+
+        return orjson.dumps(answer, option=orjson.OPT_INDENT_2) + b"\n"
+    if fmt == "md":
+        return markdown(answer).encode("utf-8")
+    if fmt == "csv":
+        return csv_text(answer).encode("utf-8")
+    if fmt == "docx":
+        from m365audit.foi.word import docx_bytes
+
+        return docx_bytes(answer)
+    raise UsageError(f"--format {fmt!r} is not one of {', '.join(FORMATS)}.")
+
+
+def md_text(value: str, *, keep_marks: bool = False) -> str:
+    """Tenant-controlled text made inert in Markdown: one line, special characters escaped."""
+    flat = " ".join(value.split())
+    if keep_marks and _MARKS.fullmatch(flat):
+        return flat
+    return _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), flat)
+
+
+def markdown(answer: dict[str, Any]) -> str:
+    lines = [f"# {md_text(title(answer))}", ""]
+    for section in sections(answer):
+        lines += [f"## {md_text(section.title)}", ""]
+        if section.rows:
+            lines += _md_table(section) + [""]
+        for paragraph in section.paragraphs:
+            # "[c]" with no link target stays literal text in Markdown.
+            lines += [md_text(paragraph).replace("\\[c]", "[c]"), ""]
+    return "\n".join(lines)
+
+
+def _md_table(section: Section) -> list[str]:
+    head = "| " + " | ".join(md_text(c) for c in section.columns) + " |"
+    rule = "|" + "|".join("---:" if n else "---" for n in section.numeric) + "|"
+    body = ["| " + " | ".join(md_text(cell, keep_marks=True) for cell in row) + " |" for row in section.rows]
+    return [head, rule, *body]
+
+
+def csv_text(answer: dict[str, Any]) -> str:
+    """Long form, one value a line: section, item, measure, value. Suppressed counts stay text."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["section", "item", "measure", "value"])
+    rows: list[tuple[str, str, str, Any]] = [("answer", "", "as_of", answer["as_of"])]
+    for s in answer["systems"]:
+        rows += [("systems", s["name"], k, s[k]) for k in ("purpose", "entitled_users", "licensed_users",
+                                                           "active_users")]
+    for lic in answer["licences"]:
+        rows += [("licences", lic["sku_part_number"], k, lic[k]) for k in ("purchased", "assigned")]
+    for d in answer["departments"]:
+        rows += [("departments", d["department"], k, d[k]) for k in ("licensed_users", "active_users")]
+    for e in answer["expenditure"]:
+        item = f"{e['financial_year']} {e['start']} to {e['end']}"
+        rows += [("expenditure", item, k, e[k]) for k in ("financial_year", "start", "end", "amount", "currency",
+                                                         "basis", "held")]
+    rows += [("suppression", "", k, v) for k, v in answer["suppression"].items()]
+    rows.append(("method", "", "text", answer["method"]))
+    for section, item, measure, value in rows:
+        text = "" if value is None else str(value).lower() if isinstance(value, bool) else value
+        writer.writerow([section, spreadsheet_safe(item), measure, spreadsheet_safe(text)])
+    return out.getvalue()
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside ``path`` and rename it into place: never a half-written answer."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise UsageError(f"Cannot write {path}: the folder {folder} does not exist.")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,15 @@
+-- id: licence_copilot_only_active_accounts
+-- title: Only enabled accounts hold Copilot seats
+-- severity: medium
+-- clause: Copilot seats go to current staff (every policy; no key to set)
+-- rationale: A blocked account is usually a leaver whose seat was never reclaimed. The seat is paid
+--   for every month, and it works again the moment the account is re-enabled.
+-- reads: copilot_seat_holders
+-- needs: licence_snapshot
+SELECT
+    user_principal_name AS subject,
+    'account is disabled but holds a Copilot seat'
+        || coalesce(' (seat since ' || strftime(seat_since, '%Y-%m-%d') || ')', '') AS detail
+FROM copilot_seat_holders
+WHERE NOT coalesce(account_enabled, true)
+ORDER BY subject;

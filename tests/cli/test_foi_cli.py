@@ -1,0 +1,108 @@
+"""`m365audit foi` as a user runs it: formats, the JSON shape, atomic --out and clean failures."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from tests.conftest import ANCHOR, assert_clean_failure, collect_from, run_cli
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory):
+    from m365audit.simulator import SimulatorServer, Tenant, TenantConfig
+
+    path = tmp_path_factory.mktemp("foi-cli") / "t.duckdb"
+    with SimulatorServer(Tenant(TenantConfig(users=300, seed=3, anchor=ANCHOR))) as server:
+        collect_from(server, path, now=ANCHOR - timedelta(days=40))
+        collect_from(server, path, now=ANCHOR)
+    return path
+
+
+def test_json_shape(db) -> None:
+    result = run_cli("foi", "--db", str(db), "--format", "json", "--years", "2")
+    assert result.code == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert list(answer) == ["as_of", "systems", "licences", "departments", "expenditure", "suppression", "method"]
+    assert answer["as_of"] == "2026-11-02"
+    assert [list(s) for s in answer["systems"]] == [
+        ["name", "purpose", "entitled_users", "licensed_users", "active_users"]] * 2
+    assert [list(row) for row in answer["licences"]] == [["sku_part_number", "purchased", "assigned"]]
+    assert {tuple(row) for row in answer["departments"]} == {("department", "licensed_users", "active_users")}
+    assert {tuple(row) for row in answer["expenditure"]} == {
+        ("financial_year", "start", "end", "amount", "currency", "basis", "held")}
+    assert [(e["financial_year"], e["start"], e["end"], e["held"]) for e in answer["expenditure"]] == [
+        ("2025-26", "2025-04-01", "2026-03-31", False),
+        ("2026-27", "2026-04-01", "2026-09-22", False),
+        ("2026-27", "2026-09-23", "2026-11-02", True),
+    ]
+    # No prices in the default policy: held but not estimated, and it says why.
+    assert answer["expenditure"][2]["amount"] is None
+    assert "no price for Microsoft_365_Copilot" in answer["expenditure"][2]["basis"]
+    assert answer["suppression"] == {"threshold": 5, "secondary_method": "next_smallest"}
+    assert "from the licence snapshot taken on 2 November 2026" in answer["method"]
+
+
+@pytest.mark.parametrize("fmt", ["md", "csv"])
+def test_text_formats_to_stdout(db, fmt) -> None:
+    result = run_cli("foi", "--db", str(db), "--format", fmt)
+    assert result.code == 0, result.stderr
+    first = result.stdout.splitlines()[0]
+    assert first == ("# Use of artificial intelligence: figures as at 2 November 2026" if fmt == "md"
+                     else "section,item,measure,value")
+
+
+def test_out_is_written_atomically_and_replaces(db, tmp_path) -> None:
+    out = tmp_path / "answer.docx"
+    out.write_bytes(b"old")
+    result = run_cli("foi", "--db", str(db), "--format", "docx", "--out", str(out))
+    assert result.code == 0, result.stderr
+    assert result.stdout == ""
+    from docx import Document
+
+    document = Document(str(out))
+    assert document.paragraphs[0].text == "Use of artificial intelligence: figures as at 2 November 2026"
+    assert [t.rows[0].cells[0].text for t in document.tables] == ["System", "Licence", "Department",
+                                                                  "Financial year"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["answer.docx"]  # no temporary file left
+
+
+def test_failures_write_nothing(db, tmp_path) -> None:
+    out = tmp_path / "answer.md"
+    out.write_text("previous answer", encoding="utf-8")
+    cases = [
+        (("--format", "docx"), "pass --out"),
+        (("--format", "pdf"), "not one of md, csv, json, docx"),
+        (("--years", "0"), "--years must be between 1 and 20"),
+        (("--as-of", "31/03/2026"), "not a date such as 2026-03-31"),
+        (("--as-of", "2999-01-01"), "is in the future"),
+        (("--as-of", "2026-01-01", "--out", str(out)), "no licence snapshot on or before 2026-01-01"),
+        (("--out", str(tmp_path / "missing" / "a.md")), "does not exist"),
+        (("--policy", str(tmp_path / "nope.toml"), "--out", str(out)), "does not exist"),
+    ]
+    for args, message in cases:
+        assert_clean_failure(run_cli("foi", "--db", str(db), *args), 2, message)
+    assert out.read_text(encoding="utf-8") == "previous answer"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["answer.md"]
+    assert_clean_failure(run_cli("foi", "--db", str(tmp_path / "none.duckdb")), 2, "No database")
+
+
+def test_policy_file_sets_threshold_currency_and_year(db, tmp_path) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[costs]\ncurrency = "EUR"\n[[costs.prices]]\nsku = "Microsoft_365_Copilot"\n'
+                      'monthly_price = 31\nfrom = 2020-01-01\n[foi]\nsuppress_below = 10\n'
+                      'financial_year_start_month = 1\nsecondary_suppression = "round_totals"\n'
+                      'ai_skus = ["ENTERPRISEPACK"]\n', encoding="utf-8")
+    result = run_cli("foi", "--db", str(db), "--format", "json", "--years", "1", "--policy", str(policy))
+    assert result.code == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["suppression"] == {"threshold": 10, "secondary_method": "round_totals"}
+    assert [row["sku_part_number"] for row in answer["licences"]] == ["ENTERPRISEPACK", "Microsoft_365_Copilot"]
+    expenditure = answer["expenditure"]
+    assert [(e["financial_year"], e["start"], e["end"], e["currency"]) for e in expenditure] == [
+        ("2026", "2026-01-01", "2026-09-22", "EUR"), ("2026", "2026-09-23", "2026-11-02", "EUR")]
+    # ENTERPRISEPACK is now an AI licence but has no price: the held period is not estimated.
+    assert expenditure[1]["amount"] is None and "ENTERPRISEPACK" in expenditure[1]["basis"]
+    assert "Financial years run from 1 January to 31 December" in answer["method"]
