@@ -15,10 +15,11 @@ if TYPE_CHECKING:
 def register(app: typer.Typer) -> None:
     @app.command()
     def doctor(config: ConfigPath = None, db: DbOverride = None) -> None:
-        """Check that the nightly job can run: configuration, credential, each Graph permission (by a
-        minimal read), report name concealment, the database and whether audit data is arriving.
-        Prints what is missing and how to grant it. Exit codes: 0 nothing missing; 2 bad configuration;
-        3 something the job needs is missing."""
+        """Check that the nightly job can run, and say how to fix what is missing.
+
+        Checks the configuration, the credential, each Graph permission (by a minimal read), whether
+        usage reports conceal names, the database and whether audit data is arriving. Exit codes:
+        0 nothing missing; 2 bad configuration; 3 something the job needs is missing."""
         from dataclasses import replace
 
         from m365audit.cli.run import DEFAULT_CONFIG, fixed_now, load
