@@ -51,6 +51,7 @@ class RunConfig:
     sources: tuple[str, ...] | None = None  # None = every source this version can collect
     groups: tuple[str, ...] = ()
     scope: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)  # per-source settings, e.g. [audit] -> audit_*
     time_budget_minutes: int | None = None
     attempts: int = 2
     checks_enabled: bool = True
@@ -144,6 +145,12 @@ def _env_name(value: Any) -> str:
     return text
 
 
+def _positive(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ValueError("must be a number above 0")
+    return float(value)
+
+
 def _graph_url(value: Any) -> str:
     from m365audit.collect.graph import parse_graph_url
 
@@ -163,6 +170,12 @@ SCHEMA: dict[str, dict[str, tuple[str, Parser]]] = {
     "collect": {"sources": ("sources", _subset(*SOURCES)), "groups": ("groups", _texts),
                 "scope": ("scope", _text), "time_budget_minutes": ("time_budget_minutes", _whole(1, 1440)),
                 "attempts": ("attempts", _whole(1, 5))},
+    # Passed to the audit source as CollectOptions.extra["audit_<key>"]; see collect/audit_settings.py.
+    "audit": {"record_types": ("extra.audit_record_types", _texts), "version": ("extra.audit_version",
+                                                                               _one_of("v1.0", "beta")),
+              **{key: (f"extra.audit_{key}", _positive) for key in (
+                  "slice_hours", "overlap_hours", "first_run_days", "concurrency", "poll_initial", "poll_max",
+                  "query_timeout")}},
     "checks": {"enabled": ("checks_enabled", _flag), "policy": ("policy_file", _text),
                "fail_on": ("fail_on", _one_of(*SEVERITIES))},
     "report": {"folder": ("report_folder", _text), "formats": ("report_formats", _subset(*REPORT_FORMATS)),
@@ -238,6 +251,8 @@ def _parse_sections(data: dict[str, Any], fail: Callable[..., UsageError]) -> tu
                 raise fail(section, key, str(exc)) from None
             if attribute.startswith("email."):
                 email[attribute.removeprefix("email.")] = parsed
+            elif attribute.startswith("extra."):
+                values.setdefault("extra", {})[attribute.removeprefix("extra.")] = parsed
             else:
                 values[attribute] = parsed
     if "email" in data and not email.keys() >= {"sender", "to"}:

@@ -54,7 +54,7 @@ def _collect_once(ctx: RunContext, sources: tuple[str, ...],
     options = CollectOptions(db=config.db, graph_url=config.graph_url, auth=config.auth, only=sources,
                              member_groups=list(dict.fromkeys(groups)), policy=ctx.policy,
                              credential=ctx.credential, now=ctx.now, scope=config.scope, command="run",
-                             pseudonym_key=ctx.key)
+                             pseudonym_key=ctx.key, extra=dict(config.extra))
     try:
         result = collect(options)
     except CollectionError as exc:

@@ -36,6 +36,7 @@ TRANSIENT = ("429", "503", "504", "reset", "truncate", "slow")
 LASTING = ("audit_failed", "delta_expired")
 KINDS = TRANSIENT + LASTING
 _AUDIT_QUERY = re.compile(r"^/security/auditLog/queries/([^/]+)/?$", re.IGNORECASE)
+_AUDIT_QUERIES = re.compile(r"^/security/auditLog/queries/?$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ class FaultInjector:
         self.graph = graph
         self.injected: Counter[str] = Counter()  # kind -> how many, for tests
         self._seen: Counter[str] = Counter()
+        self._queries: dict[str, str] = {}  # audit query id -> what was asked and how often
         self._lock = threading.Lock()
 
     def __call__(self, request: Request) -> Response | None:
@@ -113,7 +115,20 @@ class FaultInjector:
                 if answer is not None or kind == "slow":
                     self._count(kind)
                     return answer
+        if request.method == "POST" and _AUDIT_QUERIES.match(request.path) and self.plan.rates.get("audit_failed"):
+            return self._remember_query(request, f"{key}#{attempt}")
         return None
+
+    def _remember_query(self, request: Request, asked: str) -> Response | None:
+        """Create the audit query, noting its id: whether it fails is then fixed by what was asked
+        (query ids are random), so a faulty run is reproducible."""
+        real = self._real(request)
+        if real is None or real.status != 201:
+            return real
+        query_id = orjson.loads(real.body).get("id")
+        with self._lock:
+            self._queries[str(query_id)] = asked
+        return real
 
     def _count(self, kind: str) -> None:
         with self._lock:
@@ -172,7 +187,8 @@ class FaultInjector:
                                    "The sync state generation is not found or has expired.")
         match = _AUDIT_QUERY.match(request.path)
         rate = self.plan.rates.get("audit_failed", 0.0)
-        if match and rate and _draw(self.seed, "audit_failed", match.group(1)) < rate:
+        asked = self._queries.get(match.group(1), match.group(1)) if match else ""
+        if match and rate and _draw(self.seed, "audit_failed", asked) < rate:
             return self._failed_query(request)
         return None
 

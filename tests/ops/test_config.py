@@ -25,6 +25,11 @@ groups = ["AI Trained Staff"]
 time_budget_minutes = 90
 attempts = 3
 
+[audit]
+record_types = ["CopilotInteraction", "AIAppInteraction"]
+first_run_days = 7
+poll_initial = 0.5
+
 [checks]
 policy = "policy.toml"
 fail_on = "high"
@@ -70,6 +75,8 @@ def test_good_config(tmp_path) -> None:
     assert config.budget_seconds == 5400
     assert config.policy.name == "Example AI Policy" and config.policy.training_group == "AI Trained Staff"
     assert config.fail_on == "high"
+    assert config.extra == {"audit_record_types": ("CopilotInteraction", "AIAppInteraction"),
+                            "audit_first_run_days": 7.0, "audit_poll_initial": 0.5}
     assert config.report_folder == tmp_path / "reports" and config.report_formats == ("html", "xlsx")
     assert (config.raw_audit_days, config.activity_days) == (30, 400)
     assert config.email is not None and config.email.to == ("ict@example.gov.uk", "dpo@example.gov.uk")
@@ -93,19 +100,20 @@ def test_empty_config_means_defaults(tmp_path) -> None:
     (("time_budget_minutes = 90", 'time_budget_minutes = "90"'),
      "line 12: collect.time_budget_minutes must be a whole"),
     (('sources = ["licences", "audit"]', 'sources = ["licences", "mail"]'), "line 10: collect.sources must be a"),
-    (('fail_on = "high"', 'fail_on = "urgent"'), "line 17: checks.fail_on must be one of low, medium, high"),
-    (('formats = ["html", "xlsx"]', 'formats = ["pdf"]'), "line 21: report.formats must be a non-empty list"),
-    (("raw_audit_days = 30", "raw_audit_days = -1"), "line 29: retention.raw_audit_days must be between 1 and 3650"),
+    (("first_run_days = 7", "first_run_days = 0"), "line 17: audit.first_run_days must be a number above 0"),
+    (('fail_on = "high"', 'fail_on = "urgent"'), "line 22: checks.fail_on must be one of low, medium, high"),
+    (('formats = ["html", "xlsx"]', 'formats = ["pdf"]'), "line 26: report.formats must be a non-empty list"),
+    (("raw_audit_days = 30", "raw_audit_days = -1"), "line 34: retention.raw_audit_days must be between 1 and 3650"),
     (('to = ["ict@example.gov.uk", "dpo@example.gov.uk"]', 'to = ["not an address"]'),
-     "line 34: email.to must be an email address"),
+     "line 39: email.to must be an email address"),
     (('to = ["ict@example.gov.uk", "dpo@example.gov.uk"]\n', ""), "email needs to"),
-    (("[retention]", "[retain]"), "line 28: retain is not a known section"),
-    (("keep_days = 60", "keep_for = 60"), "line 22: report.keep_for is not a known key (known: folder, formats"),
+    (("[retention]", "[retain]"), "line 33: retain is not a known section"),
+    (("keep_days = 60", "keep_for = 60"), "line 27: report.keep_for is not a known key (known: folder, formats"),
     (('auth = "managed-identity"', 'auth = "client-secret"\nclient_secret = "abc"'),
      "line 5: tenant.client_secret looks like a secret; secrets never go in this file"),
     (('path = "data/m365audit.duckdb"', 'path = "missing/m365audit.duckdb"'),
      "line 7: database.path is in"),
-    (('policy = "policy.toml"', 'policy = "nowhere.toml"'), "line 16: checks.policy names"),
+    (('policy = "policy.toml"', 'policy = "nowhere.toml"'), "line 21: checks.policy names"),
     (('pseudonymise = false', 'pseudonymise = true'),
      "storage.pseudonymise needs the key in the environment variable M365AUDIT_PSEUDONYM_KEY"),
     (('formats = ["html", "xlsx"]', 'formats = ["html"]'), 'email.attach_xlsx needs "xlsx" in report.formats'),
