@@ -111,8 +111,13 @@ def _run_step(ctx: RunContext, name: str, step: Step) -> bool:
     try:
         outcome = step(ctx)
     except M365AuditError as exc:
-        outcome = Outcome("failed", message=exc.message, exit_code=exc.exit_code)
-        go_on = exc.exit_code != EXIT_USAGE
+        if exc.exit_code == EXIT_USAGE and _collection_failed(ctx):
+            # Nothing to check or report yet because collection failed: that failure
+            # (exit 3) is the story, not this step's complaint about an empty database.
+            outcome = Outcome("skipped", message=f"after the failed collection: {exc.message}")
+        else:
+            outcome = Outcome("failed", message=exc.message, exit_code=exc.exit_code)
+            go_on = exc.exit_code != EXIT_USAGE
     except Exception as exc:  # noqa: BLE001 - one broken stage must not cost the others
         outcome = Outcome("failed", message=f"internal error ({type(exc).__name__}: {exc})",
                           exit_code=EXIT_INTERNAL)
@@ -121,6 +126,10 @@ def _run_step(ctx: RunContext, name: str, step: Step) -> bool:
     ctx.results.append(result)
     ctx.log.step(name, result.status, result.seconds, result.counts, result.message)
     return go_on
+
+
+def _collection_failed(ctx: RunContext) -> bool:
+    return any(r.step == "collect" and r.status == "failed" for r in ctx.results)
 
 
 def exit_code(results: list[StepResult]) -> int:

