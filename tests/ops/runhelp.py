@@ -24,6 +24,12 @@ path = "audit.duckdb"
 
 [report]
 folder = "reports"
+
+# Against the simulator: a short first window and quick polls keep tests fast.
+[audit]
+first_run_days = 3
+poll_initial = 0.05
+poll_max = 0.2
 {extra}""")
     return path
 

@@ -26,7 +26,6 @@ from tests.ops.runhelp import FAST, write_config
 
 KILLED_DATABASES = 2
 PHASES = (ANCHOR - timedelta(days=1), ANCHOR)
-AUDIT = "[audit]\nfirst_run_days = 3\npoll_initial = 0.05\npoll_max = 0.2\n"  # fast polls against the simulator
 
 
 def _slow(request: Request) -> Response | None:
@@ -87,7 +86,7 @@ def test_kill_and_rerun_gives_the_uninterrupted_database(make_server, tmp_path) 
     configs = []
     for folder in folders:
         folder.mkdir()
-        configs.append(write_config(folder, server.url, AUDIT + "[checks]\nenabled = false\n"))
+        configs.append(write_config(folder, server.url, "[checks]\nenabled = false\n"))
     kills = 0
     for phase, now in enumerate(PHASES):
         before = _requests(server)
