@@ -53,7 +53,8 @@ def _collect_once(ctx: RunContext, sources: tuple[str, ...],
     groups = [*config.groups, *policy.copilot_groups, *([policy.training_group] if policy.training_group else [])]
     options = CollectOptions(db=config.db, graph_url=config.graph_url, auth=config.auth, only=sources,
                              member_groups=list(dict.fromkeys(groups)), policy=ctx.policy,
-                             credential=ctx.credential, now=ctx.now, scope=config.scope, command="run",
+                             credential=ctx.credential, now=ctx.now, until=ctx.now, scope=config.scope,
+                             command="run",
                              pseudonym_key=ctx.key, extra=dict(config.extra))
     try:
         result = collect(options)
