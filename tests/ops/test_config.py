@@ -148,3 +148,22 @@ def test_run_refuses_a_bad_config_and_changes_nothing(tmp_path) -> None:
 def test_run_without_a_config_file(tmp_path) -> None:
     result = run_cli("run", cwd=tmp_path)
     assert_clean_failure(result, 2, "m365audit.toml does not exist")
+
+
+def test_the_documented_example_is_valid(tmp_path) -> None:
+    """docs/operations.md's configuration example parses, and documents every key."""
+    import re
+
+    from m365audit.ops.config import SCHEMA
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text()
+    example = re.search(r"```toml\n(.*?)```", doc, re.S).group(1)
+    example = example.replace("/var/lib/m365audit", str(tmp_path))
+    (tmp_path / "policy.toml").write_text(POLICY)
+    path = tmp_path / "m365audit.toml"
+    path.write_text(example)
+    config = load_config(path)
+    assert config.db == tmp_path / "m365audit.duckdb" and config.email is not None
+    for section, keys in SCHEMA.items():
+        for key in keys:
+            assert re.search(rf"^{key} = ", example, re.M), f"[{section}] {key} is not documented"

@@ -78,7 +78,7 @@ def _change(tenant: Tenant) -> None:
 
 
 def test_kill_and_rerun_gives_the_uninterrupted_database(make_server, tmp_path) -> None:
-    tenant = Tenant(TenantConfig(users=2500, seed=17, days=3, anchor=ANCHOR))
+    tenant = Tenant(TenantConfig(users=1500, seed=17, days=3, anchor=ANCHOR))
     server = make_server(tenant)
     server.graph.hooks.append(_slow)
     rng = random.Random(20261102)
