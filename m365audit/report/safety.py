@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import html
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import polars as pl
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
@@ -17,3 +20,12 @@ def spreadsheet_safe(value: Any) -> Any:
 
 def html_text(value: Any) -> str:
     return "" if value is None else html.escape(str(value), quote=True)
+
+
+def spreadsheet_safe_column(name: str) -> pl.Expr:
+    """``spreadsheet_safe`` as a polars expression over a text column (same prefixes, vectorised)."""
+    import polars as pl
+
+    column = pl.col(name)
+    risky = pl.any_horizontal([column.str.starts_with(prefix) for prefix in _FORMULA_START])
+    return pl.when(risky).then(pl.lit("'") + column).otherwise(column).alias(name)
