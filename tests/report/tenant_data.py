@@ -63,7 +63,7 @@ def _interaction_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, object]]
     rows: list[dict[str, object]] = []
     for user_id, upn, name in holders:
         pattern = rng.random()
-        if name == HOSTILE_NAME or pattern < 0.15:
+        if name in (HOSTILE_NAME, NUMERIC_LOOKING_NAME) or pattern < 0.15:
             continue  # never uses Copilot
         first, last = (40, 60) if pattern < 0.30 else (0, 60)  # some stopped a while ago
         for _ in range(rng.randint(1, 12)):
