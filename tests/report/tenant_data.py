@@ -40,8 +40,8 @@ def plant_hostile_users(tenant: Tenant) -> list[int]:
     return holders[:2]
 
 
-def build_database(db: Path, users: int = 400, hostile: bool = True) -> Path:
-    tenant = Tenant(TenantConfig(users=users, anchor=ANCHOR, seed=SEED))
+def build_database(db: Path, users: int = 400, hostile: bool = True, seed: int = SEED) -> Path:
+    tenant = Tenant(TenantConfig(users=users, anchor=ANCHOR, seed=seed))
     if hostile:
         plant_hostile_users(tenant)
     with SimulatorServer(tenant).start() as server:
