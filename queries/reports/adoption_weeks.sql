@@ -12,16 +12,28 @@
 --   other (int): Other apps
 --   all_apps (int): Any app
 --   interactions (int): Interactions
-SELECT date_trunc('week', created_at)::DATE AS week_start,
-       count(DISTINCT person) FILTER (WHERE app = 'Word') AS word,
-       count(DISTINCT person) FILTER (WHERE app = 'Excel') AS excel,
-       count(DISTINCT person) FILTER (WHERE app = 'PowerPoint') AS powerpoint,
-       count(DISTINCT person) FILTER (WHERE app = 'Outlook') AS outlook,
-       count(DISTINCT person) FILTER (WHERE app = 'Teams') AS teams,
-       count(DISTINCT person) FILTER (WHERE app = 'Copilot Chat') AS copilot_chat,
-       count(DISTINCT person) FILTER (WHERE app = 'Other') AS other,
-       count(DISTINCT person) AS all_apps,
-       count(*) AS interactions
-FROM report_interactions
-GROUP BY week_start
+
+-- One (week, app, person) row first: plain counts over it are far faster than
+-- count(DISTINCT ...) FILTER over every interaction.
+WITH weekly AS (
+    SELECT date_trunc('week', created_at)::DATE AS week_start, app, person, count(*) AS interactions
+    FROM report_interactions
+    GROUP BY ALL
+),
+per_app AS (
+    SELECT week_start,
+           count(*) FILTER (WHERE app = 'Word') AS word,
+           count(*) FILTER (WHERE app = 'Excel') AS excel,
+           count(*) FILTER (WHERE app = 'PowerPoint') AS powerpoint,
+           count(*) FILTER (WHERE app = 'Outlook') AS outlook,
+           count(*) FILTER (WHERE app = 'Teams') AS teams,
+           count(*) FILTER (WHERE app = 'Copilot Chat') AS copilot_chat,
+           count(*) FILTER (WHERE app = 'Other') AS other,
+           count(DISTINCT person) AS all_apps,
+           sum(interactions) AS interactions
+    FROM weekly
+    GROUP BY week_start
+)
+SELECT week_start, word, excel, powerpoint, outlook, teams, copilot_chat, other, all_apps, interactions
+FROM per_app
 ORDER BY week_start;
