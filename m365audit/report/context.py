@@ -51,6 +51,9 @@ class ReportContext:
 
 def prepare(con: duckdb.DuckDBPyConnection, policy: Policy, department: str | None) -> ReportContext:
     """Build the report's working tables (queries/reports/setup.sql) on ``con``."""
+    # Dates are cut from UTC times: without this, DuckDB uses the machine's time zone and a
+    # report made in London in summer (or in Auckland) would shift days and windows.
+    con.execute("SET TimeZone = 'UTC'")
     as_of = snapshot_time(con)
     department = _known_department(con, as_of, department)
     con.execute(

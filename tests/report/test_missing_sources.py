@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from m365audit.report.manager import write_reports
@@ -51,3 +53,24 @@ def test_demo_writes_the_reports(tmp_path) -> None:
                      "--out", str(out))
     assert result.code == 0, result.stderr
     assert sorted(p.name for p in out.iterdir()) == ["copilot-report.html", "copilot-report.xlsx", "csv"]
+
+
+def test_usage_report_stands_in_for_a_missing_audit_log(report_db, policy, tmp_path) -> None:
+    db = tmp_path / "usage-only.duckdb"
+    shutil.copy(report_db, db)
+    with duckdb.connect(str(db)) as con:
+        con.execute("DELETE FROM copilot_interaction_facts; DELETE FROM copilot_accessed_resource_facts; "
+                    "DELETE FROM audit_records")
+        expected = con.execute("""
+            SELECT count(*) FILTER (WHERE c.last_activity_date > DATE '2026-11-02' - 30),
+                   count(*) FILTER (WHERE c.last_activity_date > DATE '2026-11-02' - 7)
+            FROM (SELECT DISTINCT user_id FROM licence_assignments WHERE holds_copilot_seat) h
+            JOIN users u USING (user_id)
+            JOIN copilot_usage c ON lower(c.user_principal_name) = lower(u.user_principal_name)""").fetchone()
+    write_reports(db=db, out=tmp_path / "out", formats="csv,html", policy=policy)
+    headline = {r["measure"]: r["value"] for r in read_csv(tmp_path / "out" / "csv" / "headline.csv")}
+    assert (float(headline["active_30_days"]), float(headline["active_7_days"])) == expected
+    assert expected[0] > 0
+    assert read_csv(tmp_path / "out" / "csv" / "reclaim.csv")  # idle seats are still found
+    html = (tmp_path / "out" / "copilot-report.html").read_text(encoding="utf-8")
+    assert "Reconciliation needs both sources; the audit log has not been collected." in html

@@ -92,3 +92,13 @@ def test_cli_prints_the_files_it_wrote(report_db, policy_file, tmp_path) -> None
     assert result.code == 0, result.stderr
     assert result.stdout.split() == [str(out / "copilot-report.html"), str(out / "copilot-report.xlsx"),
                                      str(out / "csv")]
+
+
+def test_figures_do_not_depend_on_the_machine_time_zone(report_db, policy_file, report_dir, tmp_path) -> None:
+    out = tmp_path / "out"
+    result = run_cli("report", "--db", str(report_db), "--out", str(out), "--format", "csv",
+                     "--policy", str(policy_file), env={"TZ": "Pacific/Auckland"})
+    assert result.code == 0, result.stderr
+    for path in (report_dir / "csv").glob("*.csv"):
+        if path.name != "about.csv":  # holds the time the report was made
+            assert read_csv(out / "csv" / path.name) == read_csv(path), path.name
