@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
-from markupsafe import Markup
 
 from m365audit.report import formatting as fmt
-from m365audit.report.model import Column, Report, Section, Table
+from m365audit.report.model import Chart, Column, Report, Section, Table
 from m365audit.resources import reports_dir
 
 MAX_HTML_ROWS = 500  # longer tables are complete in the workbook and the CSV files
@@ -44,13 +43,11 @@ def html_table(table: Table, currency: str) -> HtmlTable:
 class SectionView:
     section: Section
     tables: list[HtmlTable]
-    charts: list[tuple[str, Markup]]
+    charts: list[Chart]
 
 
 def section_view(section: Section, currency: str) -> SectionView:
-    # The SVG is markup built by charts.py, which escapes every piece of text itself.
-    charts = [(c.title, Markup(c.svg)) for c in section.charts]  # noqa: S704
-    return SectionView(section, [html_table(t, currency) for t in section.tables], charts)
+    return SectionView(section, [html_table(t, currency) for t in section.tables], section.charts)
 
 
 def headline_cards(report: Report) -> list[tuple[str, str]]:
