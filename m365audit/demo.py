@@ -75,7 +75,7 @@ def run_demo(*, db: Path, users: int = 2000, days: int = 30, seed: int = 1, out:
 
 def _write_reports(db: Path, out: Path) -> None:
     try:
-        from m365audit.report.manager import write_reports  # type: ignore[import-not-found]
+        from m365audit.report.manager import write_reports
     except ModuleNotFoundError:
         return
     write_reports(db=db, out=out)
