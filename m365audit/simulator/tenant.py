@@ -11,16 +11,18 @@ small overlay and a change log, so delta queries see them.
 
 from __future__ import annotations
 
-import random
+import bisect
 import threading
-import uuid
+from array import array
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from m365audit.simulator import catalogue as cat
+from m365audit.simulator.aggregates import AdminUnit, Aggregates, admin_units, compute_aggregates
+from m365audit.simulator.population import build_frozen, draws, fast_uuid5, unit
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,8 @@ class TenantConfig:
     tenant_id: str = "5f1c2b7e-0d1a-4c53-9a55-3b2f6f1b0c11"
     anchor: datetime = field(default_factory=lambda: _today())
     rates: Rates = field(default_factory=Rates)
+    # Other organisations sharing the tenant (e.g. cat.NORTHSHIRE_TRUST), for scoped audits.
+    organisations: tuple[cat.Organisation, ...] = ()
 
     @property
     def sharepoint_host(self) -> str:
@@ -59,6 +63,15 @@ class TenantConfig:
 
     def site_url(self, site: str) -> str:
         return f"https://{self.sharepoint_host}/sites/{site}"
+
+
+def _cumulative(departments: tuple[cat.Department, ...]) -> tuple[list[float], tuple[cat.Department, ...]]:
+    total = sum(d.weight for d in departments)
+    edges, acc = [], 0.0
+    for d in departments:
+        acc += d.weight / total
+        edges.append(acc)
+    return edges, departments
 
 
 def _today() -> datetime:
@@ -95,6 +108,7 @@ class SimUser:
     assignments: tuple[SimAssignment, ...]
     trained: bool
     activity: float  # 0 = never uses Copilot; higher = more prompts per working day
+    organisation: str = ""  # the organisation the account belongs to (guests: the one that invited them)
 
     def active_skus(self) -> dict[str, tuple[str, ...]]:
         """assignedLicenses: SKUs with a working assignment, and their effective disabled plans.
@@ -126,7 +140,18 @@ class SimUser:
 
 
 def stable_uuid(seed: int, *parts: object) -> str:
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"m365audit-sim:{seed}:" + ":".join(map(str, parts))))
+    return fast_uuid5(f"m365audit-sim:{seed}:" + ":".join(map(str, parts)))
+
+
+def _assignment(sku_id: str, group: str | None, assigned_at: datetime, disabled: tuple[str, ...] = (),
+                state: str = "Active", error: str = "None") -> SimAssignment:
+    return build_frozen(SimAssignment, {"sku_id": sku_id, "group": group, "state": state, "error": error,
+                                        "disabled_plans": disabled, "assigned_at": assigned_at})
+
+
+# Base licence by a uniform draw: 70% E3, 18% E5, 9% F3, 3% none.
+_BASE_LICENCES = ((0.70, cat.E3, cat.GROUP_ALL_STAFF), (0.88, cat.E5, cat.GROUP_E5),
+                  (0.97, cat.F3, cat.GROUP_FRONTLINE))
 
 
 class Tenant:
@@ -136,19 +161,25 @@ class Tenant:
         self.config = config or TenantConfig()
         if self.config.users < 1:
             raise ValueError("a tenant needs at least one user")
-        self._dept_cum: list[tuple[float, cat.Department]] = []
-        total = sum(d.weight for d in cat.DEPARTMENTS)
+        shared = sum(o.share for o in self.config.organisations)
+        if shared >= 1:
+            raise ValueError("organisations sharing the tenant must leave it some users of its own")
+        self._own_organisation = cat.Organisation(self.config.org_name, self.config.domain, 1 - shared)
+        self._org_cum: list[tuple[float, cat.Organisation]] = []
         acc = 0.0
-        for d in cat.DEPARTMENTS:
-            acc += d.weight / total
-            self._dept_cum.append((acc, d))
+        for org in self.config.organisations:
+            acc += org.share
+            self._org_cum.append((acc, org))
+        self._dept_cum = {org.name: _cumulative(org.departments) for org in self.organisations()}
         self._lock = threading.Lock()
+        self._aggregate_lock = threading.Lock()
         self._overrides: dict[int, dict[str, Any]] = {}
         self._deleted: set[int] = set()
         self._extra_users = 0  # users added after start get indexes users, users+1, ...
         self.change_log: list[tuple[int, int]] = []  # (generation, user index)
         self.generation = 0
         self._cache: dict[str, Any] = {}
+        self._group_ids: dict[str, str] = {}
 
     # ----- identity -------------------------------------------------------
     @property
@@ -160,7 +191,10 @@ class Tenant:
         return self.config.users + self._extra_users
 
     def group_id(self, name: str) -> str:
-        return stable_uuid(self.seed, "group", name)
+        cached = self._group_ids.get(name)  # asked for once per licence assignment on a page
+        if cached is None:
+            cached = self._group_ids[name] = stable_uuid(self.seed, "group", name)
+        return cached
 
     def group_names(self) -> list[str]:
         return [cat.GROUP_ALL_STAFF, cat.GROUP_E5, cat.GROUP_FRONTLINE, cat.GROUP_COPILOT,
@@ -184,97 +218,84 @@ class Tenant:
     def _generate(self, i: int) -> SimUser:
         cfg = self.config
         rates = cfg.rates
-        r = random.Random(cfg.seed * 1_000_003 + i)
-        first = r.choice(cat.FIRST_NAMES)
-        last = r.choice(cat.SURNAMES)
-        guest = r.random() < rates.guest
-        enabled = r.random() >= rates.disabled_account
-        created = cfg.anchor - timedelta(days=30 + r.random() * 3600)
+        d = draws(cfg.seed, i)
+        first = cat.FIRST_NAMES[d[0] % len(cat.FIRST_NAMES)]
+        last = cat.SURNAMES[d[0] // 32 % len(cat.SURNAMES)]
+        org = self._organisation(unit(d[15]))
+        guest = unit(d[1]) < rates.guest
+        created = cfg.anchor - timedelta(seconds=30 * 86400 + int(unit(d[3]) * 3600 * 86400))
         local = f"{first}.{last}".lower().replace("'", "")
+        dept: cat.Department | None = None
         if guest:
-            partner = r.choice(("partner-nhs.net", "contractor.co.uk", "university.ac.uk"))
+            partner = cat.GUEST_PARTNERS[d[0] // 1024 % len(cat.GUEST_PARTNERS)]
             upn = f"{local}{i}_{partner.replace('.', '_')}#EXT#@{cfg.domain}"
             mail = f"{local}@{partner}"
-            department = None
-            job = None
-            company = ""
+            wants_copilot = unit(d[6]) < rates.guest_copilot
         else:
-            upn = f"{local}{i}@{cfg.domain}"
-            mail = upn
-            department = self._pick_department(r.random()).name
-            job = r.choice(cat.JOB_TITLES)
-            company = cfg.org_name
-        assignments: list[SimAssignment] = []
-        if not guest:
-            x = r.random()
-            since = created + timedelta(days=1)
-            if x < 0.70:
-                assignments.append(SimAssignment(cat.E3.sku_id, cat.GROUP_ALL_STAFF, assigned_at=since))
-            elif x < 0.88:
-                assignments.append(SimAssignment(cat.E5.sku_id, cat.GROUP_E5, assigned_at=since))
-            elif x < 0.97:
-                assignments.append(SimAssignment(cat.F3.sku_id, cat.GROUP_FRONTLINE, assigned_at=since))
-        dept = self._pick_department_by_name(department)
-        wants_copilot = (r.random() < rates.guest_copilot) if guest else (
-            dept is not None and r.random() < dept.copilot_rate)
-        # Draw every number whether or not it is used, so one rate never shifts another.
-        direct_draw, teams_draw, all_draw, err_draw, use_draw, train_draw = (
-            r.random() for _ in range(6))
-        age_days = 1 + r.random() * 540
-        activity = r.random()
+            upn = mail = f"{local}{i}@{org.domain}"
+            dept = self._pick_department(org, unit(d[4]))
+            wants_copilot = unit(d[6]) < dept.copilot_rate
+        assignments = [] if guest else self._base_licence(unit(d[5]), created + timedelta(days=1))
+        activity = unit(d[14])
         trained = False
         if wants_copilot:
-            assigned_at = max(created, cfg.anchor - timedelta(days=age_days))
-            disabled: tuple[str, ...] = ()
-            if all_draw < rates.copilot_all_disabled:
-                disabled = cat.COPILOT_SEAT_PLANS
-            elif teams_draw < rates.copilot_teams_disabled:
-                disabled = (cat.COPILOT_TEAMS,)
-            group = None if (guest or direct_draw < rates.copilot_direct) else cat.GROUP_COPILOT
-            if group and department == "Finance":
-                group = cat.GROUP_COPILOT_PILOT  # nested inside the Copilot group
-            if group and err_draw < rates.assignment_error:
-                assignments.append(SimAssignment(
-                    cat.COPILOT.sku_id, group, state="Error", error="CountViolation",
-                    disabled_plans=disabled, assigned_at=assigned_at))
-            else:
-                assignments.append(SimAssignment(
-                    cat.COPILOT.sku_id, group, disabled_plans=disabled, assigned_at=assigned_at))
-            trained = train_draw < rates.trained
-            if use_draw < rates.never_used:
+            assignments.append(self._copilot_assignment(d, guest, dept, created))
+            trained = unit(d[12]) < rates.trained
+            if unit(d[11]) < rates.never_used:
                 activity = 0.0
-        return SimUser(
-            index=i,
-            id=stable_uuid(cfg.seed, "user", i),
-            user_principal_name=upn,
-            display_name=f"{first} {last}",
-            given_name=first,
-            surname=last,
-            mail=mail,
-            department=department,
-            company_name=company,
-            job_title=job,
-            office_location=None if guest else r.choice(("Town Hall", "Civic Centre", "Depot", "Remote")),
-            account_enabled=enabled,
-            user_type="Guest" if guest else "Member",
-            created_at=created,
-            assignments=tuple(assignments),
-            trained=trained,
-            activity=activity,
-        )
-
-    def _pick_department(self, x: float) -> cat.Department:
-        for edge, dept in self._dept_cum:
-            if x < edge:
-                return dept
-        return self._dept_cum[-1][1]
+        return build_frozen(SimUser, {
+            "index": i, "id": stable_uuid(cfg.seed, "user", i), "user_principal_name": upn,
+            "display_name": f"{first} {last}", "given_name": first, "surname": last, "mail": mail,
+            "department": dept.name if dept else None, "company_name": "" if guest else org.name,
+            "job_title": None if guest else cat.JOB_TITLES[d[0] // 4096 % len(cat.JOB_TITLES)],
+            "office_location": None if guest else cat.OFFICES[d[0] // 65536 % len(cat.OFFICES)],
+            "account_enabled": unit(d[2]) >= rates.disabled_account,
+            "user_type": "Guest" if guest else "Member", "created_at": created,
+            "assignments": tuple(assignments), "trained": trained, "activity": activity,
+            "organisation": org.name,
+        })
 
     @staticmethod
-    def _pick_department_by_name(name: str | None) -> cat.Department | None:
-        for d in cat.DEPARTMENTS:
-            if d.name == name:
-                return d
-        return None
+    def _base_licence(x: float, since: datetime) -> list[SimAssignment]:
+        for edge, sku, group in _BASE_LICENCES:
+            if x < edge:
+                return [_assignment(sku.sku_id, group, since)]
+        return []
+
+    def _copilot_assignment(self, d: tuple[int, ...], guest: bool, dept: cat.Department | None,
+                            created: datetime) -> SimAssignment:
+        """The Copilot seat of a user who wants one, with the messy cases at their rates.
+
+        Every draw is taken whether or not it is used, so one rate never shifts another.
+        """
+        rates = self.config.rates
+        age_days = 1 + unit(d[13]) * 540
+        assigned_at = max(created, self.config.anchor - timedelta(days=age_days))
+        disabled: tuple[str, ...] = ()
+        if unit(d[9]) < rates.copilot_all_disabled:
+            disabled = cat.COPILOT_SEAT_PLANS
+        elif unit(d[8]) < rates.copilot_teams_disabled:
+            disabled = (cat.COPILOT_TEAMS,)
+        group = None if (guest or unit(d[7]) < rates.copilot_direct) else cat.GROUP_COPILOT
+        if group and dept is not None and dept.name == "Finance":
+            group = cat.GROUP_COPILOT_PILOT  # nested inside the Copilot group
+        if group and unit(d[10]) < rates.assignment_error:
+            return _assignment(cat.COPILOT.sku_id, group, assigned_at, disabled, "Error", "CountViolation")
+        return _assignment(cat.COPILOT.sku_id, group, assigned_at, disabled)
+
+    def organisations(self) -> list[cat.Organisation]:
+        """The tenant's own organisation first, then those sharing the tenant."""
+        return [self._own_organisation, *self.config.organisations]
+
+    def _organisation(self, x: float) -> cat.Organisation:
+        for edge, org in self._org_cum:
+            if x < edge:
+                return org
+        return self._own_organisation
+
+    def _pick_department(self, org: cat.Organisation, x: float) -> cat.Department:
+        edges, depts = self._dept_cum[org.name]
+        return depts[min(bisect.bisect_right(edges, x), len(depts) - 1)]
 
     # ----- changes (for delta queries and planted cases) -------------------
     def override_user(self, index: int, **fields: Any) -> None:
@@ -309,39 +330,47 @@ class Tenant:
     def is_deleted(self, index: int) -> bool:
         return index in self._deleted
 
-    # ----- aggregates (computed once, cached until the tenant changes) ------
+    # ----- aggregates (computed in one pass, cached until the tenant changes) --
+    def aggregates(self) -> Aggregates:
+        with self._aggregate_lock:
+            generation = self.generation
+            cached = self._cache.get("aggregates")
+            if cached is None or cached[0] != generation:
+                cached = (generation, compute_aggregates(self))
+                self._cache["aggregates"] = cached
+            return cached[1]  # type: ignore[no-any-return]
+
     def group_members(self, name: str) -> list[int]:
         """Indexes of users who are direct members of group ``name``."""
-        key = f"members:{name}"
-        cached = self._cache.get(key)
-        if cached is None:
-            cached = [u.index for u in self.iter_users() if name in self._groups_of(u)]
-            self._cache[key] = cached
-        return list(cached)
+        return list(self.member_indexes(name))
 
-    @staticmethod
-    def _groups_of(u: SimUser) -> set[str]:
-        names = {a.group for a in u.assignments if a.group}
-        if u.trained:
-            names.add(cat.GROUP_TRAINED)
-        return names
+    def member_indexes(self, name: str) -> Sequence[int]:
+        """Like ``group_members`` but the cached sequence itself (no copy): do not modify it."""
+        return self.aggregates().group_members.get(name, array("l"))
+
+    def unit_id(self, name: str) -> str:
+        return stable_uuid(self.seed, "administrativeUnit", name)
+
+    def administrative_units(self) -> list[AdminUnit]:
+        return admin_units(self)
+
+    def unit_member_indexes(self, unit_id: str) -> Sequence[int]:
+        """Indexes of the users in administrative unit ``unit_id`` (cached; do not modify)."""
+        return self.aggregates().unit_members.get(unit_id, array("l"))
 
     def consumed_units(self) -> Counter[str]:
-        cached = self._cache.get("consumed")
-        if cached is None:
-            cached = Counter()
-            for u in self.iter_users():
-                for sku in u.active_skus():
-                    cached[sku] += 1
-            self._cache["consumed"] = cached
-        return Counter(cached)
+        return Counter(self.aggregates().consumed)
 
     def purchased_units(self, sku: cat.SkuDef) -> int:
         consumed = self.consumed_units()[sku.sku_id]
         return int(consumed * (1 + sku.slack)) + 5
 
-    def expected_licence_summary(self) -> dict[str, Any]:
-        """The truth the collector must reproduce, in the `licences --format json` shape."""
+    def expected_licence_summary(self, user_filter: Callable[[SimUser], bool] | None = None) -> dict[str, Any]:
+        """The truth the collector must reproduce, in the `licences --format json` shape.
+
+        ``user_filter`` limits the Copilot user counts to some users (a scoped
+        collection); SKU counts are the tenant's, as subscribedSkus reports them.
+        """
         consumed = self.consumed_units()
         skus = []
         for sku in cat.SKUS:
@@ -351,12 +380,11 @@ class Tenant:
                 "purchased": purchased, "assigned": consumed[sku.sku_id],
                 "available": purchased - consumed[sku.sku_id], "is_copilot": sku.is_copilot,
             })
-        by_dept: Counter[str | None] = Counter()
-        licensed = 0
-        for u in self.iter_users():
-            if u.holds_copilot_seat():
-                licensed += 1
-                by_dept[u.department] += 1
+        if user_filter is None:
+            licensed, by_dept = self.aggregates().licensed_users, self.aggregates().licensed_by_department
+        else:
+            holders = [u for u in self.iter_users() if user_filter(u) and u.holds_copilot_seat()]
+            licensed, by_dept = len(holders), Counter(u.department for u in holders)
         copilot = [s for s in skus if s["is_copilot"]]
         return {
             "skus": sorted(skus, key=lambda s: s["sku_part_number"]),

@@ -1,0 +1,90 @@
+"""Tenant-wide counts and memberships, computed in one pass over the users.
+
+``subscribedSkus`` needs every SKU's consumed units and the group and
+administrative-unit member lists need every member's index; computing each
+by its own scan of a million generated users cost a scan per question. One
+pass fills them all; the tenant caches the result until it changes. Member
+lists are ``array('l')`` (8 bytes a member) rather than lists of ints.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from m365audit.simulator import catalogue as cat
+
+if TYPE_CHECKING:
+    from m365audit.simulator.tenant import SimUser, Tenant
+
+
+@dataclass(frozen=True)
+class AdminUnit:
+    """An administrative unit: everyone in one organisation, or in one of its departments."""
+
+    id: str
+    display_name: str
+    description: str
+    organisation: str
+    department: str | None = None
+    member_groups: tuple[str, ...] = ()  # groups that are members too (AUs can hold groups)
+
+    def includes(self, u: SimUser) -> bool:
+        return u.organisation == self.organisation and (
+            self.department is None or u.department == self.department)
+
+
+# Departments of the tenant's own organisation that have an administrative unit.
+UNIT_DEPARTMENTS = ("Finance", "Children's Services")
+
+
+def admin_units(tenant: Tenant) -> list[AdminUnit]:
+    """One unit per organisation, plus department units of the tenant's own organisation."""
+    own, *others = tenant.organisations()
+    units = [AdminUnit(tenant.unit_id(own.name), own.name, f"Everyone in {own.name}", own.name,
+                       member_groups=(cat.GROUP_COPILOT,))]
+    units += [AdminUnit(tenant.unit_id(o.name), o.name, f"Everyone in {o.name}", o.name) for o in others]
+    units += [AdminUnit(tenant.unit_id(f"{own.name}/{d}"), f"{own.name} - {d}", f"{d} staff of {own.name}",
+                        own.name, d) for d in UNIT_DEPARTMENTS]
+    return units
+
+
+@dataclass
+class Aggregates:
+    consumed: Counter[str] = field(default_factory=Counter)
+    group_members: dict[str, array[int]] = field(default_factory=dict)
+    unit_members: dict[str, array[int]] = field(default_factory=dict)
+    licensed_users: int = 0
+    licensed_by_department: Counter[str | None] = field(default_factory=Counter)
+
+
+def groups_of(u: SimUser) -> set[str]:
+    names = {a.group for a in u.assignments if a.group}
+    if u.trained:
+        names.add(cat.GROUP_TRAINED)
+    return names
+
+
+def compute_aggregates(tenant: Tenant) -> Aggregates:
+    """Every aggregate the endpoints and the expected summary need, in one pass."""
+    result = Aggregates()
+    result.group_members = {name: array("l") for name in tenant.group_names()}
+    units = admin_units(tenant)
+    result.unit_members = {unit.id: array("l") for unit in units}
+    by_org: dict[str, list[AdminUnit]] = {}
+    for unit in units:
+        by_org.setdefault(unit.organisation, []).append(unit)
+    for u in tenant.iter_users():
+        for sku in u.active_skus():
+            result.consumed[sku] += 1
+        for name in groups_of(u):
+            result.group_members.setdefault(name, array("l")).append(u.index)
+        for unit in by_org.get(u.organisation, ()):
+            if unit.includes(u):
+                result.unit_members[unit.id].append(u.index)
+        if u.holds_copilot_seat():
+            result.licensed_users += 1
+            result.licensed_by_department[u.department] += 1
+    return result
