@@ -53,7 +53,7 @@ async def collect_directory(client: GraphClient, folder: SpoolFolder, *,
     Members are collected for groups that assign licences and for the groups
     named in ``member_groups`` (display names or ids, e.g. the training group).
     """
-    spools = DirectorySpools(folder.spool("skus"), folder.spool("users"),
+    spools = DirectorySpools(folder.spool("skus"), folder.spool("users", envelopes=True),
                              folder.spool("groups"), folder.spool("group_members"))
     users_path = users_path or f"/users?$select={USER_SELECT}&$top={PAGE_SIZE}"
     await asyncio.gather(

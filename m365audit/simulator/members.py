@@ -51,6 +51,11 @@ def member_page(request: Request, tenant: Tenant, path: str, groups: Sequence[st
             value.append({"@odata.type": "#microsoft.graph.group", "id": tenant.group_id(str(ref)),
                           "displayName": ref})
             continue
+        if fields == ["id"]:  # what collectors ask for: no need to generate the whole user
+            user_id = tenant.user_id(int(ref))
+            if user_id is not None:
+                value.append({"@odata.type": "#microsoft.graph.user", "id": user_id})
+            continue
         u = tenant.user(int(ref))
         if u is not None:
             value.append({"@odata.type": "#microsoft.graph.user", **user_json(tenant, u, fields)})

@@ -21,7 +21,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from m365audit.simulator import catalogue as cat
-from m365audit.simulator.aggregates import AdminUnit, Aggregates, admin_units, compute_aggregates
+from m365audit.simulator.aggregates import (
+    AdminUnit,
+    Aggregates,
+    admin_units,
+    compute_aggregates,
+    expected_licence_summary,
+)
 from m365audit.simulator.population import build_frozen, draws, fast_uuid5, unit
 
 
@@ -209,6 +215,15 @@ class Tenant:
         overrides = self._overrides.get(index)
         return replace(base, **overrides) if overrides else base
 
+    def user_id(self, index: int) -> str | None:
+        """User ``index``'s object id without generating the user (member lists of a million)."""
+        if index < 0 or index >= self.user_count or index in self._deleted:
+            return None
+        overrides = self._overrides.get(index)
+        if overrides and "id" in overrides:
+            return str(overrides["id"])
+        return stable_uuid(self.seed, "user", index)
+
     def iter_users(self, start: int = 0) -> Iterator[SimUser]:
         for i in range(start, self.user_count):
             u = self.user(i)
@@ -371,29 +386,4 @@ class Tenant:
         ``user_filter`` limits the Copilot user counts to some users (a scoped
         collection); SKU counts are the tenant's, as subscribedSkus reports them.
         """
-        consumed = self.consumed_units()
-        skus = []
-        for sku in cat.SKUS:
-            purchased = self.purchased_units(sku)
-            skus.append({
-                "sku_id": sku.sku_id, "sku_part_number": sku.part_number,
-                "purchased": purchased, "assigned": consumed[sku.sku_id],
-                "available": purchased - consumed[sku.sku_id], "is_copilot": sku.is_copilot,
-            })
-        if user_filter is None:
-            licensed, by_dept = self.aggregates().licensed_users, self.aggregates().licensed_by_department
-        else:
-            holders = [u for u in self.iter_users() if user_filter(u) and u.holds_copilot_seat()]
-            licensed, by_dept = len(holders), Counter(u.department for u in holders)
-        copilot = [s for s in skus if s["is_copilot"]]
-        return {
-            "skus": sorted(skus, key=lambda s: s["sku_part_number"]),
-            "copilot": {
-                "purchased": sum(s["purchased"] for s in copilot),
-                "assigned": sum(s["assigned"] for s in copilot),
-                "licensed_users": licensed,
-                "by_department": sorted(
-                    ({"department": d, "licensed_users": n} for d, n in by_dept.items()),
-                    key=lambda row: (-row["licensed_users"], row["department"] or "")),
-            },
-        }
+        return expected_licence_summary(self, user_filter)
