@@ -61,11 +61,31 @@ class Aggregates:
     licensed_by_department: Counter[str | None] = field(default_factory=Counter)
 
 
-def groups_of(u: SimUser) -> set[str]:
-    names = {a.group for a in u.assignments if a.group}
-    if u.trained:
-        names.add(cat.GROUP_TRAINED)
-    return names
+def _count_user(result: Aggregates, u: SimUser) -> None:
+    """Consumed SKUs, group memberships and the Copilot seat of one user, in one look at its assignments.
+
+    Equivalent to ``active_skus()`` and ``holds_copilot_seat()``; a user is a
+    direct member of every group that assigns them a licence (working or not)
+    and of the training group when trained. consumedUnits counts a SKU once per
+    user with a working assignment of it.
+    """
+    working: set[str] = set()
+    groups: set[str] = {cat.GROUP_TRAINED} if u.trained else set()
+    seat = False
+    for a in u.assignments:
+        if a.group:
+            groups.add(a.group)
+        if a.state in ("Active", "ActiveWithError"):
+            working.add(a.sku_id)
+            if not seat and cat.SKU_BY_ID[a.sku_id].is_copilot:
+                seat = any(p not in a.disabled_plans for p in cat.COPILOT_SEAT_PLANS)
+    for sku in working:
+        result.consumed[sku] += 1
+    for name in groups:
+        result.group_members.setdefault(name, array("l")).append(u.index)
+    if seat:
+        result.licensed_users += 1
+        result.licensed_by_department[u.department] += 1
 
 
 def compute_aggregates(tenant: Tenant) -> Aggregates:
@@ -78,16 +98,10 @@ def compute_aggregates(tenant: Tenant) -> Aggregates:
     for unit in units:
         by_org.setdefault(unit.organisation, []).append(unit)
     for u in tenant.iter_users():
-        for sku in u.active_skus():
-            result.consumed[sku] += 1
-        for name in groups_of(u):
-            result.group_members.setdefault(name, array("l")).append(u.index)
+        _count_user(result, u)
         for unit in by_org.get(u.organisation, ()):
             if unit.includes(u):
                 result.unit_members[unit.id].append(u.index)
-        if u.holds_copilot_seat():
-            result.licensed_users += 1
-            result.licensed_by_department[u.department] += 1
     return result
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from m365audit.simulator import catalogue as cat
 from m365audit.simulator import members
 from m365audit.simulator.http import (
+    GRAPH_DATES,
     GraphHttpError,
     Request,
     Response,
@@ -85,7 +86,7 @@ def register(router: Router, tenant: Tenant) -> None:
             params["$skiptoken"] = encode_token({"o": position})
             payload["@odata.nextLink"] = next_link(request, "/users", params)
         payload["value"] = value
-        return Response.json(payload)
+        return Response.json(payload, option=GRAPH_DATES)
 
     def users_delta(request: Request, _m: re.Match[str]) -> Response:
         top = page_size(request, default=200, maximum=999)
@@ -198,7 +199,7 @@ def _delta_page(request: Request, tenant: Tenant, fields: list[str], indexes: li
     else:
         payload["@odata.nextLink"] = f"{request.root}/users/delta?$skiptoken={encode_token(state)}"
     payload["value"] = value
-    return Response.json(payload)
+    return Response.json(payload, option=GRAPH_DATES)
 
 
 def tenant_user_id(tenant: Tenant, index: int) -> str:

@@ -18,6 +18,9 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import orjson
 
+# Aware UTC datetimes as Graph writes them (2026-04-01T09:30:00Z), formatted by orjson in C:
+# a page of 999 users carries about 9,000 of them.
+GRAPH_DATES = orjson.OPT_UTC_Z | orjson.OPT_OMIT_MICROSECONDS
 JSON_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
 
 
@@ -60,8 +63,10 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def json(cls, payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-        return cls(status, orjson.dumps(payload), {"Content-Type": JSON_TYPE, **(headers or {})})
+    def json(cls, payload: Any, status: int = 200, headers: dict[str, str] | None = None, *,
+             option: int = 0) -> Response:
+        """``option``: orjson options, e.g. ``GRAPH_DATES`` for payloads holding datetimes."""
+        return cls(status, orjson.dumps(payload, option=option), {"Content-Type": JSON_TYPE, **(headers or {})})
 
 
 Handler = Callable[[Request, "re.Match[str]"], Response]

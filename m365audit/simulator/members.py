@@ -13,6 +13,7 @@ from typing import Any
 from m365audit.simulator import catalogue as cat
 from m365audit.simulator.aggregates import AdminUnit
 from m365audit.simulator.http import (
+    GRAPH_DATES,
     GraphHttpError,
     Request,
     Response,
@@ -65,7 +66,7 @@ def member_page(request: Request, tenant: Tenant, path: str, groups: Sequence[st
         params["$skiptoken"] = encode_token({"o": start + top})
         payload["@odata.nextLink"] = next_link(request, path, params)
     payload["value"] = value
-    return Response.json(payload)
+    return Response.json(payload, option=GRAPH_DATES)
 
 
 def _window(groups: Sequence[str], users: Sequence[Sequence[int]], start: int,

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any
 
 from m365audit.simulator import catalogue as cat
-from m365audit.simulator.http import iso
 from m365audit.simulator.tenant import SimUser, Tenant
 
 USER_PROPERTIES = [
@@ -22,6 +21,7 @@ USER_DEFAULT = ["businessPhones", "displayName", "givenName", "jobTitle", "mail"
 
 
 def user_json(tenant: Tenant, u: SimUser, fields: list[str]) -> dict[str, Any]:
+    """The user's selected properties; timestamps are aware datetimes: encode with ``GRAPH_DATES``."""
     return {f: _USER_VALUES[f](tenant, u) for f in fields}
 
 
@@ -30,7 +30,7 @@ def _assigned_plans(_t: Tenant, u: SimUser) -> list[dict[str, Any]]:
     for a in u.assignments:
         if a.state not in ("Active", "ActiveWithError"):
             continue
-        at = iso(a.assigned_at)
+        at = a.assigned_at
         plans += [{"assignedDateTime": at, "capabilityStatus": status, "service": service, "servicePlanId": plan_id}
                   for plan_id, service, status in _plan_states(a.sku_id, a.disabled_plans)]
     return plans
@@ -48,7 +48,7 @@ def _assignment_states(tenant: Tenant, u: SimUser) -> list[dict[str, Any]]:
         "assignedByGroup": tenant.group_id(a.group) if a.group else None,
         "disabledPlans": list(a.disabled_plans),
         "error": a.error,
-        "lastUpdatedDateTime": iso(a.assigned_at),
+        "lastUpdatedDateTime": a.assigned_at,
         "skuId": a.sku_id,
         "state": a.state,
     } for a in u.assignments]
@@ -68,7 +68,7 @@ _USER_VALUES: dict[str, Callable[[Tenant, SimUser], Any]] = {
     "officeLocation": lambda _t, u: u.office_location,
     "accountEnabled": lambda _t, u: u.account_enabled,
     "userType": lambda _t, u: u.user_type,
-    "createdDateTime": lambda _t, u: iso(u.created_at),
+    "createdDateTime": lambda _t, u: u.created_at,
     "businessPhones": lambda _t, u: [],
     "mobilePhone": lambda _t, u: None,
     "preferredLanguage": lambda _t, u: "en-GB",
