@@ -104,8 +104,9 @@ def _stage(con: duckdb.DuckDBPyConnection, files: DirectoryFiles, user_filter_sq
     # One pass: unnest, drop removed entries and apply the scope together (no second copy of a million rows).
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE staged_users AS
-        SELECT u.* FROM (SELECT unnest(body.value) AS u FROM {_read(files.users, _USER, longest=longest)})
-        WHERE u.id IS NOT NULL {'AND (' + user_filter_sql + ')' if user_filter_sql else ''}""")
+        SELECT * FROM (SELECT u.* FROM (SELECT unnest(body.value) AS u
+                                        FROM {_read(files.users, _USER, longest=longest)}))
+        WHERE id IS NOT NULL {'AND (' + user_filter_sql + ')' if user_filter_sql else ''}""")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE staged_groups AS
         SELECT g.* FROM (SELECT unnest(body.value) AS g FROM {_read(files.groups, _GROUP, longest=longest)})""")
