@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from m365audit.simulator import catalogue as cat
 
 if TYPE_CHECKING:
-    from m365audit.simulator.tenant import SimUser, Tenant
+    from m365audit.simulator.tenant import Profile, SimUser, Tenant
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,27 @@ class Aggregates:
     licensed_by_department: Counter[str | None] = field(default_factory=Counter)
 
 
-def _count_user(result: Aggregates, u: SimUser) -> None:
+def _count_profile(result: Aggregates, i: int, p: Profile) -> tuple[str, str | None]:
+    """``_count_user`` for a generated user, from its profile (the equivalence is tested)."""
+    department = p.department.name if p.department else None
+    if p.base is not None:  # base licences are always working group assignments
+        result.consumed[p.base[0]] += 1
+        result.group_members[p.base[1]].append(i)
+    if p.copilot is not None:
+        group, disabled, state, _ = p.copilot
+        if group:
+            result.group_members[group].append(i)
+        if state == "Active":
+            result.consumed[cat.COPILOT.sku_id] += 1
+            if any(plan not in disabled for plan in cat.COPILOT_SEAT_PLANS):
+                result.licensed_users += 1
+                result.licensed_by_department[department] += 1
+    if p.trained:
+        result.group_members[cat.GROUP_TRAINED].append(i)
+    return p.organisation.name, department
+
+
+def _count_user(result: Aggregates, u: SimUser) -> tuple[str, str | None]:
     """Consumed SKUs, group memberships and the Copilot seat of one user, in one look at its assignments.
 
     Equivalent to ``active_skus()`` and ``holds_copilot_seat()``; a user is a
@@ -86,6 +106,7 @@ def _count_user(result: Aggregates, u: SimUser) -> None:
     if seat:
         result.licensed_users += 1
         result.licensed_by_department[u.department] += 1
+    return u.organisation, u.department
 
 
 def compute_aggregates(tenant: Tenant) -> Aggregates:
@@ -97,11 +118,17 @@ def compute_aggregates(tenant: Tenant) -> Aggregates:
     by_org: dict[str, list[AdminUnit]] = {}
     for unit in units:
         by_org.setdefault(unit.organisation, []).append(unit)
-    for u in tenant.iter_users():
-        _count_user(result, u)
-        for unit in by_org.get(u.organisation, ()):
-            if unit.includes(u):
-                result.unit_members[unit.id].append(u.index)
+    for i in range(tenant.user_count):
+        if tenant.generated(i):  # most users: read their profile, a fifth of the cost of the whole user
+            organisation, department = _count_profile(result, i, tenant.profile(i))
+        else:
+            u = tenant.user(i)
+            if u is None:
+                continue
+            organisation, department = _count_user(result, u)
+        for unit in by_org.get(organisation, ()):
+            if unit.department is None or unit.department == department:
+                result.unit_members[unit.id].append(i)
     return result
 
 

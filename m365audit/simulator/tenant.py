@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from m365audit.simulator import catalogue as cat
 from m365audit.simulator.aggregates import (
@@ -78,6 +78,18 @@ def _cumulative(departments: tuple[cat.Department, ...]) -> tuple[list[float], t
         acc += d.weight / total
         edges.append(acc)
     return edges, departments
+
+
+class Profile(NamedTuple):
+    """What decides a generated user's licences, groups and units (see ``Tenant.profile``)."""
+
+    draws: tuple[int, ...]
+    organisation: cat.Organisation
+    guest: bool
+    department: cat.Department | None
+    base: tuple[str, str] | None  # (SKU id, licensing group) of the base licence
+    copilot: tuple[str | None, tuple[str, ...], str, str] | None  # (group, disabled plans, state, error)
+    trained: bool
 
 
 def _today() -> datetime:
@@ -155,7 +167,7 @@ def _assignment(sku_id: str, group: str | None, assigned_at: datetime, disabled:
                                         "disabled_plans": disabled, "assigned_at": assigned_at})
 
 
-# Base licence by a uniform draw: 70% E3, 18% E5, 9% F3, 3% none.
+# Base licence by a uniform draw: 70% E3, 18% E5, 9% F3, 3% none (all assigned by group).
 _BASE_LICENCES = ((0.70, cat.E3, cat.GROUP_ALL_STAFF), (0.88, cat.E5, cat.GROUP_E5),
                   (0.97, cat.F3, cat.GROUP_FRONTLINE))
 
@@ -230,33 +242,45 @@ class Tenant:
             if u is not None:
                 yield u
 
-    def _generate(self, i: int) -> SimUser:
-        cfg = self.config
-        rates = cfg.rates
-        d = draws(cfg.seed, i)
-        first = cat.FIRST_NAMES[d[0] % len(cat.FIRST_NAMES)]
-        last = cat.SURNAMES[d[0] // 32 % len(cat.SURNAMES)]
+    def profile(self, i: int) -> Profile:
+        """The licence-relevant facts of generated user ``i`` (no names, ids or dates): cheap, for aggregates."""
+        rates = self.config.rates
+        d = draws(self.config.seed, i)
         org = self._organisation(unit(d[15]))
         guest = unit(d[1]) < rates.guest
+        dept = None if guest else self._pick_department(org, unit(d[4]))
+        base = None
+        if not guest:
+            base = next(((sku.sku_id, group) for edge, sku, group in _BASE_LICENCES if unit(d[5]) < edge), None)
+        wants = unit(d[6]) < (rates.guest_copilot if guest else dept.copilot_rate if dept else 0.0)
+        copilot = self._copilot_terms(d, guest, dept) if wants else None
+        trained = wants and unit(d[12]) < rates.trained
+        return Profile(d, org, guest, dept, base, copilot, trained)
+
+    def generated(self, i: int) -> bool:
+        """Whether user ``i`` is exactly as generated (not changed, added with fields or deleted)."""
+        return i not in self._overrides and i not in self._deleted
+
+    def _generate(self, i: int) -> SimUser:
+        cfg = self.config
+        p = self.profile(i)
+        d, org, guest, dept = p.draws, p.organisation, p.guest, p.department
+        first = cat.FIRST_NAMES[d[0] % len(cat.FIRST_NAMES)]
+        last = cat.SURNAMES[d[0] // 32 % len(cat.SURNAMES)]
         created = cfg.anchor - timedelta(seconds=30 * 86400 + int(unit(d[3]) * 3600 * 86400))
         local = f"{first}.{last}".lower().replace("'", "")
-        dept: cat.Department | None = None
         if guest:
             partner = cat.GUEST_PARTNERS[d[0] // 1024 % len(cat.GUEST_PARTNERS)]
             upn = f"{local}{i}_{partner.replace('.', '_')}#EXT#@{cfg.domain}"
             mail = f"{local}@{partner}"
-            wants_copilot = unit(d[6]) < rates.guest_copilot
         else:
             upn = mail = f"{local}{i}@{org.domain}"
-            dept = self._pick_department(org, unit(d[4]))
-            wants_copilot = unit(d[6]) < dept.copilot_rate
-        assignments = [] if guest else self._base_licence(unit(d[5]), created + timedelta(days=1))
+        assignments = [_assignment(p.base[0], p.base[1], created + timedelta(days=1))] if p.base else []
         activity = unit(d[14])
-        trained = False
-        if wants_copilot:
-            assignments.append(self._copilot_assignment(d, guest, dept, created))
-            trained = unit(d[12]) < rates.trained
-            if unit(d[11]) < rates.never_used:
+        if p.copilot is not None:
+            assigned_at = max(created, cfg.anchor - timedelta(days=1 + unit(d[13]) * 540))
+            assignments.append(_assignment(cat.COPILOT.sku_id, p.copilot[0], assigned_at, *p.copilot[1:]))
+            if unit(d[11]) < cfg.rates.never_used:
                 activity = 0.0
         return build_frozen(SimUser, {
             "index": i, "id": stable_uuid(cfg.seed, "user", i), "user_principal_name": upn,
@@ -264,28 +288,20 @@ class Tenant:
             "department": dept.name if dept else None, "company_name": "" if guest else org.name,
             "job_title": None if guest else cat.JOB_TITLES[d[0] // 4096 % len(cat.JOB_TITLES)],
             "office_location": None if guest else cat.OFFICES[d[0] // 65536 % len(cat.OFFICES)],
-            "account_enabled": unit(d[2]) >= rates.disabled_account,
+            "account_enabled": unit(d[2]) >= cfg.rates.disabled_account,
             "user_type": "Guest" if guest else "Member", "created_at": created,
-            "assignments": tuple(assignments), "trained": trained, "activity": activity,
+            "assignments": tuple(assignments), "trained": p.trained, "activity": activity,
             "organisation": org.name,
         })
 
-    @staticmethod
-    def _base_licence(x: float, since: datetime) -> list[SimAssignment]:
-        for edge, sku, group in _BASE_LICENCES:
-            if x < edge:
-                return [_assignment(sku.sku_id, group, since)]
-        return []
+    def _copilot_terms(self, d: tuple[int, ...], guest: bool,
+                       dept: cat.Department | None) -> tuple[str | None, tuple[str, ...], str, str]:
+        """(group, disabled plans, state, error) of the Copilot seat of a user who wants one.
 
-    def _copilot_assignment(self, d: tuple[int, ...], guest: bool, dept: cat.Department | None,
-                            created: datetime) -> SimAssignment:
-        """The Copilot seat of a user who wants one, with the messy cases at their rates.
-
-        Every draw is taken whether or not it is used, so one rate never shifts another.
+        The messy cases come at their rates; every draw is taken whether or not
+        it is used, so one rate never shifts another.
         """
         rates = self.config.rates
-        age_days = 1 + unit(d[13]) * 540
-        assigned_at = max(created, self.config.anchor - timedelta(days=age_days))
         disabled: tuple[str, ...] = ()
         if unit(d[9]) < rates.copilot_all_disabled:
             disabled = cat.COPILOT_SEAT_PLANS
@@ -295,8 +311,8 @@ class Tenant:
         if group and dept is not None and dept.name == "Finance":
             group = cat.GROUP_COPILOT_PILOT  # nested inside the Copilot group
         if group and unit(d[10]) < rates.assignment_error:
-            return _assignment(cat.COPILOT.sku_id, group, assigned_at, disabled, "Error", "CountViolation")
-        return _assignment(cat.COPILOT.sku_id, group, assigned_at, disabled)
+            return group, disabled, "Error", "CountViolation"
+        return group, disabled, "Active", "None"
 
     def organisations(self) -> list[cat.Organisation]:
         """The tenant's own organisation first, then those sharing the tenant."""
