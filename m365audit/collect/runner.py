@@ -163,7 +163,13 @@ async def _collect_async(run: _Run, target: Any, credential: Any, progress: Prog
                 raise CollectionError(f"Collecting {name} is not available in this version of m365audit.")
             with SpoolFolder() as folder:
                 load = await step(client, options, folder, progress)
-                _load(run, lambda con, load=load, name=name: run.counts.__setitem__(name, load(con, run.run_id)))
+                _load(run, _counting(run, name, load))
+
+
+def _counting(run: _Run, name: str, load: Callable[[Any, str], Any]) -> Callable[[Any], None]:
+    def work(con: Any) -> None:
+        run.counts[name] = load(con, run.run_id)
+    return work
 
 
 async def _collect_licences(client: GraphClient, run: _Run, progress: ProgressFn | None) -> None:

@@ -70,7 +70,7 @@ def register(router: Router, tenant: Tenant) -> None:
         start = 0
         if "$skiptoken" in request.query:
             start = int(decode_token(request.query["$skiptoken"]).get("o", 0))
-        value = []
+        value: list[dict[str, Any]] = []
         position = start
         while position < tenant.user_count and len(value) < top:
             u = tenant.user(position)

@@ -369,7 +369,8 @@ class Tenant:
             if cached is None or cached[0] != generation:
                 cached = (generation, compute_aggregates(self))
                 self._cache["aggregates"] = cached
-            return cached[1]  # type: ignore[no-any-return]
+            aggregates: Aggregates = cached[1]
+            return aggregates
 
     def group_members(self, name: str) -> list[int]:
         """Indexes of users who are direct members of group ``name``."""
