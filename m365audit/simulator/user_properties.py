@@ -43,6 +43,14 @@ def _plan_states(sku_id: str, disabled: tuple[str, ...]) -> tuple[tuple[str, str
                  for plan_id, _, service in cat.SKU_BY_ID[sku_id].plans)
 
 
+def _assigned_licenses(u: SimUser) -> list[dict[str, Any]]:
+    """``active_skus()`` as Graph lists it; the common case (one source per SKU) without building sets."""
+    working = [a for a in u.assignments if a.state in ("Active", "ActiveWithError")]
+    if len({a.sku_id for a in working}) < len(working):  # several sources for one SKU: merge their plans
+        return [{"disabledPlans": list(plans), "skuId": sku} for sku, plans in u.active_skus().items()]
+    return [{"disabledPlans": sorted(a.disabled_plans), "skuId": a.sku_id} for a in working]
+
+
 def _assignment_states(tenant: Tenant, u: SimUser) -> list[dict[str, Any]]:
     return [{
         "assignedByGroup": tenant.group_id(a.group) if a.group else None,
@@ -73,8 +81,7 @@ _USER_VALUES: dict[str, Callable[[Tenant, SimUser], Any]] = {
     "mobilePhone": lambda _t, u: None,
     "preferredLanguage": lambda _t, u: "en-GB",
     "usageLocation": lambda _t, u: "GB",
-    "assignedLicenses": lambda _t, u: [{"disabledPlans": list(plans), "skuId": sku}
-                                       for sku, plans in u.active_skus().items()],
+    "assignedLicenses": lambda _t, u: _assigned_licenses(u),
     "assignedPlans": _assigned_plans,
     "licenseAssignmentStates": _assignment_states,
 }
