@@ -101,12 +101,17 @@ def _stage(con: duckdb.DuckDBPyConnection, files: DirectoryFiles, user_filter_sq
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE staged_skus AS
         SELECT unnest(body.value, recursive := false) AS s FROM {_read(files.skus, _SKU, longest=longest)}""")
-    # One pass: unnest, drop removed entries and apply the scope together (no second copy of a million rows).
+    # One pass: unnest, drop removed entries, apply the scope, and keep only the assignedPlans
+    # entries that are Copilot plans (a million users hold about seven million plans, a few of
+    # them Copilot's): the staged table stays small enough to hold in memory.
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE staged_users AS
-        SELECT * FROM (SELECT u.* FROM (SELECT unnest(body.value) AS u
-                                        FROM {_read(files.users, _USER, longest=longest)}))
-        WHERE id IS NOT NULL {'AND (' + user_filter_sql + ')' if user_filter_sql else ''}""")
+        SELECT users.* REPLACE (list_filter(users.assignedPlans,
+                                            lambda p: list_contains(ref.ids, lower(p.servicePlanId))) AS assignedPlans)
+        FROM (SELECT u.* FROM (SELECT unnest(body.value) AS u
+                               FROM {_read(files.users, _USER, longest=longest)})) users,
+             (SELECT list(service_plan_id) AS ids FROM reference_service_plans) ref
+        WHERE users.id IS NOT NULL {'AND (' + user_filter_sql + ')' if user_filter_sql else ''}""")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE staged_groups AS
         SELECT g.* FROM (SELECT unnest(body.value) AS g FROM {_read(files.groups, _GROUP, longest=longest)})""")
