@@ -182,7 +182,7 @@ async def _collect_licences(client: GraphClient, run: _Run, progress: ProgressFn
                                          progress=progress)
         longest = max(s.longest for s in (spools.skus, spools.users, spools.groups, spools.members))
         files = DirectoryFiles(spools.skus.path, spools.users.path, spools.groups.path,
-                               spools.members.path, longest)
+                               spools.members.path, longest, spools.users_staged)
         load_started = time.monotonic()
 
         def work(con: Any) -> None:

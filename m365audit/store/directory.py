@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 
 from m365audit.store.history import merge_snapshot
-from m365audit.store.spooled import envelope_path, read_pages
+from m365audit.store.spooled import envelope_path, matching, read_pages, sql_path, total_size
 
 # read_json column types: only the fields the tables need are typed.
 _SKU = ("STRUCT(skuId VARCHAR, skuPartNumber VARCHAR, capabilityStatus VARCHAR, appliesTo VARCHAR,"
@@ -49,6 +49,7 @@ class DirectoryFiles:
     groups: Path
     members: Path
     longest_line: int | None = None  # longest spooled line, if known: sizes DuckDB's read buffers
+    users_staged: Path | None = None  # Parquet (a glob) of the typed user rows, from stage_user_pages
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,20 @@ def _read(path: Path, value_type: str, extra: str = "", longest: int | None = No
 def _timestamp(expr: str) -> str:
     # Graph writes UTC with Z; older payloads omit the offset: both are UTC.
     return f"try_cast(CASE WHEN {expr} ~ '(Z|[+-]\\d\\d:?\\d\\d)$' THEN {expr} ELSE {expr} || 'Z' END AS TIMESTAMPTZ)"
+
+
+def stage_user_pages(pages: Path, out: Path, longest_line: int | None = None) -> None:
+    """Write the typed user rows of spooled pages to Parquet, in a private in-memory DuckDB.
+
+    The collector runs this in a worker thread on each finished chunk of user
+    pages while the next pages arrive: DuckDB parses JSON without the GIL, so
+    the parsing (the largest part of loading a million users) overlaps the
+    fetching instead of following it.
+    """
+    with duckdb.connect(config={"threads": 1, "memory_limit": "256MB"}) as con:
+        con.execute(f"""
+            COPY (SELECT u.* FROM (SELECT unnest(body.value) AS u FROM {_read(pages, _USER, longest=longest_line)}))
+            TO '{sql_path(out)}' (FORMAT parquet)""")
 
 
 def load_directory_snapshot(con: duckdb.DuckDBPyConnection, files: DirectoryFiles, *,
@@ -104,13 +119,13 @@ def _stage(con: duckdb.DuckDBPyConnection, files: DirectoryFiles, user_filter_sq
     # One pass: unnest, drop removed entries, apply the scope, and keep only the assignedPlans
     # entries that are Copilot plans (a million users hold about seven million plans, a few of
     # them Copilot's): the staged table stays small enough to hold in memory.
+    source = (f"read_parquet('{sql_path(files.users_staged)}')" if files.users_staged else
+              f"(SELECT u.* FROM (SELECT unnest(body.value) AS u FROM {_read(files.users, _USER, longest=longest)}))")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE staged_users AS
         SELECT users.* REPLACE (list_filter(users.assignedPlans,
                                             lambda p: list_contains(ref.ids, lower(p.servicePlanId))) AS assignedPlans)
-        FROM (SELECT u.* FROM (SELECT unnest(body.value) AS u
-                               FROM {_read(files.users, _USER, longest=longest)})) users,
-             (SELECT list(service_plan_id) AS ids FROM reference_service_plans) ref
+        FROM {source} users, (SELECT list(service_plan_id) AS ids FROM reference_service_plans) ref
         WHERE users.id IS NOT NULL {'AND (' + user_filter_sql + ')' if user_filter_sql else ''}""")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE staged_groups AS
@@ -199,12 +214,12 @@ def _keep_raw_pages(con: duckdb.DuckDBPyConnection, files: DirectoryFiles, run_i
     """Raw pages of this snapshot (history lives in the versions); see the module docstring."""
     con.execute("DELETE FROM raw_pages WHERE source IN ('subscribedSkus', 'users', 'groups', 'groupMembers')")
     users = files.users
-    if not verbatim_users or users.stat().st_size > RAW_USER_PAGES_LIMIT:
+    if not verbatim_users or total_size(users) > RAW_USER_PAGES_LIMIT:
         users = envelope_path(users)
     columns = "{'page_no': 'INTEGER', 'url': 'VARCHAR', 'fetched_at': 'TIMESTAMPTZ', 'body': 'JSON'}"
     for source, path in (("subscribedSkus", files.skus), ("users", users),
                          ("groups", files.groups), ("groupMembers", files.members)):
-        if not path.exists():  # a caller that spooled users without envelopes
+        if not matching(path):  # a caller that spooled users without envelopes
             continue
         con.execute(f"""
             INSERT INTO raw_pages

@@ -14,8 +14,19 @@ def sql_path(path: Path) -> str:
 
 
 def envelope_path(path: Path) -> Path:
-    """Where a spool's page envelopes are written (see ``PageSpool``)."""
-    return path.with_name(path.stem + ".envelopes.ndjson")
+    """Where a spool's page envelopes are written (see ``PageSpool``); maps a glob to a glob."""
+    return path.with_name("envelopes-" + path.name)
+
+
+def matching(path: Path) -> list[Path]:
+    """The files a spool path names: itself, or every match when it is a glob."""
+    if "*" in path.name:
+        return sorted(path.parent.glob(path.name))
+    return [path] if path.exists() else []
+
+
+def total_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in matching(path))
 
 
 def object_size(path: Path, longest_line: int | None = None) -> int:
@@ -26,7 +37,8 @@ def object_size(path: Path, longest_line: int | None = None) -> int:
     So the limit is the smallest power of two above the longest line the
     spool wrote (or above the file's size when that is not known).
     """
-    longest = longest_line if longest_line is not None else path.stat().st_size
+    longest = longest_line if longest_line is not None else max((p.stat().st_size for p in matching(path)),
+                                                                  default=0)
     size = _MIN_OBJECT
     while size <= longest and size < _MAX_OBJECT:
         size *= 2
