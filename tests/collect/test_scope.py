@@ -118,6 +118,8 @@ def test_same_scope_twice_is_fine_and_keeps_its_date(make_server, tmp_path) -> N
     collect_from(server, db, scope=f"DOMAIN:{TRUST.domain.upper()}")
     with open_db(db, read_only=True) as con:
         assert current_scope(con) == first
+    shown = run_cli("licences", "--db", str(db))
+    assert f"Scope: users in the domain {TRUST.domain}, collected since {first.since:%Y-%m-%d}." in shown.stdout
 
 
 def test_scope_refusal_from_the_cli(make_server, tmp_path) -> None:
