@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 from m365audit.simulator import catalogue as cat
 
 if TYPE_CHECKING:
-    from m365audit.simulator.tenant import Profile, SimUser, Tenant
+    from m365audit.simulator.model import Profile, SimUser
+    from m365audit.simulator.tenant import Tenant
 
 
 @dataclass(frozen=True)

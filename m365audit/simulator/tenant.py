@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
 from m365audit.simulator import catalogue as cat
 from m365audit.simulator.aggregates import (
@@ -28,7 +28,10 @@ from m365audit.simulator.aggregates import (
     compute_aggregates,
     expected_licence_summary,
 )
-from m365audit.simulator.population import build_frozen, draws, fast_uuid5, unit
+from m365audit.simulator.model import Profile, SimAssignment, SimUser, assignment, stable_uuid
+from m365audit.simulator.population import build_frozen, draws, unit
+
+__all__ = ["CLEAN", "Profile", "Rates", "SimAssignment", "SimUser", "Tenant", "TenantConfig", "stable_uuid"]
 
 
 @dataclass(frozen=True)
@@ -80,91 +83,9 @@ def _cumulative(departments: tuple[cat.Department, ...]) -> tuple[list[float], t
     return edges, departments
 
 
-class Profile(NamedTuple):
-    """What decides a generated user's licences, groups and units (see ``Tenant.profile``)."""
-
-    draws: tuple[int, ...]
-    organisation: cat.Organisation
-    guest: bool
-    department: cat.Department | None
-    base: tuple[str, str] | None  # (SKU id, licensing group) of the base licence
-    copilot: tuple[str | None, tuple[str, ...], str, str] | None  # (group, disabled plans, state, error)
-    trained: bool
-
-
 def _today() -> datetime:
     now = datetime.now(UTC)
     return now.replace(hour=0, minute=0, second=0, microsecond=0)
-
-
-@dataclass(frozen=True)
-class SimAssignment:
-    sku_id: str
-    group: str | None  # display name of the licensing group; None = direct
-    state: str = "Active"
-    error: str = "None"
-    disabled_plans: tuple[str, ...] = ()
-    assigned_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class SimUser:
-    index: int
-    id: str
-    user_principal_name: str
-    display_name: str
-    given_name: str
-    surname: str
-    mail: str
-    department: str | None
-    company_name: str
-    job_title: str | None
-    office_location: str | None
-    account_enabled: bool
-    user_type: str
-    created_at: datetime
-    assignments: tuple[SimAssignment, ...]
-    trained: bool
-    activity: float  # 0 = never uses Copilot; higher = more prompts per working day
-    organisation: str = ""  # the organisation the account belongs to (guests: the one that invited them)
-
-    def active_skus(self) -> dict[str, tuple[str, ...]]:
-        """assignedLicenses: SKUs with a working assignment, and their effective disabled plans.
-
-        With several sources for one SKU, a plan is off only when every source disables it.
-        """
-        merged: dict[str, set[str]] = {}
-        for a in self.assignments:
-            if a.state not in ("Active", "ActiveWithError"):
-                continue
-            if a.sku_id in merged:
-                merged[a.sku_id] &= set(a.disabled_plans)
-            else:
-                merged[a.sku_id] = set(a.disabled_plans)
-        return {sku: tuple(sorted(plans)) for sku, plans in merged.items()}
-
-    def holds_copilot_seat(self) -> bool:
-        return any(
-            a.state in ("Active", "ActiveWithError")
-            and cat.SKU_BY_ID[a.sku_id].is_copilot
-            and any(p not in a.disabled_plans for p in cat.COPILOT_SEAT_PLANS)
-            for a in self.assignments
-        )
-
-    def copilot_assigned_at(self) -> datetime | None:
-        dates = [a.assigned_at for a in self.assignments
-                 if cat.SKU_BY_ID[a.sku_id].is_copilot and a.assigned_at is not None]
-        return min(dates) if dates else None
-
-
-def stable_uuid(seed: int, *parts: object) -> str:
-    return fast_uuid5(f"m365audit-sim:{seed}:" + ":".join(map(str, parts)))
-
-
-def _assignment(sku_id: str, group: str | None, assigned_at: datetime, disabled: tuple[str, ...] = (),
-                state: str = "Active", error: str = "None") -> SimAssignment:
-    return build_frozen(SimAssignment, {"sku_id": sku_id, "group": group, "state": state, "error": error,
-                                        "disabled_plans": disabled, "assigned_at": assigned_at})
 
 
 # Base licence by a uniform draw: 70% E3, 18% E5, 9% F3, 3% none (all assigned by group).
@@ -275,11 +196,11 @@ class Tenant:
             mail = f"{local}@{partner}"
         else:
             upn = mail = f"{local}{i}@{org.domain}"
-        assignments = [_assignment(p.base[0], p.base[1], created + timedelta(days=1))] if p.base else []
+        assignments = [assignment(p.base[0], p.base[1], created + timedelta(days=1))] if p.base else []
         activity = unit(d[14])
         if p.copilot is not None:
             assigned_at = max(created, cfg.anchor - timedelta(days=1 + unit(d[13]) * 540))
-            assignments.append(_assignment(cat.COPILOT.sku_id, p.copilot[0], assigned_at, *p.copilot[1:]))
+            assignments.append(assignment(cat.COPILOT.sku_id, p.copilot[0], assigned_at, *p.copilot[1:]))
             if unit(d[11]) < cfg.rates.never_used:
                 activity = 0.0
         return build_frozen(SimUser, {
