@@ -141,6 +141,7 @@ class SpoolFolder:
     def __init__(self, prefix: str = "m365audit-") -> None:
         self.path = Path(tempfile.mkdtemp(prefix=prefix))
         self._spools: list[PageSpool] = []
+        self._chunked: list[ChunkedSpool] = []
 
     def spool(self, name: str, *, envelopes: bool = False) -> PageSpool:
         spool = PageSpool(self.path, name, envelopes=envelopes)
@@ -149,10 +150,12 @@ class SpoolFolder:
 
     def chunked_spool(self, name: str, *, chunk_pages: int, envelopes: bool = False,
                       on_chunk: Callable[[PageSpool], None] | None = None) -> ChunkedSpool:
-        return ChunkedSpool(self.path, name, chunk_pages=chunk_pages, envelopes=envelopes, on_chunk=on_chunk)
+        spool = ChunkedSpool(self.path, name, chunk_pages=chunk_pages, envelopes=envelopes, on_chunk=on_chunk)
+        self._chunked.append(spool)
+        return spool
 
     def close(self) -> None:
-        for spool in self._spools:
+        for spool in self._spools + [c for chunked in self._chunked for c in chunked.chunks]:
             spool.close()
         shutil.rmtree(self.path, ignore_errors=True)
 
