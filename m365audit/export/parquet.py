@@ -31,6 +31,7 @@ from m365audit import __version__
 from m365audit.errors import DatabaseError, UsageError
 from m365audit.store.db import open_db
 from m365audit.store.scope import current_scope
+from m365audit.store.spooled import sql_path
 
 SNAPSHOT_VIEWS = {"skus": "skus_at", "users": "users_at", "licence_assignments": "licence_assignments_at"}
 INTERACTION_VIEW = "copilot_interactions"
@@ -89,14 +90,14 @@ def _export_view(con: duckdb.DuckDBPyConnection, view: str, work: Path, latest_o
         folder.mkdir()
         target = folder / "part-0.parquet"
     try:
-        con.execute(f"COPY ({query}) TO '{_sql_path(target)}' ({options})")
+        con.execute(f"COPY ({query}) TO '{sql_path(target)}' ({options})")
         if not any(folder.rglob("*.parquet")):
             # Nothing to partition: one empty file still tells readers the columns.
             folder.mkdir(exist_ok=True)
-            con.execute(f"COPY ({query} LIMIT 0) TO '{_sql_path(folder / 'part-0.parquet')}' (FORMAT parquet)")
+            con.execute(f"COPY ({query} LIMIT 0) TO '{sql_path(folder / 'part-0.parquet')}' (FORMAT parquet)")
     except duckdb.Error as exc:
         raise DatabaseError(f"Cannot export the view {view}: {str(exc).strip().splitlines()[0]}") from None
-    row = con.execute(f"SELECT count(*) FROM read_parquet('{_sql_path(folder)}/**/*.parquet')").fetchone()
+    row = con.execute(f"SELECT count(*) FROM read_parquet('{sql_path(folder)}/**/*.parquet')").fetchone()
     return Dataset(view, partition, int(row[0]) if row else 0)
 
 
@@ -137,10 +138,6 @@ def _swap_into_place(work: Path, target: Path) -> None:
     work.rename(target)
     if old is not None:
         shutil.rmtree(old) if old.is_dir() else old.unlink()
-
-
-def _sql_path(path: Path) -> str:
-    return str(path).replace("'", "''")
 
 
 def _ident(name: str) -> str:

@@ -80,7 +80,8 @@ def stage_user_pages(pages: Path, out: Path, longest_line: int | None = None) ->
     the parsing (the largest part of loading a million users) overlaps the
     fetching instead of following it.
     """
-    with duckdb.connect(config={"threads": 1, "memory_limit": "256MB"}) as con:
+    # Spilling, if ever needed, goes to the spool's own private folder, not the working directory.
+    with duckdb.connect(config={"threads": 1, "memory_limit": "256MB", "temp_directory": str(out.parent)}) as con:
         con.execute(f"""
             COPY (SELECT u.* FROM (SELECT unnest(body.value) AS u FROM {_read(pages, _USER, longest=longest_line)}))
             TO '{sql_path(out)}' (FORMAT parquet)""")

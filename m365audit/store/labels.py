@@ -18,7 +18,9 @@ from pathlib import Path
 import duckdb
 
 from m365audit.store.history import merge_snapshot
+from m365audit.store.spooled import read_pages
 
+_RAW_COLUMNS = "{'page_no': 'INTEGER', 'url': 'VARCHAR', 'fetched_at': 'TIMESTAMPTZ', 'body': 'JSON'}"
 COLUMNS = ["label_id", "name", "display_name", "sensitivity", "parent_id", "is_active", "has_protection"]
 
 
@@ -28,18 +30,13 @@ class LabelCounts:
     changed: int  # new or changed versions written
 
 
-def _sql_path(path: Path) -> str:
-    return str(path).replace("'", "''")
-
-
 def _stage(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     # Labels nest one level deep (Purview allows one level of sublabels).
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE staged_labels AS
         WITH top AS (
             SELECT unnest(body.value) AS label
-            FROM read_json('{_sql_path(path)}', format='newline_delimited',
-                           columns={{'body': 'STRUCT(value JSON[])'}}, maximum_object_size=67108864)
+            FROM {read_pages(path, "{'page_no': 'INTEGER', 'body': 'STRUCT(value JSON[])'}")}
         ),
         flat AS (
             SELECT label, NULL::VARCHAR AS nested_in FROM top
@@ -70,9 +67,7 @@ def load_labels(con: duckdb.DuckDBPyConnection, path: Path, *, run_id: str, take
     con.execute(f"""
         INSERT INTO raw_pages
         SELECT ?, 'sensitivityLabels', page_no, url, fetched_at, body
-        FROM read_json('{_sql_path(path)}', format='newline_delimited',
-                       columns={{'page_no': 'INTEGER', 'url': 'VARCHAR', 'fetched_at': 'TIMESTAMPTZ',
-                                 'body': 'JSON'}}, maximum_object_size=67108864)""", [run_id])
+        FROM {read_pages(path, _RAW_COLUMNS)}""", [run_id])
     row = con.execute("SELECT count(*) FROM staged_labels").fetchone()
     con.execute("DROP TABLE staged_labels")
     return LabelCounts(labels=int(row[0]) if row else 0, changed=merged.inserted)
