@@ -34,7 +34,10 @@ from kiota_http.middleware.options.response_handler_option import ResponseHandle
 from msgraph import GraphRequestAdapter
 from msgraph_core import GraphClientFactory
 
+from m365audit.collect.pages import Page
 from m365audit.errors import CollectionError, UsageError
+
+__all__ = ["GraphClient", "GraphResponseError", "GraphTarget", "Page", "RetryPolicy", "parse_graph_url"]
 
 log = logging.getLogger("m365audit.collect")
 
@@ -165,23 +168,6 @@ class GraphResponseError(CollectionError):
         self.code = code
 
 
-@dataclass(frozen=True)
-class Page:
-    url: str
-    body: bytes
-    data: dict[str, Any]
-
-    @property
-    def next_link(self) -> str | None:
-        link = self.data.get("@odata.nextLink")
-        return link if isinstance(link, str) else None
-
-    @property
-    def delta_link(self) -> str | None:
-        link = self.data.get("@odata.deltaLink")
-        return link if isinstance(link, str) else None
-
-
 class GraphClient:
     """Raw Graph requests through msgraph-sdk's GraphRequestAdapter."""
 
@@ -309,16 +295,14 @@ class GraphClient:
             response = await self.request("GET", url, headers=headers)
             body = response.content
             try:
-                data = orjson.loads(body)
-            except orjson.JSONDecodeError:
+                return Page.parse(url, body)
+            except (ValueError, orjson.JSONDecodeError):
+                if not body.lstrip().startswith(b"{") and _is_json(body):
+                    raise CollectionError(f"Microsoft Graph sent an unexpected answer for {_path(url)}.") from None
                 if attempt + 1 >= self.policy.max_attempts:
                     raise CollectionError(
                         f"Microsoft Graph kept sending unreadable JSON for {_path(url)}.") from None
                 await self._sleep(self.policy.backoff(attempt + 1), url)
-                continue
-            if not isinstance(data, dict):
-                raise CollectionError(f"Microsoft Graph sent an unexpected answer for {_path(url)}.")
-            return Page(url, body, data)
         raise AssertionError("unreachable")
 
     async def iter_pages(self, path_or_url: str, *, headers: dict[str, str] | None = None,
@@ -353,6 +337,14 @@ class GraphClient:
                 f"{seconds:.0f} s to retry {_path(url)}.")
         log.debug("retrying %s in %.1f s", _path(url), seconds)
         await asyncio.sleep(seconds)
+
+
+def _is_json(body: bytes) -> bool:
+    try:
+        orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return False
+    return True
 
 
 def _path(url: str) -> str:
@@ -394,7 +386,8 @@ def _error_from_response(response: httpx.Response, url: str) -> GraphResponseErr
                 "credential is for this tenant and has not expired.")
     elif status == 403:
         permission = permission_for(path)
-        need = f" The app registration needs the application permission {permission}, with admin consent." if permission else ""
+        need = (f" The app registration needs the application permission {permission}, with admin consent."
+                if permission else "")
         text = f"Microsoft Graph denied access to {path} ({detail}).{need}"
     elif status == 404:
         text = f"Microsoft Graph has no {path} at {urlsplit(url).netloc} ({detail}); check --graph-url."

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,11 +21,14 @@ from typing import Any
 from m365audit.collect.auth import make_credential
 from m365audit.collect.directory import collect_directory
 from m365audit.collect.graph import GraphClient, RetryPolicy, parse_graph_url
+from m365audit.collect.scope import fetch_unit_members, unit_display_name
 from m365audit.collect.spool import SpoolFolder
 from m365audit.errors import CollectionError, M365AuditError, UsageError
+from m365audit.scope import Scope, parse_scope
 from m365audit.store.db import open_db
 from m365audit.store.directory import DirectoryFiles, load_directory_snapshot
 from m365audit.store.runs import finish_run, start_run
+from m365audit.store.scope import check_scope, discard_collected_data, record_scope, user_filter_sql
 
 log = logging.getLogger("m365audit.collect")
 
@@ -45,6 +49,9 @@ class CollectOptions:
     now: datetime | None = None  # snapshot time; tests set it to build history
     scope: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # options of the other sources
+    # DuckDB's memory limit while loading: keeps a million-user snapshot under 1 GiB (it spills to disk).
+    replace_scope: bool = False  # discard data of another scope instead of refusing
+    memory_limit: str | None = field(default_factory=lambda: os.environ.get("M365AUDIT_MEMORY_LIMIT", "512MB"))
 
 
 @dataclass
@@ -90,25 +97,47 @@ def parse_only(value: str | None) -> tuple[str, ...]:
     return chosen
 
 
+@dataclass
+class _Run:
+    """One run's state, shared by the steps."""
+
+    options: CollectOptions
+    run_id: str
+    taken_at: datetime
+    scope: Scope | None
+    discard_first: bool  # --replace-scope: the first load discards the other scope's data
+    label: str | None = None  # the administrative unit's name, for reports
+    counts: dict[str, Any] = field(default_factory=dict)
+    scope_recorded: bool = False
+
+    @property
+    def scope_text(self) -> str | None:
+        return None if self.scope is None else str(self.scope)
+
+
 def collect(options: CollectOptions, progress: ProgressFn | None = None) -> CollectResult:
     target = parse_graph_url(options.graph_url)
+    scope = parse_scope(options.scope)
     credential = options.credential or make_credential(options.auth)
     started = time.monotonic()
     taken_at = options.now or datetime.now(UTC)
     with open_db(options.db) as con:
-        run_id = start_run(con, "collect", graph_url=target.root, scope=options.scope, started_at=taken_at)
-    counts: dict[str, Any] = {}
+        discard = check_scope(con, None if scope is None else str(scope), replace=options.replace_scope,
+                              db=options.db)
+        run_id = start_run(con, "collect", graph_url=target.root, scope=None if scope is None else str(scope),
+                           started_at=taken_at)
+    run = _Run(options, run_id, taken_at, scope, discard)
     try:
-        asyncio.run(_collect_async(options, target, credential, run_id, taken_at, counts, progress))
+        asyncio.run(_collect_async(run, target, credential, progress))
     except M365AuditError as exc:
-        _record_failure(options.db, run_id, counts, exc.message)
+        _record_failure(options.db, run_id, run.counts, exc.message)
         raise
     except BaseException as exc:
-        _record_failure(options.db, run_id, counts, f"{type(exc).__name__}: {exc}")
+        _record_failure(options.db, run_id, run.counts, f"{type(exc).__name__}: {exc}")
         raise
     with open_db(options.db) as con:
-        finish_run(con, run_id, status="succeeded", counts=counts)
-    return CollectResult(run_id, counts, time.monotonic() - started)
+        finish_run(con, run_id, status="succeeded", counts=run.counts)
+    return CollectResult(run_id, run.counts, time.monotonic() - started)
 
 
 def _record_failure(db: Path, run_id: str, counts: dict[str, Any], message: str) -> None:
@@ -119,18 +148,13 @@ def _record_failure(db: Path, run_id: str, counts: dict[str, Any], message: str)
         log.warning("could not record the failed run %s", run_id)
 
 
-async def _collect_async(options: CollectOptions, target: Any, credential: Any, run_id: str,
-                         taken_at: datetime, counts: dict[str, Any], progress: ProgressFn | None) -> None:
+async def _collect_async(run: _Run, target: Any, credential: Any, progress: ProgressFn | None) -> None:
+    options = run.options
     async with GraphClient(credential, target, policy=options.policy) as client:
+        if run.scope is not None and run.scope.kind == "au":
+            run.label = await unit_display_name(client, run.scope)
         if "licences" in options.only:
-            with SpoolFolder() as folder:
-                spools = await collect_directory(client, folder, member_groups=options.member_groups,
-                                                 progress=progress)
-                files = DirectoryFiles(spools.skus.path, spools.users.path, spools.groups.path,
-                                       spools.members.path)
-                with open_db(options.db) as con:
-                    _in_transaction(con, lambda: counts.__setitem__("licences", load_directory_snapshot(
-                        con, files, run_id=run_id, taken_at=taken_at, scope=options.scope).__dict__))
+            await _collect_licences(client, run, progress)
         for name in options.only:
             if name == "licences":
                 continue
@@ -139,16 +163,53 @@ async def _collect_async(options: CollectOptions, target: Any, credential: Any, 
                 raise CollectionError(f"Collecting {name} is not available in this version of m365audit.")
             with SpoolFolder() as folder:
                 load = await step(client, options, folder, progress)
-                with open_db(options.db) as con:
-                    _in_transaction(con, lambda load=load, con=con, name=name: counts.__setitem__(
-                        name, load(con, run_id)))
+                _load(run, _counting(run, name, load))
 
 
-def _in_transaction(con: Any, work: Callable[[], Any]) -> None:
-    con.execute("BEGIN TRANSACTION")
-    try:
-        work()
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+def _counting(run: _Run, name: str, load: Callable[[Any, str], Any]) -> Callable[[Any], None]:
+    def work(con: Any) -> None:
+        run.counts[name] = load(con, run.run_id)
+    return work
+
+
+async def _collect_licences(client: GraphClient, run: _Run, progress: ProgressFn | None) -> None:
+    fetch_started = time.monotonic()
+    with SpoolFolder() as folder:
+        members = None
+        if run.scope is not None and run.scope.kind == "au":
+            members = (await fetch_unit_members(client, run.scope, folder)).path
+        spools = await collect_directory(client, folder, member_groups=run.options.member_groups,
+                                         progress=progress)
+        longest = max(s.longest for s in (spools.skus, spools.users, spools.groups, spools.members))
+        files = DirectoryFiles(spools.skus.path, spools.users.path, spools.groups.path,
+                               spools.members.path, longest, spools.users_staged)
+        load_started = time.monotonic()
+
+        def work(con: Any) -> None:
+            # The scope is applied in SQL over the spooled pages, in the same statement that stages them.
+            user_filter = user_filter_sql(con, run.scope, members)
+            run.counts["licences"] = load_directory_snapshot(
+                con, files, run_id=run.run_id, taken_at=run.taken_at, scope=run.scope_text,
+                user_filter_sql=user_filter).__dict__
+
+        _load(run, work)
+    # Where a nightly run's time went: Graph (and the spooling) or the DuckDB load.
+    run.counts["licences"]["fetch_seconds"] = round(load_started - fetch_started, 1)
+    run.counts["licences"]["load_seconds"] = round(time.monotonic() - load_started, 1)
+
+
+def _load(run: _Run, work: Callable[[Any], Any]) -> None:
+    """Run one source's load in its own transaction; the run's first load also settles the scope."""
+    with open_db(run.options.db, memory_limit=run.options.memory_limit) as con:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            if not run.scope_recorded:
+                if run.discard_first:
+                    discard_collected_data(con)
+                record_scope(con, run.scope_text, run.label, run.run_id)
+            work(con)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    run.scope_recorded = True

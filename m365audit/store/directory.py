@@ -2,6 +2,14 @@
 
 The whole snapshot is one transaction: after a failure nothing of it is
 visible, and the previous snapshot stays the latest.
+
+Raw pages are kept as received for the small sources (SKUs, groups,
+members) and for the user pages of an unscoped snapshot up to
+``RAW_USER_PAGES_LIMIT`` bytes. Above that (a million users send 1.8 GB)
+DuckDB cannot hold the page bodies within bounded memory, and a scoped
+snapshot must not keep other organisations' users, so those user pages are
+kept as envelopes: the page's own fields with ``value`` replaced by
+``"m365audit.records"``, the number of users it held.
 """
 
 from __future__ import annotations
@@ -13,9 +21,9 @@ from pathlib import Path
 import duckdb
 
 from m365audit.store.history import merge_snapshot
+from m365audit.store.spooled import envelope_path, matching, read_pages, sql_path, total_size
 
 # read_json column types: only the fields the tables need are typed.
-_PAGE = "page_no INTEGER, url VARCHAR, fetched_at TIMESTAMPTZ"
 _SKU = ("STRUCT(skuId VARCHAR, skuPartNumber VARCHAR, capabilityStatus VARCHAR, appliesTo VARCHAR,"
         " consumedUnits BIGINT, prepaidUnits STRUCT(enabled BIGINT, suspended BIGINT, warning BIGINT,"
         " lockedOut BIGINT), servicePlans STRUCT(servicePlanId VARCHAR, servicePlanName VARCHAR,"
@@ -31,12 +39,17 @@ _GROUP = "STRUCT(id VARCHAR, displayName VARCHAR, assignedLicenses STRUCT(skuId 
 _MEMBER = 'STRUCT("@odata.type" VARCHAR, id VARCHAR)'
 
 
+RAW_USER_PAGES_LIMIT = 64 * 2**20
+
+
 @dataclass(frozen=True)
 class DirectoryFiles:
     skus: Path
     users: Path
     groups: Path
     members: Path
+    longest_line: int | None = None  # longest spooled line, if known: sizes DuckDB's read buffers
+    users_staged: Path | None = None  # Parquet (a glob) of the typed user rows, from stage_user_pages
 
 
 @dataclass(frozen=True)
@@ -48,21 +61,30 @@ class SnapshotCounts:
     members: int
 
 
-def _read(path: Path, value_type: str, extra: str = "") -> str:
+def _read(path: Path, value_type: str, extra: str = "", longest: int | None = None) -> str:
     """SQL reading a spool file: one row per page with its typed ``value`` list."""
     columns = f"{{'page_no': 'INTEGER', 'url': 'VARCHAR', 'body': 'STRUCT(value {value_type}[]{extra})'}}"
-    return (f"read_json('{_sql_path(path)}', format='newline_delimited', columns={columns},"
-            " maximum_object_size=536870912)")
-
-
-def _sql_path(path: Path) -> str:
-    # Paths are our own temporary files; quotes are doubled all the same.
-    return str(path).replace("'", "''")
+    return read_pages(path, columns, longest)
 
 
 def _timestamp(expr: str) -> str:
     # Graph writes UTC with Z; older payloads omit the offset: both are UTC.
     return f"try_cast(CASE WHEN {expr} ~ '(Z|[+-]\\d\\d:?\\d\\d)$' THEN {expr} ELSE {expr} || 'Z' END AS TIMESTAMPTZ)"
+
+
+def stage_user_pages(pages: Path, out: Path, longest_line: int | None = None) -> None:
+    """Write the typed user rows of spooled pages to Parquet, in a private in-memory DuckDB.
+
+    The collector runs this in a worker thread on each finished chunk of user
+    pages while the next pages arrive: DuckDB parses JSON without the GIL, so
+    the parsing (the largest part of loading a million users) overlaps the
+    fetching instead of following it.
+    """
+    # Spilling, if ever needed, goes to the spool's own private folder, not the working directory.
+    with duckdb.connect(config={"threads": 1, "memory_limit": "256MB", "temp_directory": str(out.parent)}) as con:
+        con.execute(f"""
+            COPY (SELECT u.* FROM (SELECT unnest(body.value) AS u FROM {_read(pages, _USER, longest=longest_line)}))
+            TO '{sql_path(out)}' (FORMAT parquet)""")
 
 
 def load_directory_snapshot(con: duckdb.DuckDBPyConnection, files: DirectoryFiles, *,
@@ -71,28 +93,53 @@ def load_directory_snapshot(con: duckdb.DuckDBPyConnection, files: DirectoryFile
     """Stage the spooled pages and merge them into the history tables.
 
     The caller owns the transaction. ``user_filter_sql`` (a boolean SQL
-    expression over the staged user columns, built by the scope module from
-    bound-safe literals) limits the snapshot to an organisation's users.
+    expression over the staged user columns, built by ``m365audit.collect.scope``
+    from validated or quoted literals) limits the snapshot to an organisation's users.
     """
+    _stage(con, files, user_filter_sql)
+    _incoming_views(con)
+    for table, incoming, columns in _MERGES:
+        merge_snapshot(con, table=table, incoming=incoming, columns=columns, taken_at=taken_at, run_id=run_id)
+    _keep_raw_pages(con, files, run_id, verbatim_users=scope is None)
+    counts = SnapshotCounts(
+        users=_count(con, "staged_users"), assignments=_count(con, "incoming_assignments"),
+        skus=_count(con, "staged_skus"), groups=_count(con, "staged_groups"),
+        members=_count(con, "incoming_members"))
+    con.execute("INSERT INTO snapshots VALUES (?, ?, ?, ?, ?, ?)",
+                [run_id, taken_at, scope, counts.users, counts.assignments, counts.skus])
+    for name in ("staged_skus", "staged_users", "staged_groups", "staged_members"):
+        con.execute(f"DROP TABLE {name}")
+    return counts
+
+
+def _stage(con: duckdb.DuckDBPyConnection, files: DirectoryFiles, user_filter_sql: str | None) -> None:
+    longest = files.longest_line
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE staged_skus AS
-        SELECT unnest(body.value, recursive := false) AS s FROM {_read(files.skus, _SKU)}""")
+        SELECT unnest(body.value, recursive := false) AS s FROM {_read(files.skus, _SKU, longest=longest)}""")
+    # One pass: unnest, drop removed entries, apply the scope, and keep only the assignedPlans
+    # entries that are Copilot plans (a million users hold about seven million plans, a few of
+    # them Copilot's): the staged table stays small enough to hold in memory.
+    source = (f"read_parquet('{sql_path(files.users_staged)}')" if files.users_staged else
+              f"(SELECT u.* FROM (SELECT unnest(body.value) AS u FROM {_read(files.users, _USER, longest=longest)}))")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE staged_users AS
-        SELECT u.* FROM (SELECT unnest(body.value) AS u FROM {_read(files.users, _USER)})""")
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE staged_users AS
-        SELECT * FROM staged_users WHERE id IS NOT NULL {'AND (' + user_filter_sql + ')' if user_filter_sql else ''}""")
+        SELECT users.* REPLACE (list_filter(users.assignedPlans,
+                                            lambda p: list_contains(ref.ids, lower(p.servicePlanId))) AS assignedPlans)
+        FROM {source} users, (SELECT list(service_plan_id) AS ids FROM reference_service_plans) ref
+        WHERE users.id IS NOT NULL {'AND (' + user_filter_sql + ')' if user_filter_sql else ''}""")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE staged_groups AS
-        SELECT g.* FROM (SELECT unnest(body.value) AS g FROM {_read(files.groups, _GROUP)})""")
+        SELECT g.* FROM (SELECT unnest(body.value) AS g FROM {_read(files.groups, _GROUP, longest=longest)})""")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE staged_members AS
         SELECT DISTINCT body."m365audit.groupId" AS group_id, m.id AS user_id
         FROM (SELECT body, unnest(body.value) AS m
-              FROM {_read(files.members, _MEMBER, ', "m365audit.groupId" VARCHAR')})
+              FROM {_read(files.members, _MEMBER, ', "m365audit.groupId" VARCHAR', longest)})
         WHERE m."@odata.type" IS NULL OR m."@odata.type" = '#microsoft.graph.user'""")
 
+
+def _incoming_views(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("""
         CREATE OR REPLACE TEMP VIEW incoming_skus AS
         SELECT s.skuId AS sku_id, s.skuPartNumber AS sku_part_number,
@@ -137,47 +184,45 @@ def load_directory_snapshot(con: duckdb.DuckDBPyConnection, files: DirectoryFile
         SELECT group_id, user_id FROM staged_members
         WHERE user_id IN (SELECT id FROM staged_users)""")
 
-    merges = (
-        ("sku_versions", "incoming_skus", ["sku_id", "sku_part_number", "capability_status", "applies_to",
-                                           "prepaid_enabled", "prepaid_suspended", "prepaid_warning",
-                                           "prepaid_locked_out", "consumed_units"]),
-        ("sku_plan_versions", "incoming_sku_plans", ["sku_id", "service_plan_id", "service_plan_name",
-                                                     "applies_to", "provisioning_status"]),
-        ("user_versions", "incoming_users", ["user_id", "user_principal_name", "display_name", "mail",
-                                             "department", "company_name", "job_title", "office_location",
-                                             "account_enabled", "user_type", "created_at"]),
-        ("licence_assignment_versions", "incoming_assignments",
-         ["user_id", "sku_id", "assigned_by_group", "state", "error", "disabled_plans", "last_updated_at"]),
-        ("assigned_plan_versions", "incoming_assigned_plans",
-         ["user_id", "service_plan_id", "service", "capability_status", "assigned_at"]),
-        ("group_versions", "incoming_groups", ["group_id", "display_name", "assigned_sku_ids"]),
-        ("group_member_versions", "incoming_members", ["group_id", "user_id"]),
-    )
-    for table, incoming, columns in merges:
-        merge_snapshot(con, table=table, incoming=incoming, columns=columns, taken_at=taken_at, run_id=run_id)
-
-    # Raw pages as received: kept for the latest snapshot only (history lives in the versions).
-    con.execute("DELETE FROM raw_pages WHERE source IN ('subscribedSkus', 'users', 'groups', 'groupMembers')")
-    for source, path in (("subscribedSkus", files.skus), ("users", files.users),
-                         ("groups", files.groups), ("groupMembers", files.members)):
-        con.execute(f"""
-            INSERT INTO raw_pages
-            SELECT ?, ?, page_no, url, fetched_at, body
-            FROM read_json('{_sql_path(path)}', format='newline_delimited',
-                           columns={{'page_no': 'INTEGER', 'url': 'VARCHAR', 'fetched_at': 'TIMESTAMPTZ', 'body': 'JSON'}},
-                           maximum_object_size=536870912)""", [run_id, source])
-
-    counts = SnapshotCounts(
-        users=_count(con, "staged_users"), assignments=_count(con, "incoming_assignments"),
-        skus=_count(con, "staged_skus"), groups=_count(con, "staged_groups"),
-        members=_count(con, "incoming_members"))
-    con.execute("INSERT INTO snapshots VALUES (?, ?, ?, ?, ?, ?)",
-                [run_id, taken_at, scope, counts.users, counts.assignments, counts.skus])
-    for name in ("staged_skus", "staged_users", "staged_groups", "staged_members"):
-        con.execute(f"DROP TABLE {name}")
-    return counts
 
 
 def _count(con: duckdb.DuckDBPyConnection, relation: str) -> int:
     row = con.execute(f"SELECT count(*) FROM {relation}").fetchone()
     return int(row[0]) if row else 0
+
+
+# (history table, incoming view, columns with the key first)
+_MERGES = (
+    ("sku_versions", "incoming_skus", ["sku_id", "sku_part_number", "capability_status", "applies_to",
+                                       "prepaid_enabled", "prepaid_suspended", "prepaid_warning",
+                                       "prepaid_locked_out", "consumed_units"]),
+    ("sku_plan_versions", "incoming_sku_plans", ["sku_id", "service_plan_id", "service_plan_name",
+                                                 "applies_to", "provisioning_status"]),
+    ("user_versions", "incoming_users", ["user_id", "user_principal_name", "display_name", "mail",
+                                         "department", "company_name", "job_title", "office_location",
+                                         "account_enabled", "user_type", "created_at"]),
+    ("licence_assignment_versions", "incoming_assignments",
+     ["user_id", "sku_id", "assigned_by_group", "state", "error", "disabled_plans", "last_updated_at"]),
+    ("assigned_plan_versions", "incoming_assigned_plans",
+     ["user_id", "service_plan_id", "service", "capability_status", "assigned_at"]),
+    ("group_versions", "incoming_groups", ["group_id", "display_name", "assigned_sku_ids"]),
+    ("group_member_versions", "incoming_members", ["group_id", "user_id"]),
+)
+
+
+def _keep_raw_pages(con: duckdb.DuckDBPyConnection, files: DirectoryFiles, run_id: str, *,
+                    verbatim_users: bool) -> None:
+    """Raw pages of this snapshot (history lives in the versions); see the module docstring."""
+    con.execute("DELETE FROM raw_pages WHERE source IN ('subscribedSkus', 'users', 'groups', 'groupMembers')")
+    users = files.users
+    if not verbatim_users or total_size(users) > RAW_USER_PAGES_LIMIT:
+        users = envelope_path(users)
+    columns = "{'page_no': 'INTEGER', 'url': 'VARCHAR', 'fetched_at': 'TIMESTAMPTZ', 'body': 'JSON'}"
+    for source, path in (("subscribedSkus", files.skus), ("users", users),
+                         ("groups", files.groups), ("groupMembers", files.members)):
+        if not matching(path):  # a caller that spooled users without envelopes
+            continue
+        con.execute(f"""
+            INSERT INTO raw_pages
+            SELECT ?, ?, page_no, url, fetched_at, body
+            FROM {read_pages(path, columns, files.longest_line)}""", [run_id, source])
