@@ -18,9 +18,13 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from m365audit.simulator import catalogue as cat
+from m365audit.simulator.behaviour import ActivityRates, ApiBehaviour
+
+if TYPE_CHECKING:
+    from m365audit.simulator.activity import ActivityModel
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,8 @@ class TenantConfig:
     tenant_id: str = "5f1c2b7e-0d1a-4c53-9a55-3b2f6f1b0c11"
     anchor: datetime = field(default_factory=lambda: _today())
     rates: Rates = field(default_factory=Rates)
+    activity: ActivityRates = field(default_factory=ActivityRates)
+    api: ApiBehaviour = field(default_factory=ApiBehaviour)
 
     @property
     def sharepoint_host(self) -> str:
@@ -310,6 +316,16 @@ class Tenant:
         return index in self._deleted
 
     # ----- aggregates (computed once, cached until the tenant changes) ------
+    @property
+    def activity(self) -> ActivityModel:
+        """Copilot activity of this tenant (audit records, usage), rebuilt after changes."""
+        from m365audit.simulator.activity import ActivityModel
+
+        model = self._cache.get("activity")
+        if model is None:
+            model = self._cache["activity"] = ActivityModel(self)
+        return model
+
     def group_members(self, name: str) -> list[int]:
         """Indexes of users who are direct members of group ``name``."""
         key = f"members:{name}"
