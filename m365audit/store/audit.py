@@ -1,0 +1,156 @@
+"""Loading audit records into DuckDB: one path for Graph pages and Purview CSV exports.
+
+Both sources stage their rows into the temp table ``staged_audit`` (one row per
+record: raw AuditData text plus what the source says outside it), then
+``queries/audit/parse.sql`` types the fields once and ``land.sql`` inserts the
+records not stored yet and derives the normalised tables, all in SQL. The
+caller owns the transaction; staging and landing run per batch (a slice's
+spool file) so memory stays flat however many records a run brings.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+
+from m365audit.resources import read_query
+from m365audit.store.audit_keys import create_macros
+
+# Record types this tool audits (Graph's auditLogRecordType names) and their numbers in CSV exports.
+AUDITED_TYPES = {
+    "CopilotInteraction": 261,
+    "AIAppInteraction": 284,
+    "ConnectedAIAppInteraction": 328,
+    "TeamCopilotInteraction": 334,
+}
+STAGED_COLUMNS = (
+    "ordinal BIGINT, fallback_id VARCHAR, fallback_time VARCHAR, fallback_type VARCHAR, "
+    "fallback_operation VARCHAR, fallback_upn VARCHAR, audit_data VARCHAR, staged_problem VARCHAR"
+)
+_GRAPH_COLUMNS = ("{'id': 'VARCHAR', 'createdDateTime': 'VARCHAR', 'auditLogRecordType': 'VARCHAR',"
+                  " 'operation': 'VARCHAR', 'userPrincipalName': 'VARCHAR', 'auditData': 'JSON'}")
+
+
+@dataclass
+class LandCounts:
+    received: int = 0  # records read from the source
+    new: int = 0  # landed now
+    duplicates: int = 0  # already stored, or repeated within the batch
+    unreadable: int = 0  # audited record types that could not be read (no Id, no time, ...)
+    skipped_types: Counter[str] = field(default_factory=Counter)  # record types not audited
+
+    def add(self, other: LandCounts) -> None:
+        self.received += other.received
+        self.new += other.new
+        self.duplicates += other.duplicates
+        self.unreadable += other.unreadable
+        self.skipped_types.update(other.skipped_types)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"received": self.received, "new": self.new, "duplicates": self.duplicates,
+                "unreadable": self.unreadable, "skipped_other_types": sum(self.skipped_types.values())}
+
+
+def prepare(con: duckdb.DuckDBPyConnection) -> None:
+    """Macros and lookup tables the audit SQL uses; once per load on a connection."""
+    create_macros(con)
+    names = ", ".join(f"('{name}')" for name in AUDITED_TYPES)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE audit_types AS SELECT * FROM (VALUES {names}) t(name)")
+    cases = " ".join(f"WHEN '{code}' THEN '{name}' WHEN lower('{name}') THEN '{name}'"
+                     for name, code in AUDITED_TYPES.items())
+    con.execute(f"CREATE OR REPLACE TEMP MACRO audit_record_type(x) AS "
+                f"CASE lower(trim(x::VARCHAR)) {cases} ELSE nullif(trim(x::VARCHAR), '') END")
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE audit_user_map AS
+        SELECT lower(user_principal_name) AS upn, arg_max(user_id, valid_from) AS user_id
+        FROM user_versions WHERE user_principal_name IS NOT NULL GROUP BY 1""")
+
+
+def stage_graph_records(con: duckdb.DuckDBPyConnection, spool: Path) -> None:
+    """staged_audit from one spool file holding an auditLogRecord per line.
+
+    Records are spooled one per line, not one page per line: DuckDB parses a
+    file of small JSON documents many times faster than one of megabyte pages.
+    """
+    path = str(spool).replace("'", "''")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE staged_audit AS
+        SELECT NULL::BIGINT AS ordinal, id AS fallback_id, createdDateTime AS fallback_time,
+               auditLogRecordType AS fallback_type, operation AS fallback_operation,
+               userPrincipalName AS fallback_upn, auditData::VARCHAR AS audit_data,
+               NULL::VARCHAR AS staged_problem
+        FROM read_json('{path}', format='newline_delimited', columns={_GRAPH_COLUMNS},
+                       maximum_object_size=67108864)""")
+
+
+def parse_staged(con: duckdb.DuckDBPyConnection) -> None:
+    """audit_parsed and audit_checked from staged_audit (queries/audit/parse.sql, rescue.sql)."""
+    con.execute(read_query("audit/parse.sql"))
+    con.execute(read_query("audit/rescue.sql"))
+
+
+def land_parsed(con: duckdb.DuckDBPyConnection, *, source: str, run_id: str) -> LandCounts:
+    """Insert the loadable records of audit_parsed that are not stored yet; derive the facts."""
+    counts = LandCounts(received=_scalar(con, "SELECT count(*) FROM audit_checked"))
+    counts.unreadable = _scalar(con, "SELECT count(*) FROM audit_checked WHERE problem IS NOT NULL")
+    for name, n in con.execute("""
+            SELECT coalesce(record_type, 'unknown'), count(*) FROM audit_checked
+            WHERE NOT coalesce(audited, false) AND problem IS NULL GROUP BY 1""").fetchall():
+        counts.skipped_types[name] = n
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE audit_keep AS
+        SELECT row_id, record_id, created_at FROM audit_checked WHERE audited AND problem IS NULL
+        QUALIFY row_number() OVER (PARTITION BY record_id ORDER BY row_id) = 1""")
+    loadable = _scalar(con, "SELECT count(*) FROM audit_checked WHERE audited AND problem IS NULL")
+    _drop_stored(con)
+    counts.new = _scalar(con, "SELECT count(*) FROM audit_keep")
+    counts.duplicates = loadable - counts.new
+    con.execute("SET VARIABLE audit_source = ?", [source])
+    con.execute("SET VARIABLE audit_run_id = ?", [run_id])
+    con.execute("SET VARIABLE audit_ingested_at = ?::TIMESTAMPTZ", [datetime.now(UTC)])
+    con.execute(read_query("audit/land.sql"))
+    con.execute("DROP TABLE audit_keep")
+    return counts
+
+
+def _drop_stored(con: duckdb.DuckDBPyConnection) -> None:
+    """Remove from audit_keep the records already stored.
+
+    A record's CreationTime never changes, so only stored records from around the
+    batch's time range are compared: the scan skips the rest of a large table.
+    """
+    row = con.execute("SELECT min(created_at), max(created_at) FROM audit_keep").fetchone()
+    if row is None or row[0] is None:
+        return
+    low, high = row[0] - timedelta(days=2), row[1] + timedelta(days=2)
+    con.execute("""
+        DELETE FROM audit_keep WHERE record_id IN (
+            SELECT record_id FROM audit_records WHERE created_at BETWEEN ? AND ?)""", [low, high])
+
+
+def finish(con: duckdb.DuckDBPyConnection) -> None:
+    """After all batches: give records their user ids where the user is now known."""
+    con.execute(read_query("audit/user_ids.sql"))
+    for table in ("staged_audit", "audit_parsed", "audit_checked"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def land_graph_spools(con: duckdb.DuckDBPyConnection, spools: list[Path], *, run_id: str) -> LandCounts:
+    """The collector's path: every spool file, batch by batch, one transaction (the caller's)."""
+    prepare(con)
+    total = LandCounts()
+    for spool in spools:
+        stage_graph_records(con, spool)
+        parse_staged(con)
+        total.add(land_parsed(con, source="graph", run_id=run_id))
+    finish(con)
+    return total
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    row = con.execute(sql).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
