@@ -59,7 +59,7 @@ def prepare(con: duckdb.DuckDBPyConnection) -> None:
     """Macros and lookup tables the audit SQL uses; once per load on a connection."""
     create_macros(con)
     names = ", ".join(f"('{name}')" for name in AUDITED_TYPES)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE audit_types AS SELECT * FROM (VALUES {names}) t(name)")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE audit_types AS SELECT * FROM (VALUES {names}) t(name)")  # noqa: S608 - constant names
     cases = " ".join(f"WHEN '{code}' THEN '{name}' WHEN lower('{name}') THEN '{name}'"
                      for name, code in AUDITED_TYPES.items())
     con.execute(f"CREATE OR REPLACE TEMP MACRO audit_record_type(x) AS "
@@ -84,7 +84,7 @@ def stage_graph_records(con: duckdb.DuckDBPyConnection, spool: Path) -> None:
                userPrincipalName AS fallback_upn, auditData::VARCHAR AS audit_data,
                NULL::VARCHAR AS staged_problem
         FROM read_json('{path}', format='newline_delimited', columns={_GRAPH_COLUMNS},
-                       maximum_object_size=67108864)""")
+                       maximum_object_size=67108864)""")  # noqa: S608 - our own temp file
 
 
 def parse_staged(con: duckdb.DuckDBPyConnection) -> None:
