@@ -68,33 +68,36 @@ class UsageCounts:
         return [CONCEALED_HELP] if self.concealed else []
 
 
-def csv_header(path: Path) -> list[str]:
+def csv_header(path: Path, delimiter: str = ",") -> list[str]:
     """The header names of a report CSV (UTF-8, with or without a byte-order mark)."""
     with path.open("r", encoding="utf-8-sig", newline="") as f:
         line = f.readline()
-    return next(csv.reader(io.StringIO(line)), [])
+    return next(csv.reader(io.StringIO(line), delimiter=delimiter), [])
 
 
 def _normal(name: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"\(utc\)", "", name.strip().lower())).strip()
 
 
-def stage_csv(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    """usage_staged from a report CSV, columns matched by header name."""
-    header = csv_header(path)
+def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, *, name: str | None = None,
+              delimiter: str = ",") -> None:
+    """usage_staged from a report CSV (UTF-8), columns matched by header name."""
+    header = csv_header(path, delimiter)
     targets = [CSV_COLUMNS.get(_normal(h)) for h in header]
     missing = [c for c in REQUIRED if c not in targets]
     if missing:
-        raise UsageError(f"{path.name} is not a Copilot usage report: it has no "
+        raise UsageError(f"{name or path.name} is not a Copilot usage report: it has no "
                          f"{' or '.join(c.replace('_', ' ') for c in missing)} column.")
-    names = [t or f"ignored_{i}" for i, t in enumerate(targets)]
+    names = [t if t and t not in targets[:i] else f"ignored_{i}" for i, t in enumerate(targets)]
     columns = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
     sql_path = str(path).replace("'", "''")
+    delim = "\\t" if delimiter == "\t" else ","
     selected = ", ".join(_text(c, c in names) for c in ("report_period", *CSV_COLUMNS_ORDER))
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE usage_staged AS
         SELECT row_number() OVER () + 1 AS line, {selected}
-        FROM read_csv('{sql_path}', header=true, auto_detect=false, delim=',', quote='"', escape='"',
+        FROM read_csv('{sql_path}', header=true, auto_detect=false, delim=E'{delim}',
+                      quote='"', escape='"',
                       columns={columns}, encoding='utf-8', strict_mode=true)""")  # noqa: S608 - names from a fixed map
 
 

@@ -12,14 +12,16 @@ WITH typed AS (
     SELECT s.*,
            CASE WHEN s.audit_data IS NOT NULL AND s.staged_problem IS NULL
                      AND (s.given_type IS NULL OR s.given_type IN (SELECT name FROM audit_types))
-                THEN audit_parse(CASE WHEN audit_key_variants(s.audit_data)
-                                      THEN audit_canonical_keys(s.audit_data) ELSE s.audit_data END)
+                -- try(): text that is not JSON (from a CSV export) parses to NULL, not an error
+                THEN try(audit_parse(CASE WHEN audit_key_variants(s.audit_data)
+                                          THEN audit_canonical_keys(s.audit_data) ELSE s.audit_data END))
            END AS d
     FROM (SELECT *, audit_record_type(fallback_type) AS given_type FROM staged_audit) s
 )
 SELECT ordinal, fallback_id, fallback_time, fallback_operation, fallback_upn, given_type, staged_problem,
        audit_data,
-       d IS NOT NULL AND starts_with(ltrim(left(audit_data, 64)), '{') AS is_object,
+       d IS NOT NULL AS parsed,
+       starts_with(ltrim(left(audit_data, 64)), '{') AS starts_object,
        d.Id AS data_id, d.CreationTime AS data_time, d.RecordType AS data_type, d.Operation AS data_operation,
        d.UserId AS data_upn, d.UserKey AS user_key, d.OrganizationId AS organization_id,
        d.CopilotEventData IS NOT NULL AS has_event_data,

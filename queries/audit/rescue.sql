@@ -15,7 +15,7 @@ SET data_id = r.d.Id, data_time = r.d.CreationTime, data_type = r.d.RecordType,
     plugins = r.d.CopilotEventData.AISystemPlugin
 FROM (SELECT rowid AS row_id, audit_parse(audit_canonical_keys(audit_data)) AS d
       FROM audit_parsed
-      WHERE is_object
+      WHERE parsed AND starts_object
         AND (data_id IS NULL OR data_time IS NULL OR data_type IS NULL
              OR (NOT has_event_data AND audit_record_type(data_type) IN (SELECT name FROM audit_types)))) r
 WHERE p.rowid = r.row_id;
@@ -28,17 +28,19 @@ SELECT rowid AS row_id,
        coalesce(audit_record_type(data_type), given_type) AS record_type,
        coalesce(data_operation, fallback_operation) AS operation,
        lower(trim(coalesce(data_upn, fallback_upn))) AS user_principal_name,
-       staged_problem, audit_data IS NULL OR (length(audit_data) < 64 AND trim(audit_data) = '') AS empty, is_object
+       staged_problem, audit_data IS NULL OR (length(audit_data) < 64 AND trim(audit_data) = '') AS empty,
+       parsed, starts_object
 FROM audit_parsed;
 
 CREATE OR REPLACE TEMP TABLE audit_checked AS
 SELECT row_id, record_id, created_at, record_type, operation, user_principal_name,
        record_type IN (SELECT name FROM audit_types) AS audited,
        CASE
+           WHEN record_type NOT IN (SELECT name FROM audit_types) THEN NULL  -- skipped, not audited
            WHEN staged_problem IS NOT NULL THEN staged_problem
-           WHEN record_type NOT IN (SELECT name FROM audit_types) THEN NULL
            WHEN empty THEN 'AuditData is empty'
-           WHEN NOT is_object THEN 'AuditData is not a JSON object'
+           WHEN NOT starts_object THEN 'AuditData is not a JSON object'
+           WHEN NOT parsed THEN 'AuditData is not valid JSON'
            WHEN record_id IS NULL THEN 'AuditData has no Id'
            WHEN created_at IS NULL THEN 'AuditData has no valid CreationTime'
            WHEN record_type IS NULL THEN 'AuditData has no RecordType'
