@@ -70,6 +70,8 @@ class AuditCollector:
         self.progress = progress
         self.version = settings.version
         self._semaphore = asyncio.Semaphore(settings.concurrency)
+        self._probe = asyncio.Lock()  # the first query settles the API version before the others
+        self._version_settled = False
         self._count = 0
 
     async def fetch(self, window: Slice) -> AuditFetch:
@@ -89,15 +91,15 @@ class AuditCollector:
 
     async def _fetch_slice(self, piece: Slice, result: AuditFetch) -> tuple[Slice, Slice] | None:
         try:
-            query = await self._create(piece)
+            query, version = await self._create(piece)
             result.queries += 1
-            status = await self._wait(query, piece)
+            status = await self._wait(query, version)
             if status.get("isRecordCountLimitExceeded") is True:
                 if piece.end - piece.start <= self.settings.min_slice:
                     raise CollectionError("more records than one query may return, even for the shortest slice")
                 return piece.halves()
             path = self.folder / f"audit-{self._next()}.ndjson"
-            result.records += await self._page(query, path)
+            result.records += await self._page(query, version, path)
             result.spools.append((piece, path))
         except CollectionError as exc:
             log.warning("audit slice %s failed: %s", piece.label(), exc.message)
@@ -108,7 +110,16 @@ class AuditCollector:
         self._count += 1
         return self._count
 
-    async def _create(self, piece: Slice) -> str:
+    async def _create(self, piece: Slice) -> tuple[str, str]:
+        """Create the slice's query; return its id and the API version that has it."""
+        if self._version_settled:
+            return await self._post(piece)
+        async with self._probe:
+            created = await self._post(piece)
+            self._version_settled = True
+            return created
+
+    async def _post(self, piece: Slice) -> tuple[str, str]:
         body = {
             "@odata.type": "#microsoft.graph.security.auditLogQuery",
             "displayName": f"m365audit {piece.label()}",
@@ -117,28 +128,30 @@ class AuditCollector:
             "recordTypeFilters": list(self.settings.record_types),
             **self.settings.query_filters,
         }
+        version = self.version
         try:
-            response = await self.client.request("POST", QUERIES, json_body=body, version=self.version)
+            response = await self.client.request("POST", QUERIES, json_body=body, version=version)
         except GraphResponseError as exc:
             # The API has moved between v1.0 and beta: a v1.0 that does not know the path
             # answers 404 or 400, and beta is tried (and kept for the rest of the run).
-            if self.version != "v1.0" or exc.status not in (400, 404):
+            if version != "v1.0" or exc.status not in (400, 404):
                 raise
-            log.info("audit log query API not available at v1.0 (%s); using beta", exc.status)
-            self.version = "beta"
-            response = await self.client.request("POST", QUERIES, json_body=body, version=self.version)
+            if self.version == "v1.0":
+                log.info("audit log query API not available at v1.0 (%s); using beta", exc.status)
+            self.version = version = "beta"
+            response = await self.client.request("POST", QUERIES, json_body=body, version=version)
         query_id = _json(response.content).get("id")
         if not isinstance(query_id, str) or not query_id:
             raise CollectionError("the audit log query was created without an id")
-        return query_id
+        return query_id, version
 
-    async def _wait(self, query_id: str, piece: Slice) -> dict[str, Any]:
+    async def _wait(self, query_id: str, version: str) -> dict[str, Any]:
         """Poll until the query has succeeded; unknown statuses count as still running."""
         settings = self.settings
         delay = settings.poll_initial
         started = time.monotonic()
         while True:
-            data = await self.client.get_json(f"{QUERIES}/{query_id}", version=self.version)
+            data = await self.client.get_json(f"{QUERIES}/{query_id}", version=version)
             status = str(data.get("status") or "").strip()
             if status == _DONE:
                 return data
@@ -153,14 +166,14 @@ class AuditCollector:
             await asyncio.sleep(delay)
             delay = min(delay * 1.5, settings.poll_max)
 
-    async def _page(self, query_id: str, path: Path) -> int:
+    async def _page(self, query_id: str, version: str, path: Path) -> int:
         """Page the records to ``path``, one auditLogRecord per line, as received."""
         records = 0
         url = f"{QUERIES}/{query_id}/records"
         if self.settings.page_size:
             url += f"?$top={self.settings.page_size}"
         with path.open("wb") as out:
-            async for page in self.client.iter_pages(url, version=self.version):
+            async for page in self.client.iter_pages(url, version=version):
                 value = page.data.get("value")
                 if not isinstance(value, list):
                     raise CollectionError("an audit records page had no value list")

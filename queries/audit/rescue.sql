@@ -1,6 +1,7 @@
 -- Parse again, with every spelling of the keys accepted, the records that miss a key
--- the views need: an Id, a CreationTime, a RecordType, or (for audited types)
--- CopilotEventData. Usually none; their number does not depend on the batch size.
+-- every real record has: Id, CreationTime, RecordType and, for audited types,
+-- CopilotEventData, AppHost, each message's isPrompt and each resource's and context's
+-- Id. Usually none are missing, so this costs little.
 UPDATE audit_parsed AS p
 SET data_id = r.d.Id, data_time = r.d.CreationTime, data_type = r.d.RecordType,
     data_operation = r.d.Operation, data_upn = r.d.UserId, user_key = r.d.UserKey,
@@ -17,7 +18,11 @@ FROM (SELECT rowid AS row_id, audit_parse(audit_canonical_keys(audit_data)) AS d
       FROM audit_parsed
       WHERE parsed AND starts_object
         AND (data_id IS NULL OR data_time IS NULL OR data_type IS NULL
-             OR (NOT has_event_data AND audit_record_type(data_type) IN (SELECT name FROM audit_types)))) r
+             OR (audit_record_type(data_type) IN (SELECT name FROM audit_types)
+                 AND (NOT has_event_data OR app_host IS NULL
+                      OR list_bool_or(list_transform(messages, lambda m: m.isPrompt IS NULL))
+                      OR list_bool_or(list_transform(resources, lambda r: r.Id IS NULL))
+                      OR list_bool_or(list_transform(contexts, lambda c: c.Id IS NULL)))))) r
 WHERE p.rowid = r.row_id;
 
 -- The fields every table needs, from AuditData first and what the source says outside it second.
