@@ -104,7 +104,7 @@ def land_parsed(con: duckdb.DuckDBPyConnection, *, source: str, run_id: str) -> 
     con.execute("""
         CREATE OR REPLACE TEMP TABLE audit_keep AS
         SELECT row_id, record_id, created_at FROM audit_checked WHERE audited AND problem IS NULL
-        QUALIFY row_number() OVER (PARTITION BY record_id ORDER BY row_id) = 1""")
+        QUALIFY row_number() OVER (PARTITION BY record_id ORDER BY ordinal NULLS LAST, row_id) = 1""")
     loadable = _scalar(con, "SELECT count(*) FROM audit_checked WHERE audited AND problem IS NULL")
     _drop_stored(con)
     counts.new = _scalar(con, "SELECT count(*) FROM audit_keep")

@@ -28,14 +28,16 @@ FROM (SELECT record_id, unnest(resources) AS r FROM audit_new)
 WHERE coalesce(r.Id, r.Name, r.Type, r.SiteUrl, r.SensitivityLabelId, r.Action, r.Status,
                r.XPIADetected::VARCHAR) IS NOT NULL;
 
--- Messages when the record has them; the older revision lists only MessageIds.
+-- Messages when the record has any; the older revision lists only MessageIds.
 INSERT INTO copilot_message_facts
 SELECT record_id, m.Id, m.isPrompt, m.JailbreakDetected
 FROM (SELECT record_id, unnest(messages) AS m FROM audit_new)
 WHERE coalesce(m.Id, m.isPrompt::VARCHAR, m.JailbreakDetected::VARCHAR) IS NOT NULL
 UNION ALL
 SELECT record_id, message_id, NULL, NULL
-FROM (SELECT record_id, unnest(message_ids) AS message_id FROM audit_new WHERE len(coalesce(messages, [])) = 0)
+FROM (SELECT record_id, unnest(message_ids) AS message_id FROM audit_new
+      WHERE len(list_filter(coalesce(messages, []), lambda m: coalesce(m.Id, m.isPrompt::VARCHAR,
+                                                                       m.JailbreakDetected::VARCHAR) IS NOT NULL)) = 0)
 WHERE message_id IS NOT NULL;
 
 INSERT INTO copilot_context_facts

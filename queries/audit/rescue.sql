@@ -27,18 +27,18 @@ WHERE p.rowid = r.row_id;
 
 -- The fields every table needs, from AuditData first and what the source says outside it second.
 CREATE OR REPLACE TEMP TABLE audit_checked AS
-SELECT rowid AS row_id,
+SELECT rowid AS row_id, ordinal,
        coalesce(nullif(trim(data_id), ''), nullif(trim(fallback_id), '')) AS record_id,
        coalesce(audit_instant(trim(data_time)), audit_instant(trim(fallback_time))) AS created_at,
        coalesce(audit_record_type(data_type), given_type) AS record_type,
        coalesce(data_operation, fallback_operation) AS operation,
-       lower(trim(coalesce(data_upn, fallback_upn))) AS user_principal_name,
+       nullif(lower(trim(coalesce(data_upn, fallback_upn))), '') AS user_principal_name,
        staged_problem, audit_data IS NULL OR (length(audit_data) < 64 AND trim(audit_data) = '') AS empty,
        parsed, starts_object
 FROM audit_parsed;
 
 CREATE OR REPLACE TEMP TABLE audit_checked AS
-SELECT row_id, record_id, created_at, record_type, operation, user_principal_name,
+SELECT row_id, ordinal, record_id, created_at, record_type, operation, user_principal_name,
        record_type IN (SELECT name FROM audit_types) AS audited,
        CASE
            WHEN record_type NOT IN (SELECT name FROM audit_types) THEN NULL  -- skipped, not audited

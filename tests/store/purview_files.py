@@ -18,7 +18,10 @@ TYPE_CODES = {"CopilotInteraction": 261, "AIAppInteraction": 284}
 
 def us_date(creation_time: str) -> str:
     """CreationDate as a US-locale browser writes it: 12/13/2023 5:12:36 PM."""
-    ts = datetime.fromisoformat(creation_time.replace("Z", "+00:00"))
+    try:
+        ts = datetime.fromisoformat(creation_time.replace("Z", "+00:00"))
+    except ValueError:
+        return "1/1/2024 12:00:00 AM"  # Purview writes a date even when AuditData's is unreadable
     return f"{ts.month}/{ts.day}/{ts.year} {ts.strftime('%I:%M:%S %p').lstrip('0')}"
 
 
@@ -29,8 +32,7 @@ def row_for(data: dict[str, Any] | str, layout: list[str] = CURRENT) -> list[str
     operation = str(record.get("Operation", "CopilotInteraction"))
     values = {
         "RecordId": str(record.get("Id", "")),
-        "CreationDate": us_date(record["CreationTime"]) if isinstance(record.get("CreationTime"), str)
-        and len(record["CreationTime"]) >= 19 else "1/1/2024 12:00:00 AM",
+        "CreationDate": us_date(str(record.get("CreationTime", ""))),
         "RecordType": str(TYPE_CODES.get(operation, record.get("RecordType", 261))),
         "Operation": operation, "Operations": operation,
         "UserId": str(record.get("UserId", "")), "UserIds": str(record.get("UserId", "")),
