@@ -31,6 +31,7 @@ STAGED_COLUMNS = (
     "ordinal BIGINT, fallback_id VARCHAR, fallback_time VARCHAR, fallback_type VARCHAR, "
     "fallback_operation VARCHAR, fallback_upn VARCHAR, audit_data VARCHAR, staged_problem VARCHAR"
 )
+BATCH_BYTES = 128 * 2**20  # spooled JSON per load batch
 _GRAPH_COLUMNS = ("{'id': 'VARCHAR', 'createdDateTime': 'VARCHAR', 'auditLogRecordType': 'VARCHAR',"
                   " 'operation': 'VARCHAR', 'userPrincipalName': 'VARCHAR', 'auditData': 'JSON'}")
 
@@ -70,21 +71,21 @@ def prepare(con: duckdb.DuckDBPyConnection) -> None:
         FROM user_versions WHERE user_principal_name IS NOT NULL GROUP BY 1""")
 
 
-def stage_graph_records(con: duckdb.DuckDBPyConnection, spool: Path) -> None:
-    """staged_audit from one spool file holding an auditLogRecord per line.
+def stage_graph_records(con: duckdb.DuckDBPyConnection, spools: list[Path]) -> None:
+    """staged_audit from spool files holding an auditLogRecord per line.
 
     Records are spooled one per line, not one page per line: DuckDB parses a
     file of small JSON documents many times faster than one of megabyte pages.
     """
-    path = str(spool).replace("'", "''")
+    paths = "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in spools) + "]"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE staged_audit AS
         SELECT NULL::BIGINT AS ordinal, id AS fallback_id, createdDateTime AS fallback_time,
                auditLogRecordType AS fallback_type, operation AS fallback_operation,
                userPrincipalName AS fallback_upn, auditData::VARCHAR AS audit_data,
                NULL::VARCHAR AS staged_problem
-        FROM read_json('{path}', format='newline_delimited', columns={_GRAPH_COLUMNS},
-                       maximum_object_size=67108864)""")  # noqa: S608 - our own temp file
+        FROM read_json({paths}, format='newline_delimited', columns={_GRAPH_COLUMNS},
+                       maximum_object_size=67108864)""")  # noqa: S608 - our own temp files
 
 
 def parse_staged(con: duckdb.DuckDBPyConnection) -> None:
@@ -139,16 +140,34 @@ def finish(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
-def land_graph_spools(con: duckdb.DuckDBPyConnection, spools: list[Path], *, run_id: str) -> LandCounts:
-    """The collector's path: every spool file, batch by batch, one transaction (the caller's)."""
+def land_graph_spools(con: duckdb.DuckDBPyConnection, spools: list[Path], *, run_id: str,
+                      batch_bytes: int = BATCH_BYTES) -> LandCounts:
+    """The collector's path: spool files in batches of about ``batch_bytes``, one transaction (the caller's).
+
+    Batches keep memory flat however many records a run brings, and are large
+    enough that the per-statement costs (regex and JSON type compilation) vanish.
+    """
     prepare(con)
     total = LandCounts()
-    for spool in spools:
-        stage_graph_records(con, spool)
+    for batch in _batches(spools, batch_bytes):
+        stage_graph_records(con, batch)
         parse_staged(con)
         total.add(land_parsed(con, source="graph", run_id=run_id))
     finish(con)
     return total
+
+
+def _batches(spools: list[Path], limit: int) -> list[list[Path]]:
+    batches: list[list[Path]] = []
+    size = 0
+    for spool in spools:
+        length = spool.stat().st_size
+        if not batches or size + length > limit:
+            batches.append([])
+            size = 0
+        batches[-1].append(spool)
+        size += length
+    return batches
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
