@@ -78,6 +78,7 @@ def stage_graph_records(con: duckdb.DuckDBPyConnection, spools: list[Path]) -> N
     file of small JSON documents many times faster than one of megabyte pages.
     """
     paths = "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in spools) + "]"
+    drop_relation(con, "staged_audit")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE staged_audit AS
         SELECT NULL::BIGINT AS ordinal, id AS fallback_id, createdDateTime AS fallback_time,
@@ -85,7 +86,7 @@ def stage_graph_records(con: duckdb.DuckDBPyConnection, spools: list[Path]) -> N
                userPrincipalName AS fallback_upn, auditData::VARCHAR AS audit_data,
                NULL::VARCHAR AS staged_problem
         FROM read_json({paths}, format='newline_delimited', columns={_GRAPH_COLUMNS},
-                       maximum_object_size=67108864)""")  # noqa: S608 - our own temp files
+                       maximum_object_size=16777216)""")  # noqa: S608 - our own temp files
 
 
 def parse_staged(con: duckdb.DuckDBPyConnection) -> None:
@@ -136,8 +137,8 @@ def _drop_stored(con: duckdb.DuckDBPyConnection) -> None:
 def finish(con: duckdb.DuckDBPyConnection) -> None:
     """After all batches: give records their user ids where the user is now known."""
     con.execute(read_query("audit/user_ids.sql"))
-    for table in ("staged_audit", "audit_parsed", "audit_checked"):
-        con.execute(f"DROP TABLE IF EXISTS {table}")
+    for name in ("staged_audit", "audit_parsed", "audit_checked"):
+        drop_relation(con, name)
 
 
 def land_graph_spools(con: duckdb.DuckDBPyConnection, spools: list[Path], *, run_id: str,
@@ -168,6 +169,18 @@ def _batches(spools: list[Path], limit: int) -> list[list[Path]]:
         batches[-1].append(spool)
         size += length
     return batches
+
+
+def drop_relation(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Drop the temp table or view ``name`` if it exists (staged_audit is either).
+
+    Looked up, not tried: a failed DROP would abort the caller's transaction.
+    """
+    for (kind,) in con.execute("""
+            SELECT 'VIEW' FROM duckdb_views() WHERE temporary AND view_name = ?
+            UNION ALL SELECT 'TABLE' FROM duckdb_tables() WHERE temporary AND table_name = ?""",
+                               [name, name]).fetchall():
+        con.execute(f"DROP {kind} {name}")
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:

@@ -29,7 +29,9 @@ from m365audit.store.runs import finish_run, start_run
 
 PURVIEW_SOURCE = "purview-csv"
 USAGE_SOURCE = "admin-centre-csv"
-_SHOWN_ERRORS = 1000  # bad rows reported per import without --skip-bad-rows
+_SHOWN_ERRORS = 1000  # bad rows reported per batch without --skip-bad-rows
+IMPORT_BATCH_ROWS = 100_000  # rows parsed and landed at a time: memory stays flat for any file size
+IMPORT_MEMORY_LIMIT = "700MB"  # DuckDB spills to disk beyond this, keeping a 1 GB import under 1 GiB
 
 
 @dataclass
@@ -53,7 +55,8 @@ class ImportSummary:
 def import_purview_audit(db: Path, file: Path, *, skip_bad_rows: bool = False,
                          reject_file: Path | None = None) -> ImportSummary:
     summary = ImportSummary(str(file))
-    with tempfile.TemporaryDirectory(prefix="m365audit-import-") as work, open_db(db) as con:
+    with tempfile.TemporaryDirectory(prefix="m365audit-import-") as work, \
+            open_db(db, memory_limit=IMPORT_MEMORY_LIMIT) as con:
         text = prepare(file, Path(work))
         con.execute("BEGIN TRANSACTION")
         try:
@@ -68,28 +71,42 @@ def import_purview_audit(db: Path, file: Path, *, skip_bad_rows: bool = False,
 def _load_purview(con: duckdb.DuckDBPyConnection, text: Any, file: Path, summary: ImportSummary,
                   skip_bad_rows: bool, reject_path: Path) -> None:
     audit_store.prepare(con)
-    purview_csv.stage(con, text)
+    rows = purview_csv.stage(con, text)
     rejected = purview_csv.rejected_rows(con)
-    audit_store.parse_staged(con)
     lines = [r.line for r in rejected]
-    bad = sorted(rejected + purview_csv.problem_rows(con, lines, None if skip_bad_rows else _SHOWN_ERRORS),
-                 key=lambda r: r.line)
-    if bad and not skip_bad_rows:
-        more = f" (and {len(bad) - 1} more bad rows)" if len(bad) > 1 else ""
-        raise UsageError(f"{file.name} line {bad[0].line}: {bad[0].reason}{more}; nothing was imported. Fix the "
-                         "file, or pass --skip-bad-rows to import the good rows and write the bad ones aside.")
+    problems: list[BadRow] = []
     run_id = start_run(con, "import", graph_url=None)
-    counts = audit_store.land_parsed(con, source=PURVIEW_SOURCE, run_id=run_id)
+    counts = audit_store.LandCounts()
+    for first in range(1, max(rows, 1) + 1, IMPORT_BATCH_ROWS):
+        last = first + IMPORT_BATCH_ROWS - 1
+        purview_csv.batch(con, first, last)
+        audit_store.parse_staged(con)
+        problems += purview_csv.problem_rows(con, lines, None if skip_bad_rows else _SHOWN_ERRORS)
+        if not skip_bad_rows:
+            # Refuse as soon as the first bad line is known: nothing later can come before it.
+            covered = purview_csv.line_of(last, lines) if last < rows else None
+            early = [r for r in rejected + problems if covered is None or r.line <= covered]
+            if early:
+                _refuse(file, sorted(rejected + problems, key=lambda r: r.line))
+        counts.add(audit_store.land_parsed(con, source=PURVIEW_SOURCE, run_id=run_id))
+    bad = rejected + problems
     audit_store.finish(con)
+    con.execute("DROP TABLE csv_staged")
     summary.run_id = run_id
     summary.imported = counts.new
     summary.already_present = counts.duplicates
     summary.skipped_types = Counter({_type_label(k): v for k, v in counts.skipped_types.items()})
     summary.bad_rows = len(bad)
     if bad:
-        write_rejects(reject_path, bad)
+        write_rejects(reject_path, sorted(bad, key=lambda r: r.line))
         summary.reject_file = str(reject_path)
     finish_run(con, run_id, status="succeeded", counts={"source": PURVIEW_SOURCE, **summary.as_dict()})
+
+
+def _refuse(file: Path, bad: list[BadRow]) -> None:
+    more = f" (and {len(bad) - 1} more bad rows)" if len(bad) > 1 else ""
+    raise UsageError(f"{file.name} line {bad[0].line}: {bad[0].reason}{more}; nothing was imported. Fix the "
+                     "file, or pass --skip-bad-rows to import the good rows and write the bad ones aside.")
 
 
 def default_reject_file(file: Path) -> Path:

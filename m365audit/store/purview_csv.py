@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from m365audit.store.audit import drop_relation
 from m365audit.store.csv_text import BadFile, CsvText
 
 # Our staging column -> the export's column names (lower case), in order of preference.
@@ -39,8 +40,12 @@ class BadRow:
     audit_data: str = ""
 
 
-def stage(con: duckdb.DuckDBPyConnection, text: CsvText) -> None:
-    """staged_audit from the export, plus csv_rejects (rows DuckDB could not split)."""
+def stage(con: duckdb.DuckDBPyConnection, text: CsvText) -> int:
+    """csv_staged from the export, plus csv_reject_errors (rows DuckDB could not split); returns the rows.
+
+    ``batch(con, first, last)`` then copies a range of rows into staged_audit for the
+    shared loader, so the loader's working set stays a batch whatever the file's size.
+    """
     lower = [h.lower() for h in text.header]
     if "auditdata" not in lower:
         raise BadFile(f"{text.path.name} is not a Purview audit log export: its header has no AuditData column "
@@ -56,7 +61,7 @@ def stage(con: duckdb.DuckDBPyConnection, text: CsvText) -> None:
     for table in ("csv_reject_errors", "csv_reject_scans"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE staged_audit AS
+        CREATE OR REPLACE TEMP TABLE csv_staged AS
         SELECT row_number() OVER () AS ordinal, fallback_id, NULL::VARCHAR AS fallback_time, fallback_type,
                fallback_operation, fallback_upn, audit_data,
                CASE WHEN audit_data IS NULL OR (length(audit_data) < 64 AND trim(audit_data) = '')
@@ -66,6 +71,16 @@ def stage(con: duckdb.DuckDBPyConnection, text: CsvText) -> None:
                             quote='"', escape='"', strict_mode=true, store_rejects=true,
                             rejects_table='csv_reject_errors', rejects_scan='csv_reject_scans',
                             max_line_size=67108864, encoding='utf-8'))""")  # noqa: S608 - names we made; escaped path
+    row = con.execute("SELECT count(*) FROM csv_staged").fetchone()
+    return int(row[0]) if row else 0
+
+
+def batch(con: duckdb.DuckDBPyConnection, first: int, last: int) -> None:
+    """staged_audit from rows ``first`` to ``last`` (ordinals, inclusive) of csv_staged."""
+    # A view, not a copy: the loader reads the batch once, straight from csv_staged.
+    drop_relation(con, "staged_audit")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW staged_audit AS SELECT * FROM csv_staged "
+                f"WHERE ordinal BETWEEN {int(first)} AND {int(last)}")  # noqa: S608 - integers
 
 
 def rejected_rows(con: duckdb.DuckDBPyConnection) -> list[BadRow]:
