@@ -44,7 +44,8 @@ def test_beta_json_pages_and_legacy_redirect_without_auth(make_server) -> None:
         location = legacy.headers["Location"]
         assert http.get(location).status_code == 400  # a pre-signed URL refuses the bearer token
     download = httpx.get(location)
-    assert download.status_code == 200 and download.content.startswith(b"\xef\xbb\xbfReport Refresh Date,Report Period,")
+    assert download.status_code == 200
+    assert download.content.startswith(b"\xef\xbb\xbfReport Refresh Date,Report Period,")
     assert len(download.content.decode().splitlines()) == len(rows) + 1
     assert httpx.get(location.replace("/downloads/", "/downloads/x")).status_code == 403
 

@@ -24,8 +24,9 @@ def test_awkward_records_load_as_their_json_says(tmp_path) -> None:
     records = [
         {**BASE, "Id": "camel", "copilotEventData": {"appHost": "Word", "messages": [
             {"id": "m1", "IsPrompt": True}, {"ID": "m2", "isprompt": False, "jailbreakdetected": True}]}},
-        {**BASE, "Id": "odd-case", "CopilotEventData": {"aPpHoSt": "Excel", "Messages": [{"Id": "m3", "iSpRoMpT": True}],
-                                                        "AccessedResources": [{"iD": "f1", "Name": "a.xlsx"}]}},
+        {**BASE, "Id": "odd-case", "CopilotEventData": {
+            "aPpHoSt": "Excel", "Messages": [{"Id": "m3", "iSpRoMpT": True}],
+            "AccessedResources": [{"iD": "f1", "Name": "a.xlsx"}]}},
         {**BASE, "Id": "policy", "CreationTime": "2024-03-01T10:00:00.1234567+01:00",
          "CopilotEventData": {"AppHost": "SomeFutureApp", "AccessedResources": [
              {"Id": "f2", "PolicyDetails": "", "XPIADetected": True},
