@@ -3,7 +3,8 @@
 Keys (all optional): ``audit_record_types`` (list or comma-separated; default
 CopilotInteraction), ``audit_slice_hours`` (24), ``audit_overlap_hours`` (48),
 ``audit_first_run_days`` (30), ``audit_version`` (v1.0 or beta), ``audit_concurrency``
-(4), ``audit_poll_initial`` / ``audit_poll_max`` seconds (5 / 60), ``audit_query_timeout``
+(4), ``audit_poll_initial`` / ``audit_poll_max`` seconds (5, or env M365AUDIT_AUDIT_POLL_SECONDS / 60),
+``audit_query_timeout``
 seconds (3600), ``audit_page_size`` (none: Graph's default), ``audit_min_slice_minutes``
 (1), ``audit_query_filters`` (extra auditLogQuery properties, e.g.
 administrativeUnitIdFilters, set by a scope).
@@ -55,7 +56,8 @@ class AuditSettings:
             first_run=timedelta(days=_positive(extra, "audit_first_run_days", 30)),
             version=version,
             concurrency=int(_positive(extra, "audit_concurrency", 4)),
-            poll_initial=_positive(extra, "audit_poll_initial", 5.0),
+            poll_initial=_positive(extra, "audit_poll_initial",
+                                   float(os.environ.get("M365AUDIT_AUDIT_POLL_SECONDS") or 5.0)),
             poll_max=_positive(extra, "audit_poll_max", 60.0),
             query_timeout=_positive(extra, "audit_query_timeout", 3600.0),
             page_size=int(page) if page else None,
