@@ -31,7 +31,7 @@ PURVIEW_SOURCE = "purview-csv"
 USAGE_SOURCE = "admin-centre-csv"
 _SHOWN_ERRORS = 1000  # bad rows reported per batch without --skip-bad-rows
 IMPORT_BATCH_ROWS = 100_000  # rows parsed and landed at a time: memory stays flat for any file size
-IMPORT_MEMORY_LIMIT = "700MB"  # DuckDB spills to disk beyond this, keeping a 1 GB import under 1 GiB
+IMPORT_MEMORY_LIMIT = audit_store.LOAD_MEMORY_LIMIT  # DuckDB spills to disk beyond this
 
 
 @dataclass
