@@ -48,6 +48,9 @@ def register(app: typer.Typer) -> None:
             result = run_collect(options, progress)
         summary = ", ".join(f"{name}: {_describe(value)}" for name, value in result.counts.items())
         typer.echo(f"Collected run {result.run_id} in {result.seconds:.1f} s ({summary}).", err=True)
+        for value in result.counts.values():
+            for notice in (value.get("notices") or []) if isinstance(value, dict) else []:
+                typer.echo(f"Note: {notice}", err=True)
 
 
 def _describe(value: object) -> str:

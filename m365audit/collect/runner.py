@@ -135,9 +135,24 @@ def collect(options: CollectOptions, progress: ProgressFn | None = None) -> Coll
     except BaseException as exc:
         _record_failure(options.db, run_id, run.counts, f"{type(exc).__name__}: {exc}")
         raise
+    partial = partial_failure(run.counts)
+    if partial:
+        # What could be collected is committed; the run still fails so the operator sees the gap.
+        _record_failure(options.db, run_id, run.counts, partial)
+        raise CollectionError(partial)
     with open_db(options.db) as con:
         finish_run(con, run_id, status="succeeded", counts=run.counts)
     return CollectResult(run_id, run.counts, time.monotonic() - started)
+
+
+def partial_failure(counts: dict[str, Any]) -> str | None:
+    """One sentence naming what a source could not collect (its counts' "errors"), or None."""
+    errors = [str(e) for value in counts.values() if isinstance(value, dict) for e in value.get("errors") or []]
+    if not errors:
+        return None
+    shown = "; ".join(errors[:3]) + (f"; and {len(errors) - 3} more" if len(errors) > 3 else "")
+    return (f"Collection was incomplete ({shown}); everything else was saved, and the next run "
+            "collects the missing part again.")
 
 
 def _record_failure(db: Path, run_id: str, counts: dict[str, Any], message: str) -> None:

@@ -75,10 +75,18 @@ Handler = Callable[[Request, "re.Match[str]"], Response]
 class Router:
     def __init__(self) -> None:
         self._routes: list[tuple[str, re.Pattern[str], Handler, tuple[str, ...]]] = []
+        self._anonymous: list[tuple[re.Pattern[str], tuple[str, ...]]] = []
 
     def add(self, method: str, pattern: str, handler: Handler,
-            versions: tuple[str, ...] = ("v1.0", "beta")) -> None:
-        self._routes.append((method, re.compile(pattern + r"/?$", re.IGNORECASE), handler, versions))
+            versions: tuple[str, ...] = ("v1.0", "beta"), *, anonymous: bool = False) -> None:
+        """Route ``pattern``; ``anonymous`` routes (pre-signed download URLs) skip the bearer check."""
+        compiled = re.compile(pattern + r"/?$", re.IGNORECASE)
+        self._routes.append((method, compiled, handler, versions))
+        if anonymous:
+            self._anonymous.append((compiled, versions))
+
+    def is_anonymous(self, request: Request) -> bool:
+        return any(p.match(request.path) and request.version in v for p, v in self._anonymous)
 
     def dispatch(self, request: Request) -> Response:
         allowed = False

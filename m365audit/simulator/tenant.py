@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from m365audit.simulator import catalogue as cat
 from m365audit.simulator.aggregates import (
@@ -32,6 +32,10 @@ from m365audit.simulator.model import Profile, SimAssignment, SimUser, assignmen
 from m365audit.simulator.population import build_frozen, draws, unit
 
 __all__ = ["CLEAN", "Profile", "Rates", "SimAssignment", "SimUser", "Tenant", "TenantConfig", "stable_uuid"]
+from m365audit.simulator.behaviour import ActivityRates, ApiBehaviour
+
+if TYPE_CHECKING:
+    from m365audit.simulator.activity import ActivityModel
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,8 @@ class TenantConfig:
     rates: Rates = field(default_factory=Rates)
     # Other organisations sharing the tenant (e.g. cat.NORTHSHIRE_TRUST), for scoped audits.
     organisations: tuple[cat.Organisation, ...] = ()
+    activity: ActivityRates = field(default_factory=ActivityRates)
+    api: ApiBehaviour = field(default_factory=ApiBehaviour)
 
     @property
     def sharepoint_host(self) -> str:
@@ -292,6 +298,18 @@ class Tenant:
                 self._cache["aggregates"] = cached
             aggregates: Aggregates = cached[1]
             return aggregates
+
+    @property
+    def activity(self) -> ActivityModel:
+        """Copilot activity of this tenant (audit records, usage), rebuilt after changes."""
+        from m365audit.simulator.activity import ActivityModel
+
+        with self._aggregate_lock:
+            cached = self._cache.get("activity")
+            if cached is None or cached[0] != self.generation:
+                cached = self._cache["activity"] = (self.generation, ActivityModel(self))
+            model: ActivityModel = cached[1]
+            return model
 
     def group_members(self, name: str) -> list[int]:
         """Indexes of users who are direct members of group ``name``."""
