@@ -16,6 +16,10 @@ from typing import Any
 from m365audit.errors import UsageError
 
 DEMO_TOKEN = "m365audit-demo-token"
+# The simulated tenant answers at once: poll its audit queries briskly, and collect the
+# third-party AI records too so the demo database shows what the policy checks look for.
+DEMO_EXTRA = {"audit_poll_initial": 0.05, "audit_poll_max": 0.5, "audit_concurrency": 6,
+              "audit_record_types": ["CopilotInteraction", "AIAppInteraction"]}
 
 
 class _DemoCredential:
@@ -60,7 +64,7 @@ def run_demo(*, db: Path, users: int = 2000, days: int = 30, seed: int = 1, out:
             options = CollectOptions(
                 db=tmp, graph_url=server.url, credential=_DemoCredential(),
                 only=("licences", *EXTRA_SOURCES), member_groups=[cat.GROUP_TRAINED],
-                since=until - timedelta(days=days), until=until)
+                since=until - timedelta(days=days), until=until, extra=DEMO_EXTRA)
             collect(options, progress)
         os.replace(tmp, db)
     finally:
@@ -75,7 +79,7 @@ def run_demo(*, db: Path, users: int = 2000, days: int = 30, seed: int = 1, out:
 
 def _write_reports(db: Path, out: Path) -> None:
     try:
-        from m365audit.report.manager import write_reports  # type: ignore[import-not-found]
+        from m365audit.report.manager import write_reports
     except ModuleNotFoundError:
         return
     write_reports(db=db, out=out)

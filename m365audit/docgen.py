@@ -1,4 +1,4 @@
-"""Generate docs/schema.md (and, when present, docs/checks.md) from the SQL sources.
+"""Generate docs/schema.md, docs/reports.md (and, when present, docs/checks.md) from the SQL sources.
 
 Run ``./dev docs`` after changing a view or a check; tests fail while the
 committed docs differ from what this module renders.
@@ -83,6 +83,9 @@ def rendered_docs() -> dict[Path, str]:
         pass
     else:
         docs[DOCS / "checks.md"] = render_checks_doc()
+    from m365audit.report.catalogue import render_reports_doc
+
+    docs[DOCS / "reports.md"] = render_reports_doc()
     return docs
 
 

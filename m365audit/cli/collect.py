@@ -33,6 +33,9 @@ def register(app: typer.Typer) -> None:
         only: Annotated[str | None, typer.Option(help="Comma-separated sources: licences,audit,usage,labels (default: all).")] = None,
         group: Annotated[list[str] | None, typer.Option("--group", help="Also collect the members of this group (display name or id), e.g. the AI training group. Repeatable.")] = None,
         scope: Annotated[str | None, typer.Option(help="Limit to one organisation in a shared tenant: au:<id>, domain:<a.gov.uk,b.gov.uk> or company:<name>.")] = None,
+        replace_scope: Annotated[bool, typer.Option(
+            "--replace-scope",
+            help="The database holds another scope: discard everything collected for it and start again.")] = False,
     ) -> None:
         """Collect from Microsoft Graph into the DuckDB file."""
         from m365audit.collect.runner import CollectOptions, parse_only
@@ -40,11 +43,14 @@ def register(app: typer.Typer) -> None:
 
         options = CollectOptions(db=db, graph_url=graph_url, auth=auth, only=parse_only(only),
                                  since=parse_instant(since, "--since"), until=parse_instant(until, "--until"),
-                                 member_groups=list(group or []), scope=scope)
+                                 member_groups=list(group or []), scope=scope, replace_scope=replace_scope)
         with progress_reporter() as progress:
             result = run_collect(options, progress)
         summary = ", ".join(f"{name}: {_describe(value)}" for name, value in result.counts.items())
         typer.echo(f"Collected run {result.run_id} in {result.seconds:.1f} s ({summary}).", err=True)
+        for value in result.counts.values():
+            for notice in (value.get("notices") or []) if isinstance(value, dict) else []:
+                typer.echo(f"Note: {notice}", err=True)
 
 
 def _describe(value: object) -> str:

@@ -25,15 +25,19 @@ def register(app: typer.Typer) -> None:
         from m365audit.cli.collect import parse_instant
         from m365audit.report.licences import licence_summary
         from m365audit.store.db import open_db
+        from m365audit.store.scope import current_scope
 
         with open_db(db, read_only=True) as con:
             summary = licence_summary(con, parse_instant(as_of, "--as-of"))
+            scope = current_scope(con)
         if format == "json":
             echo_json(summary)
         elif format == "csv":
             write_csv(summary)
         else:
             print_table(summary)
+            if scope is not None:
+                typer.echo(f"Scope: {scope.description}, collected since {scope.since:%Y-%m-%d}.")
 
 
 def write_csv(summary: dict[str, Any]) -> None:

@@ -19,6 +19,8 @@ def register(app: typer.Typer) -> None:
         users: Annotated[int, typer.Option(min=1, max=1_500_000, help="Users in the tenant.")] = 2000,
         days: Annotated[int, typer.Option(min=1, max=180, help="Days of Copilot activity.")] = 30,
         seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same tenant.")] = 1,
+        shared: Annotated[bool, typer.Option(
+            "--shared", help="Share the tenant with a second organisation (an NHS trust), for --scope.")] = False,
         token: Annotated[str | None, typer.Option(envvar="M365AUDIT_SIMULATOR_TOKEN",
                                                   help="Accept only this bearer token (default: any).")] = None,
         faults: Annotated[str | None, typer.Option(help=FAULTS_HELP)] = None,
@@ -27,14 +29,16 @@ def register(app: typer.Typer) -> None:
         """Serve a Graph-compatible simulated tenant on 127.0.0.1."""
         from m365audit.errors import UsageError
         from m365audit.simulator import SimulatorServer, Tenant, TenantConfig
+        from m365audit.simulator.catalogue import NORTHSHIRE_TRUST
         from m365audit.simulator.faults import deny_permissions, install, parse_faults
 
+        config = TenantConfig(users=users, days=days, seed=seed, organisations=(NORTHSHIRE_TRUST,) if shared else ())
         try:
             plan = parse_faults(faults or "")
         except ValueError as exc:
             raise UsageError(f"--faults: {exc}.") from None
         try:
-            server = SimulatorServer(Tenant(TenantConfig(users=users, days=days, seed=seed)), port=port,
+            server = SimulatorServer(Tenant(config), port=port,
                                      accepted_tokens={token} if token else None)
         except OSError as exc:
             raise UsageError(f"Cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}.") from None

@@ -37,9 +37,12 @@ from kiota_http.middleware.options.response_handler_option import ResponseHandle
 from msgraph import GraphRequestAdapter
 from msgraph_core import GraphClientFactory
 
+from m365audit.collect.pages import Page
 from m365audit.errors import CollectionError, UsageError
 from m365audit.permissions import PERMISSIONS as PERMISSIONS  # re-exported for older callers
 from m365audit.permissions import permission_for
+
+__all__ = ["GraphClient", "GraphResponseError", "GraphTarget", "Page", "RetryPolicy", "parse_graph_url"]
 
 log = logging.getLogger("m365audit.collect")
 
@@ -172,23 +175,6 @@ class _Tries:
     errors: int = 0
     throttled: int = 0
     refreshed: bool = False
-
-
-@dataclass(frozen=True)
-class Page:
-    url: str
-    body: bytes
-    data: dict[str, Any]
-
-    @property
-    def next_link(self) -> str | None:
-        link = self.data.get("@odata.nextLink")
-        return link if isinstance(link, str) else None
-
-    @property
-    def delta_link(self) -> str | None:
-        link = self.data.get("@odata.deltaLink")
-        return link if isinstance(link, str) else None
 
 
 class GraphClient:
@@ -336,16 +322,14 @@ class GraphClient:
             response = await self.request("GET", url, headers=headers)
             body = response.content
             try:
-                data = orjson.loads(body)
-            except orjson.JSONDecodeError:
+                return Page.parse(url, body)
+            except (ValueError, orjson.JSONDecodeError):
+                if not body.lstrip().startswith(b"{") and _is_json(body):
+                    raise CollectionError(f"Microsoft Graph sent an unexpected answer for {_path(url)}.") from None
                 if attempt + 1 >= self.policy.max_attempts:
                     raise CollectionError(
                         f"Microsoft Graph kept sending unreadable JSON for {_path(url)}.") from None
                 await self._sleep(self.policy.backoff(attempt + 1), url)
-                continue
-            if not isinstance(data, dict):
-                raise CollectionError(f"Microsoft Graph sent an unexpected answer for {_path(url)}.")
-            return Page(url, body, data)
         raise AssertionError("unreachable")
 
     async def iter_pages(self, path_or_url: str, *, headers: dict[str, str] | None = None,
@@ -380,6 +364,14 @@ class GraphClient:
                 f"{seconds:.0f} s to retry {_path(url)}.")
         log.debug("retrying %s in %.1f s", _path(url), seconds)
         await self.policy.sleep(seconds)
+
+
+def _is_json(body: bytes) -> bool:
+    try:
+        orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return False
+    return True
 
 
 def _path(url: str) -> str:

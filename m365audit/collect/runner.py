@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -19,19 +19,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from m365audit.collect.auth import make_credential
-from m365audit.collect.directory import USER_SELECT, collect_directory
+from m365audit.collect.directory import collect_directory, delta_state, usable_delta_link
 from m365audit.collect.graph import GraphClient, RetryPolicy, parse_graph_url
+from m365audit.collect.scope import fetch_unit_members, unit_display_name
 from m365audit.collect.spool import SpoolFolder, remove_leftovers, spool_root
 from m365audit.errors import CollectionError, M365AuditError, UsageError
+from m365audit.scope import Scope, parse_scope
 from m365audit.store import pseudonym
 from m365audit.store.db import lock_wait, open_db
 from m365audit.store.directory import DirectoryFiles, load_directory_snapshot
 from m365audit.store.lock import writer_lock
 from m365audit.store.pseudonym import PseudonymKey
 from m365audit.store.runs import close_interrupted_runs, finish_run, get_state, set_state, start_run
+from m365audit.store.scope import check_scope, discard_collected_data, record_scope, user_filter_sql
 
 log = logging.getLogger("m365audit.collect")
 
@@ -52,6 +53,9 @@ class CollectOptions:
     now: datetime | None = None  # snapshot time; tests set it to build history
     scope: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # options of the other sources
+    # DuckDB's memory limit while loading: keeps a million-user snapshot under 1 GiB (it spills to disk).
+    replace_scope: bool = False  # discard data of another scope instead of refusing
+    memory_limit: str | None = field(default_factory=lambda: os.environ.get("M365AUDIT_MEMORY_LIMIT", "512MB"))
     pseudonym_key: PseudonymKey | None = None  # store keyed pseudonyms instead of names
     command: str = "collect"  # recorded in runs and in the writer lock ("run" for the nightly job)
 
@@ -99,9 +103,28 @@ def parse_only(value: str | None) -> tuple[str, ...]:
     return chosen
 
 
+@dataclass
+class _Run:
+    """One run's state, shared by the steps."""
+
+    options: CollectOptions
+    run_id: str
+    taken_at: datetime
+    scope: Scope | None
+    discard_first: bool  # --replace-scope: the first load discards the other scope's data
+    label: str | None = None  # the administrative unit's name, for reports
+    counts: dict[str, Any] = field(default_factory=dict)
+    scope_recorded: bool = False
+
+    @property
+    def scope_text(self) -> str | None:
+        return None if self.scope is None else str(self.scope)
+
+
 def collect(options: CollectOptions, progress: ProgressFn | None = None) -> CollectResult:
     """Collect under the single-writer lock; a second collector stops at once (exit 2)."""
     target = parse_graph_url(options.graph_url)
+    scope = parse_scope(options.scope)
     credential = options.credential or make_credential(options.auth)
     with writer_lock(options.db, options.command) as previous:
         if previous is not None:
@@ -111,38 +134,63 @@ def collect(options: CollectOptions, progress: ProgressFn | None = None) -> Coll
         if removed:
             log.info("deleted %d spool folder(s) left by an interrupted run", removed)
         try:
-            return _collect_locked(options, target, credential, progress)
+            return _collect_locked(options, target, scope, credential, progress)
         finally:
             with contextlib.suppress(OSError):
                 spool_root(options.db).rmdir()  # only when empty
 
 
-def _collect_locked(options: CollectOptions, target: Any, credential: Any,
+def _collect_locked(options: CollectOptions, target: Any, scope: Scope | None, credential: Any,
                     progress: ProgressFn | None) -> CollectResult:
     started = time.monotonic()
     taken_at = options.now or datetime.now(UTC)
     with _writer_db(options) as con:
         close_interrupted_runs(con)
-        run_id = start_run(con, options.command, graph_url=target.root, scope=options.scope,
-                           started_at=taken_at)
-    counts: dict[str, Any] = {}
+        discard = check_scope(con, None if scope is None else str(scope), replace=options.replace_scope,
+                              db=options.db)
+        run_id = start_run(con, options.command, graph_url=target.root,
+                           scope=None if scope is None else str(scope), started_at=taken_at)
+    run = _Run(options, run_id, taken_at, scope, discard)
     try:
-        asyncio.run(_collect_async(options, target, credential, run_id, taken_at, counts, progress))
+        asyncio.run(_collect_async(run, target, credential, progress))
     except M365AuditError as exc:
-        _record_failure(options.db, run_id, counts, exc.message)
+        _record_failure(options.db, run_id, run.counts, exc.message)
         raise
     except BaseException as exc:
-        _record_failure(options.db, run_id, counts, f"{type(exc).__name__}: {exc}")
+        _record_failure(options.db, run_id, run.counts, f"{type(exc).__name__}: {exc}")
         raise
+    partial = partial_failure(run.counts)
+    if partial:
+        # What could be collected is committed; the run still fails so the operator sees the gap.
+        _record_failure(options.db, run_id, run.counts, partial)
+        raise CollectionError(partial)
     with open_db(options.db, wait=_writer_wait()) as con:
-        finish_run(con, run_id, status="succeeded", counts=counts)
-    return CollectResult(run_id, counts, time.monotonic() - started)
+        finish_run(con, run_id, status="succeeded", counts=run.counts)
+    return CollectResult(run_id, run.counts, time.monotonic() - started)
 
 
 def _writer_wait() -> float:
     # The collector has fetched its data before it opens the file: waiting a
     # while for a report that is reading the file beats losing the fetch.
     return lock_wait(default=300.0)
+
+
+@contextlib.contextmanager
+def _writer_db(options: CollectOptions) -> Iterator[Any]:
+    """A write connection with the pseudonym macros installed (the identity when not pseudonymised)."""
+    with open_db(options.db, wait=_writer_wait(), memory_limit=options.memory_limit) as con:
+        pseudonym.install(con, options.pseudonym_key)
+        yield con
+
+
+def partial_failure(counts: dict[str, Any]) -> str | None:
+    """One sentence naming what a source could not collect (its counts' "errors"), or None."""
+    errors = [str(e) for value in counts.values() if isinstance(value, dict) for e in value.get("errors") or []]
+    if not errors:
+        return None
+    shown = "; ".join(errors[:3]) + (f"; and {len(errors) - 3} more" if len(errors) > 3 else "")
+    return (f"Collection was incomplete ({shown}); everything else was saved, and the next run "
+            "collects the missing part again.")
 
 
 def _record_failure(db: Path, run_id: str, counts: dict[str, Any], message: str) -> None:
@@ -153,11 +201,13 @@ def _record_failure(db: Path, run_id: str, counts: dict[str, Any], message: str)
         log.warning("could not record the failed run %s", run_id)
 
 
-async def _collect_async(options: CollectOptions, target: Any, credential: Any, run_id: str,
-                         taken_at: datetime, counts: dict[str, Any], progress: ProgressFn | None) -> None:
+async def _collect_async(run: _Run, target: Any, credential: Any, progress: ProgressFn | None) -> None:
+    options = run.options
     async with GraphClient(credential, target, policy=options.policy) as client:
+        if run.scope is not None and run.scope.kind == "au":
+            run.label = await unit_display_name(client, run.scope)
         if "licences" in options.only:
-            counts["licences"] = await _directory_step(client, options, target.root, run_id, taken_at, progress)
+            await _collect_licences(client, run, progress)
         for name in options.only:
             if name == "licences":
                 continue
@@ -166,76 +216,68 @@ async def _collect_async(options: CollectOptions, target: Any, credential: Any, 
                 raise CollectionError(f"Collecting {name} is not available in this version of m365audit.")
             with SpoolFolder(parent=spool_root(options.db)) as folder:
                 load = await step(client, options, folder, progress)
-                with _writer_db(options) as con:
-                    counts[name] = _in_transaction(con, functools.partial(_load_activity, con, load, run_id))
+                _load(run, _counting(run, name, load))
 
 
-def _load_activity(con: Any, load: Callable[[Any, str], Any], run_id: str) -> Any:
-    result = load(con, run_id)
-    if pseudonym.is_pseudonymised(con):
-        pseudonym.pseudonymise_loaded(con, run_id)
-    return result
+def _counting(run: _Run, name: str, load: Callable[[Any, str], Any]) -> Callable[[Any], None]:
+    def work(con: Any) -> None:
+        run.counts[name] = load(con, run.run_id)
+        if pseudonym.is_pseudonymised(con):
+            pseudonym.pseudonymise_loaded(con, run.run_id)  # names never reach a commit
+    return work
 
 
-async def _directory_step(client: GraphClient, options: CollectOptions, root: str, run_id: str,
-                          taken_at: datetime, progress: ProgressFn | None) -> dict[str, Any]:
-    """Fetch the directory (changes only, when a usable delta link is stored), then load it atomically."""
-    with _writer_db(options) as con:
-        stored = get_state(con, "directory", "users_delta")
-    link = _usable_delta_link(stored, root, options.scope)
-    with SpoolFolder(parent=spool_root(options.db)) as folder:
-        spools = await collect_directory(client, folder, member_groups=options.member_groups,
+async def _collect_licences(client: GraphClient, run: _Run, progress: ProgressFn | None) -> None:
+    """The directory: only the users changed since the stored delta link, when there is a usable one.
+
+    An administrative unit's membership changes are not user changes, so a
+    unit scope always lists every user.
+    """
+    fetch_started = time.monotonic()
+    unit = run.scope is not None and run.scope.kind == "au"
+    with _writer_db(run.options) as con:
+        stored = None if unit else get_state(con, "directory", "users_delta")
+    link = usable_delta_link(stored, client.target.root, run.scope_text)
+    with SpoolFolder(parent=spool_root(run.options.db)) as folder:
+        members = None
+        if unit:
+            assert run.scope is not None
+            members = (await fetch_unit_members(client, run.scope, folder)).path
+        spools = await collect_directory(client, folder, member_groups=run.options.member_groups,
                                          delta_link=link, progress=progress)
-        files = DirectoryFiles(spools.skus.path, spools.users.path, spools.groups.path, spools.members.path)
-        state = _delta_state(spools.delta_link, options.scope)
+        longest = max(spools.skus.longest, spools.users.longest, spools.groups.longest, spools.members.longest,
+                      spools.user_changes.longest if spools.user_changes else 0)
+        files = DirectoryFiles(spools.skus.path, spools.users_path, spools.groups.path,
+                               spools.members.path, longest, spools.users_staged)
+        state = None if unit else delta_state(spools.delta_link, run.scope_text)
+        load_started = time.monotonic()
 
-        def load(con: Any) -> dict[str, Any]:
-            counts = load_directory_snapshot(con, files, run_id=run_id, taken_at=taken_at, scope=options.scope,
-                                             users_full=spools.users_full)
-            set_state(con, "directory", "users_delta", state, run_id)  # in the snapshot's transaction
-            return dict(counts.__dict__)
+        def work(con: Any) -> None:
+            # The scope is applied in SQL over the spooled pages, in the same statement that stages them.
+            user_filter = user_filter_sql(con, run.scope, members)
+            run.counts["licences"] = dict(load_directory_snapshot(
+                con, files, run_id=run.run_id, taken_at=run.taken_at, scope=run.scope_text,
+                user_filter_sql=user_filter, users_full=spools.users_full).__dict__)
+            set_state(con, "directory", "users_delta", state, run.run_id)  # in the snapshot's transaction
 
-        with _writer_db(options) as con:
-            result: dict[str, Any] = _in_transaction(con, lambda: load(con))
-            return result
-
-
-def _delta_state(link: str | None, scope: str | None) -> str | None:
-    if link is None:
-        return None
-    return orjson.dumps({"link": link, "select": USER_SELECT, "scope": scope}).decode()
-
-
-def _usable_delta_link(stored: str | None, root: str, scope: str | None) -> str | None:
-    """The stored link, unless it was made for another Graph root, scope or selection."""
-    if not stored:
-        return None
-    try:
-        state = orjson.loads(stored)
-    except orjson.JSONDecodeError:
-        return None
-    link = state.get("link") if isinstance(state, dict) else None
-    if not isinstance(link, str) or not link.startswith(root + "/"):
-        return None
-    if state.get("select") != USER_SELECT or state.get("scope") != scope:
-        return None
-    return link
+        _load(run, work)
+    # Where a nightly run's time went: Graph (and the spooling) or the DuckDB load.
+    run.counts["licences"]["fetch_seconds"] = round(load_started - fetch_started, 1)
+    run.counts["licences"]["load_seconds"] = round(time.monotonic() - load_started, 1)
 
 
-@contextlib.contextmanager
-def _writer_db(options: CollectOptions) -> Iterator[Any]:
-    """A write connection with the pseudonym macros installed (the identity when not pseudonymised)."""
-    with open_db(options.db, wait=_writer_wait()) as con:
-        pseudonym.install(con, options.pseudonym_key)
-        yield con
-
-
-def _in_transaction(con: Any, work: Callable[[], Any]) -> Any:
-    con.execute("BEGIN TRANSACTION")
-    try:
-        result = work()
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    return result
+def _load(run: _Run, work: Callable[[Any], Any]) -> None:
+    """Run one source's load in its own transaction; the run's first load also settles the scope."""
+    with _writer_db(run.options) as con:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            if not run.scope_recorded:
+                if run.discard_first:
+                    discard_collected_data(con)
+                record_scope(con, run.scope_text, run.label, run.run_id)
+            work(con)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    run.scope_recorded = True

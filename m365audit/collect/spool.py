@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -17,15 +18,26 @@ from types import TracebackType
 import orjson
 
 from m365audit.collect.graph import Page
+from m365audit.store.spooled import envelope_path
 
 
 class PageSpool:
-    def __init__(self, folder: Path, name: str) -> None:
+    """Raw pages of one collection, one line each.
+
+    With ``envelopes`` a second small file (``envelope_path(path)``) gets each
+    page's own fields with ``value`` replaced by ``"m365audit.records"``, so a
+    loader can keep a record of very large pages without storing them.
+    """
+
+    def __init__(self, folder: Path, name: str, *, envelopes: bool = False, page_offset: int = 0) -> None:
         self.path = folder / f"{name}.ndjson"
         self._file = self.path.open("wb")
+        self._envelopes = envelope_path(self.path).open("wb") if envelopes else None
+        self.page_offset = page_offset  # page numbers continue across the files of a ChunkedSpool
         self.pages = 0
         self.records = 0
         self.bytes = 0
+        self.longest = 0  # longest line written, which sizes the loader's read buffers
 
     def add(self, page: Page, records: int | None = None) -> None:
         body = page.body
@@ -33,21 +45,86 @@ class PageSpool:
             body = orjson.dumps(page.data)
         self.pages += 1
         line = b"".join((
-            b'{"page_no":', str(self.pages).encode(),
+            b'{"page_no":', str(self.page_offset + self.pages).encode(),
             b',"url":', orjson.dumps(_strip_secrets(page.url)),
             b',"fetched_at":"', datetime.now(UTC).isoformat().encode(),
             b'","body":', body, b"}\n",
         ))
         self._file.write(line)
         self.bytes += len(line)
+        self.longest = max(self.longest, len(line))
         if records is None:
-            value = page.data.get("value")
-            records = len(value) if isinstance(value, list) else 0
+            records = page.records
         self.records += records
+        if self._envelopes is not None:
+            links = {"@odata.nextLink": page.next_link, "@odata.deltaLink": page.delta_link}
+            envelope: dict[str, object] = {k: v for k, v in links.items() if v is not None}
+            envelope["m365audit.records"] = records
+            self._envelopes.write(line[:line.index(b'"body":') + 7] + orjson.dumps(envelope) + b"}\n")
 
     def close(self) -> None:
         if not self._file.closed:
             self._file.close()
+        if self._envelopes is not None and not self._envelopes.closed:
+            self._envelopes.close()
+
+
+class ChunkedSpool:
+    """The pages of a large collection in files of ``chunk_pages`` pages each.
+
+    Each finished file is handed to ``on_chunk``, which may load or convert it
+    in the background while the next pages arrive; ``path`` is a glob that
+    DuckDB reads as one file.
+    """
+
+    def __init__(self, folder: Path, name: str, *, chunk_pages: int, envelopes: bool = False,
+                 on_chunk: Callable[[PageSpool], None] | None = None) -> None:
+        self.folder = folder
+        self.name = name
+        self.path = folder / f"{name}-*.ndjson"
+        self.chunk_pages = chunk_pages
+        self.chunks: list[PageSpool] = []
+        self._envelopes = envelopes
+        self._on_chunk = on_chunk
+        self._open: PageSpool | None = None
+
+    def add(self, page: Page, records: int | None = None) -> None:
+        if self._open is None:
+            self._open = PageSpool(self.folder, f"{self.name}-{len(self.chunks) + 1:05d}",
+                                   envelopes=self._envelopes, page_offset=self.pages)
+            self.chunks.append(self._open)
+        self._open.add(page, records)
+        if self._open.pages >= self.chunk_pages:
+            self._finish_chunk()
+
+    def _finish_chunk(self) -> None:
+        chunk, self._open = self._open, None
+        if chunk is not None:
+            chunk.close()
+            if self._on_chunk is not None:
+                self._on_chunk(chunk)
+
+    def close(self) -> None:
+        if not self.chunks:  # no page at all: an empty file, so readers of the glob find one
+            self._open = PageSpool(self.folder, f"{self.name}-00001", envelopes=self._envelopes)
+            self.chunks.append(self._open)
+        self._finish_chunk()
+
+    @property
+    def pages(self) -> int:
+        return sum(c.pages for c in self.chunks)
+
+    @property
+    def records(self) -> int:
+        return sum(c.records for c in self.chunks)
+
+    @property
+    def bytes(self) -> int:
+        return sum(c.bytes for c in self.chunks)
+
+    @property
+    def longest(self) -> int:
+        return max((c.longest for c in self.chunks), default=0)
 
 
 def _strip_secrets(url: str) -> str:
@@ -71,14 +148,21 @@ class SpoolFolder:
             parent.mkdir(mode=0o700, exist_ok=True)
         self.path = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
         self._spools: list[PageSpool] = []
+        self._chunked: list[ChunkedSpool] = []
 
-    def spool(self, name: str) -> PageSpool:
-        spool = PageSpool(self.path, name)
+    def spool(self, name: str, *, envelopes: bool = False) -> PageSpool:
+        spool = PageSpool(self.path, name, envelopes=envelopes)
         self._spools.append(spool)
         return spool
 
+    def chunked_spool(self, name: str, *, chunk_pages: int, envelopes: bool = False,
+                      on_chunk: Callable[[PageSpool], None] | None = None) -> ChunkedSpool:
+        spool = ChunkedSpool(self.path, name, chunk_pages=chunk_pages, envelopes=envelopes, on_chunk=on_chunk)
+        self._chunked.append(spool)
+        return spool
+
     def close(self) -> None:
-        for spool in self._spools:
+        for spool in self._spools + [c for chunked in self._chunked for c in chunked.chunks]:
             spool.close()
         shutil.rmtree(self.path, ignore_errors=True)
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import html
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import polars as pl
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
@@ -31,3 +34,12 @@ def terminal_text(value: Any) -> str:
     Callers still pass the result to rich as plain ``Text``, never as markup.
     """
     return "" if value is None else str(value).translate(_TERMINAL_UNSAFE)
+
+
+def spreadsheet_safe_column(name: str) -> pl.Expr:
+    """``spreadsheet_safe`` as a polars expression over a text column (same prefixes, vectorised)."""
+    import polars as pl
+
+    column = pl.col(name)
+    risky = pl.any_horizontal([column.str.starts_with(prefix) for prefix in _FORMULA_START])
+    return pl.when(risky).then(pl.lit("'") + column).otherwise(column).alias(name)

@@ -92,6 +92,39 @@ DEPARTMENTS = (
     Department("Chief Executive's Office", 1, 0.55),
 )
 
+# An NHS trust's departments, for a second organisation sharing the tenant.
+NHS_DEPARTMENTS = (
+    Department("Community Nursing", 16, 0.01),
+    Department("Acute Medicine", 14, 0.01),
+    Department("Emergency Department", 9, 0.01),
+    Department("Mental Health Services", 8, 0.02),
+    Department("Pharmacy", 4, 0.05),
+    Department("Finance", 3, 0.35),
+    Department("Digital and IT", 3, 0.45),
+    Department("Human Resources", 3, 0.30),
+    Department("Estates and Facilities", 4, 0.02),
+    Department("Information Governance", 1, 0.40),
+)
+
+
+@dataclass(frozen=True)
+class Organisation:
+    """One organisation in a tenant: its members share a UPN domain and a companyName.
+
+    Large public-sector tenants are shared (the NHS shared tenant holds
+    hundreds of organisations), which is what ``collect --scope`` is for.
+    """
+
+    name: str
+    domain: str
+    share: float  # share of the tenant's users; the tenant's own organisation takes the rest
+    departments: tuple[Department, ...] = DEPARTMENTS
+
+
+# A trust that shares the simulated council's tenant (TenantConfig.organisations).
+NORTHSHIRE_TRUST = Organisation("Northshire Community Health NHS Trust", "northshire.nhs.uk", 0.3,
+                                NHS_DEPARTMENTS)
+
 JOB_TITLES = (
     "Officer", "Senior Officer", "Team Manager", "Assistant", "Adviser", "Analyst",
     "Head of Service", "Coordinator", "Specialist", "Administrator",
@@ -108,6 +141,8 @@ SURNAMES = (
     "Wood", "Jackson", "Clarke", "Khan", "Hughes", "Edwards", "Lewis", "Ahmed", "Murphy",
     "O'Brien", "Kaur", "Singh",
 )
+OFFICES = ("Town Hall", "Civic Centre", "Depot", "Remote")
+GUEST_PARTNERS = ("partner-nhs.net", "contractor.co.uk", "university.ac.uk")
 
 # Groups (display names are the ones the example policies name).
 GROUP_ALL_STAFF = "All Staff E3 Licensing"
@@ -141,6 +176,7 @@ LABELS = (
     LabelDef("0f5b7a3c-1d1e-4b0a-9b61-2f1c7e0a0007", "Legacy Restricted", 5, is_active=False),
 )
 LABEL_BY_NAME = {label.name: label for label in LABELS}
+LABELS_BY_ID = {label.label_id: label for label in LABELS}
 
 # SharePoint sites of the simulated organisation (relative to its SharePoint host).
 SITES = (

@@ -18,6 +18,9 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import orjson
 
+# Aware UTC datetimes as Graph writes them (2026-04-01T09:30:00Z), formatted by orjson in C:
+# a page of 999 users carries about 9,000 of them.
+GRAPH_DATES = orjson.OPT_UTC_Z | orjson.OPT_OMIT_MICROSECONDS
 JSON_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
 
 
@@ -61,8 +64,10 @@ class Response:
     cut_after: int | None = None  # fault injection: reset the connection after this many body bytes
 
     @classmethod
-    def json(cls, payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-        return cls(status, orjson.dumps(payload), {"Content-Type": JSON_TYPE, **(headers or {})})
+    def json(cls, payload: Any, status: int = 200, headers: dict[str, str] | None = None, *,
+             option: int = 0) -> Response:
+        """``option``: orjson options, e.g. ``GRAPH_DATES`` for payloads holding datetimes."""
+        return cls(status, orjson.dumps(payload, option=option), {"Content-Type": JSON_TYPE, **(headers or {})})
 
 
 Handler = Callable[[Request, "re.Match[str]"], Response]
@@ -71,10 +76,18 @@ Handler = Callable[[Request, "re.Match[str]"], Response]
 class Router:
     def __init__(self) -> None:
         self._routes: list[tuple[str, re.Pattern[str], Handler, tuple[str, ...]]] = []
+        self._anonymous: list[tuple[re.Pattern[str], tuple[str, ...]]] = []
 
     def add(self, method: str, pattern: str, handler: Handler,
-            versions: tuple[str, ...] = ("v1.0", "beta")) -> None:
-        self._routes.append((method, re.compile(pattern + r"/?$", re.IGNORECASE), handler, versions))
+            versions: tuple[str, ...] = ("v1.0", "beta"), *, anonymous: bool = False) -> None:
+        """Route ``pattern``; ``anonymous`` routes (pre-signed download URLs) skip the bearer check."""
+        compiled = re.compile(pattern + r"/?$", re.IGNORECASE)
+        self._routes.append((method, compiled, handler, versions))
+        if anonymous:
+            self._anonymous.append((compiled, versions))
+
+    def is_anonymous(self, request: Request) -> bool:
+        return any(p.match(request.path) and request.version in v for p, v in self._anonymous)
 
     def dispatch(self, request: Request) -> Response:
         allowed = False
@@ -87,7 +100,11 @@ class Router:
                 return handler(request, match)
         if allowed:
             raise GraphHttpError(405, "Request_BadRequest", f"The HTTP method '{request.method}' is not allowed.")
-        raise GraphHttpError(400, "BadRequest", f"Resource not found for the segment '{request.path.strip('/').split('/')[-1]}'.")
+        segment = request.path.strip("/").split("/")[-1]
+        raise GraphHttpError(400, "BadRequest", f"Resource not found for the segment '{segment}'.")
+
+
+_ODATA_OPTIONS = ("select", "top", "filter", "skiptoken", "deltatoken", "count", "search", "orderby", "expand", "skip")
 
 
 def parse_request_target(target: str) -> tuple[str, str, dict[str, str]]:
@@ -101,7 +118,7 @@ def parse_request_target(target: str) -> tuple[str, str, dict[str, str]]:
     normalised = {}
     for key, value in query.items():
         bare = key.lstrip("$").lower()
-        if bare in ("select", "top", "filter", "skiptoken", "deltatoken", "count", "search", "orderby", "expand", "skip"):
+        if bare in _ODATA_OPTIONS:
             normalised["$" + bare] = value
         else:
             normalised[key] = value
@@ -157,9 +174,13 @@ def next_link(request: Request, path: str, params: dict[str, str]) -> str:
 
 
 def iso(ts: datetime | None) -> str | None:
+    """Graph's timestamp form, 2026-04-01T09:30:00Z (whole seconds, UTC)."""
     if ts is None:
         return None
-    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if ts.tzinfo is not UTC:
+        ts = ts.astimezone(UTC)
+    # isoformat is several times faster than strftime, and a million users carry millions of these.
+    return ts.isoformat(timespec="seconds")[:19] + "Z"
 
 
 def select_fields(request: Request, known: dict[str, str], default: list[str], type_name: str) -> list[str]:

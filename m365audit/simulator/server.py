@@ -57,6 +57,8 @@ class SimulatedGraph:
             answer = hook(request)
             if answer is not None:
                 return answer
+        if self.router.is_anonymous(request):
+            return self.router.dispatch(request)
         auth = request.headers.get("authorization", "")
         if not auth.lower().startswith("bearer ") or not auth[7:].strip():
             raise GraphHttpError(401, "InvalidAuthenticationToken", "Access token is empty.")

@@ -11,16 +11,31 @@ small overlay and a change log, so delta queries see them.
 
 from __future__ import annotations
 
-import random
+import bisect
 import threading
-import uuid
+from array import array
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from m365audit.simulator import catalogue as cat
+from m365audit.simulator.aggregates import (
+    AdminUnit,
+    Aggregates,
+    admin_units,
+    compute_aggregates,
+    expected_licence_summary,
+)
+from m365audit.simulator.model import Profile, SimAssignment, SimUser, assignment, stable_uuid
+from m365audit.simulator.population import build_frozen, draws, unit
+
+__all__ = ["CLEAN", "Profile", "Rates", "SimAssignment", "SimUser", "Tenant", "TenantConfig", "stable_uuid"]
+from m365audit.simulator.behaviour import ActivityRates, ApiBehaviour
+
+if TYPE_CHECKING:
+    from m365audit.simulator.activity import ActivityModel
 
 
 @dataclass(frozen=True)
@@ -51,6 +66,10 @@ class TenantConfig:
     tenant_id: str = "5f1c2b7e-0d1a-4c53-9a55-3b2f6f1b0c11"
     anchor: datetime = field(default_factory=lambda: _today())
     rates: Rates = field(default_factory=Rates)
+    # Other organisations sharing the tenant (e.g. cat.NORTHSHIRE_TRUST), for scoped audits.
+    organisations: tuple[cat.Organisation, ...] = ()
+    activity: ActivityRates = field(default_factory=ActivityRates)
+    api: ApiBehaviour = field(default_factory=ApiBehaviour)
 
     @property
     def sharepoint_host(self) -> str:
@@ -61,72 +80,23 @@ class TenantConfig:
         return f"https://{self.sharepoint_host}/sites/{site}"
 
 
+def _cumulative(departments: tuple[cat.Department, ...]) -> tuple[list[float], tuple[cat.Department, ...]]:
+    total = sum(d.weight for d in departments)
+    edges, acc = [], 0.0
+    for d in departments:
+        acc += d.weight / total
+        edges.append(acc)
+    return edges, departments
+
+
 def _today() -> datetime:
     now = datetime.now(UTC)
     return now.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-@dataclass(frozen=True)
-class SimAssignment:
-    sku_id: str
-    group: str | None  # display name of the licensing group; None = direct
-    state: str = "Active"
-    error: str = "None"
-    disabled_plans: tuple[str, ...] = ()
-    assigned_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class SimUser:
-    index: int
-    id: str
-    user_principal_name: str
-    display_name: str
-    given_name: str
-    surname: str
-    mail: str
-    department: str | None
-    company_name: str
-    job_title: str | None
-    office_location: str | None
-    account_enabled: bool
-    user_type: str
-    created_at: datetime
-    assignments: tuple[SimAssignment, ...]
-    trained: bool
-    activity: float  # 0 = never uses Copilot; higher = more prompts per working day
-
-    def active_skus(self) -> dict[str, tuple[str, ...]]:
-        """assignedLicenses: SKUs with a working assignment, and their effective disabled plans.
-
-        With several sources for one SKU, a plan is off only when every source disables it.
-        """
-        merged: dict[str, set[str]] = {}
-        for a in self.assignments:
-            if a.state not in ("Active", "ActiveWithError"):
-                continue
-            if a.sku_id in merged:
-                merged[a.sku_id] &= set(a.disabled_plans)
-            else:
-                merged[a.sku_id] = set(a.disabled_plans)
-        return {sku: tuple(sorted(plans)) for sku, plans in merged.items()}
-
-    def holds_copilot_seat(self) -> bool:
-        return any(
-            a.state in ("Active", "ActiveWithError")
-            and cat.SKU_BY_ID[a.sku_id].is_copilot
-            and any(p not in a.disabled_plans for p in cat.COPILOT_SEAT_PLANS)
-            for a in self.assignments
-        )
-
-    def copilot_assigned_at(self) -> datetime | None:
-        dates = [a.assigned_at for a in self.assignments
-                 if cat.SKU_BY_ID[a.sku_id].is_copilot and a.assigned_at is not None]
-        return min(dates) if dates else None
-
-
-def stable_uuid(seed: int, *parts: object) -> str:
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"m365audit-sim:{seed}:" + ":".join(map(str, parts))))
+# Base licence by a uniform draw: 70% E3, 18% E5, 9% F3, 3% none (all assigned by group).
+_BASE_LICENCES = ((0.70, cat.E3, cat.GROUP_ALL_STAFF), (0.88, cat.E5, cat.GROUP_E5),
+                  (0.97, cat.F3, cat.GROUP_FRONTLINE))
 
 
 class Tenant:
@@ -136,19 +106,25 @@ class Tenant:
         self.config = config or TenantConfig()
         if self.config.users < 1:
             raise ValueError("a tenant needs at least one user")
-        self._dept_cum: list[tuple[float, cat.Department]] = []
-        total = sum(d.weight for d in cat.DEPARTMENTS)
+        shared = sum(o.share for o in self.config.organisations)
+        if shared >= 1:
+            raise ValueError("organisations sharing the tenant must leave it some users of its own")
+        self._own_organisation = cat.Organisation(self.config.org_name, self.config.domain, 1 - shared)
+        self._org_cum: list[tuple[float, cat.Organisation]] = []
         acc = 0.0
-        for d in cat.DEPARTMENTS:
-            acc += d.weight / total
-            self._dept_cum.append((acc, d))
+        for org in self.config.organisations:
+            acc += org.share
+            self._org_cum.append((acc, org))
+        self._dept_cum = {org.name: _cumulative(org.departments) for org in self.organisations()}
         self._lock = threading.Lock()
+        self._aggregate_lock = threading.Lock()
         self._overrides: dict[int, dict[str, Any]] = {}
         self._deleted: set[int] = set()
         self._extra_users = 0  # users added after start get indexes users, users+1, ...
         self.change_log: list[tuple[int, int]] = []  # (generation, user index)
         self.generation = 0
         self._cache: dict[str, Any] = {}
+        self._group_ids: dict[str, str] = {}
 
     # ----- identity -------------------------------------------------------
     @property
@@ -160,7 +136,10 @@ class Tenant:
         return self.config.users + self._extra_users
 
     def group_id(self, name: str) -> str:
-        return stable_uuid(self.seed, "group", name)
+        cached = self._group_ids.get(name)  # asked for once per licence assignment on a page
+        if cached is None:
+            cached = self._group_ids[name] = stable_uuid(self.seed, "group", name)
+        return cached
 
     def group_names(self) -> list[str]:
         return [cat.GROUP_ALL_STAFF, cat.GROUP_E5, cat.GROUP_FRONTLINE, cat.GROUP_COPILOT,
@@ -175,106 +154,106 @@ class Tenant:
         overrides = self._overrides.get(index)
         return replace(base, **overrides) if overrides else base
 
+    def user_id(self, index: int) -> str | None:
+        """User ``index``'s object id without generating the user (member lists of a million)."""
+        if index < 0 or index >= self.user_count or index in self._deleted:
+            return None
+        overrides = self._overrides.get(index)
+        if overrides and "id" in overrides:
+            return str(overrides["id"])
+        return stable_uuid(self.seed, "user", index)
+
     def iter_users(self, start: int = 0) -> Iterator[SimUser]:
         for i in range(start, self.user_count):
             u = self.user(i)
             if u is not None:
                 yield u
 
+    def profile(self, i: int) -> Profile:
+        """The licence-relevant facts of generated user ``i`` (no names, ids or dates): cheap, for aggregates."""
+        rates = self.config.rates
+        d = draws(self.config.seed, i)
+        org = self._organisation(unit(d[15]))
+        guest = unit(d[1]) < rates.guest
+        dept = None if guest else self._pick_department(org, unit(d[4]))
+        base = None
+        if not guest:
+            base = next(((sku.sku_id, group) for edge, sku, group in _BASE_LICENCES if unit(d[5]) < edge), None)
+        wants = unit(d[6]) < (rates.guest_copilot if guest else dept.copilot_rate if dept else 0.0)
+        copilot = self._copilot_terms(d, guest, dept) if wants else None
+        trained = wants and unit(d[12]) < rates.trained
+        return Profile(d, org, guest, dept, base, copilot, trained)
+
+    def generated(self, i: int) -> bool:
+        """Whether user ``i`` is exactly as generated (not changed, added with fields or deleted)."""
+        return i not in self._overrides and i not in self._deleted
+
     def _generate(self, i: int) -> SimUser:
         cfg = self.config
-        rates = cfg.rates
-        r = random.Random(cfg.seed * 1_000_003 + i)
-        first = r.choice(cat.FIRST_NAMES)
-        last = r.choice(cat.SURNAMES)
-        guest = r.random() < rates.guest
-        enabled = r.random() >= rates.disabled_account
-        created = cfg.anchor - timedelta(days=30 + r.random() * 3600)
+        p = self.profile(i)
+        d, org, guest, dept = p.draws, p.organisation, p.guest, p.department
+        first = cat.FIRST_NAMES[d[0] % len(cat.FIRST_NAMES)]
+        last = cat.SURNAMES[d[0] // 32 % len(cat.SURNAMES)]
+        created = cfg.anchor - timedelta(seconds=30 * 86400 + int(unit(d[3]) * 3600 * 86400))
         local = f"{first}.{last}".lower().replace("'", "")
         if guest:
-            partner = r.choice(("partner-nhs.net", "contractor.co.uk", "university.ac.uk"))
+            partner = cat.GUEST_PARTNERS[d[0] // 1024 % len(cat.GUEST_PARTNERS)]
             upn = f"{local}{i}_{partner.replace('.', '_')}#EXT#@{cfg.domain}"
             mail = f"{local}@{partner}"
-            department = None
-            job = None
-            company = ""
         else:
-            upn = f"{local}{i}@{cfg.domain}"
-            mail = upn
-            department = self._pick_department(r.random()).name
-            job = r.choice(cat.JOB_TITLES)
-            company = cfg.org_name
-        assignments: list[SimAssignment] = []
-        if not guest:
-            x = r.random()
-            since = created + timedelta(days=1)
-            if x < 0.70:
-                assignments.append(SimAssignment(cat.E3.sku_id, cat.GROUP_ALL_STAFF, assigned_at=since))
-            elif x < 0.88:
-                assignments.append(SimAssignment(cat.E5.sku_id, cat.GROUP_E5, assigned_at=since))
-            elif x < 0.97:
-                assignments.append(SimAssignment(cat.F3.sku_id, cat.GROUP_FRONTLINE, assigned_at=since))
-        dept = self._pick_department_by_name(department)
-        wants_copilot = (r.random() < rates.guest_copilot) if guest else (
-            dept is not None and r.random() < dept.copilot_rate)
-        # Draw every number whether or not it is used, so one rate never shifts another.
-        direct_draw, teams_draw, all_draw, err_draw, use_draw, train_draw = (
-            r.random() for _ in range(6))
-        age_days = 1 + r.random() * 540
-        activity = r.random()
-        trained = False
-        if wants_copilot:
-            assigned_at = max(created, cfg.anchor - timedelta(days=age_days))
-            disabled: tuple[str, ...] = ()
-            if all_draw < rates.copilot_all_disabled:
-                disabled = cat.COPILOT_SEAT_PLANS
-            elif teams_draw < rates.copilot_teams_disabled:
-                disabled = (cat.COPILOT_TEAMS,)
-            group = None if (guest or direct_draw < rates.copilot_direct) else cat.GROUP_COPILOT
-            if group and department == "Finance":
-                group = cat.GROUP_COPILOT_PILOT  # nested inside the Copilot group
-            if group and err_draw < rates.assignment_error:
-                assignments.append(SimAssignment(
-                    cat.COPILOT.sku_id, group, state="Error", error="CountViolation",
-                    disabled_plans=disabled, assigned_at=assigned_at))
-            else:
-                assignments.append(SimAssignment(
-                    cat.COPILOT.sku_id, group, disabled_plans=disabled, assigned_at=assigned_at))
-            trained = train_draw < rates.trained
-            if use_draw < rates.never_used:
+            upn = mail = f"{local}{i}@{org.domain}"
+        assignments = [assignment(p.base[0], p.base[1], created + timedelta(days=1))] if p.base else []
+        activity = unit(d[14])
+        if p.copilot is not None:
+            assigned_at = max(created, cfg.anchor - timedelta(days=1 + unit(d[13]) * 540))
+            assignments.append(assignment(cat.COPILOT.sku_id, p.copilot[0], assigned_at, *p.copilot[1:]))
+            if unit(d[11]) < cfg.rates.never_used:
                 activity = 0.0
-        return SimUser(
-            index=i,
-            id=stable_uuid(cfg.seed, "user", i),
-            user_principal_name=upn,
-            display_name=f"{first} {last}",
-            given_name=first,
-            surname=last,
-            mail=mail,
-            department=department,
-            company_name=company,
-            job_title=job,
-            office_location=None if guest else r.choice(("Town Hall", "Civic Centre", "Depot", "Remote")),
-            account_enabled=enabled,
-            user_type="Guest" if guest else "Member",
-            created_at=created,
-            assignments=tuple(assignments),
-            trained=trained,
-            activity=activity,
-        )
+        return build_frozen(SimUser, {
+            "index": i, "id": stable_uuid(cfg.seed, "user", i), "user_principal_name": upn,
+            "display_name": f"{first} {last}", "given_name": first, "surname": last, "mail": mail,
+            "department": dept.name if dept else None, "company_name": "" if guest else org.name,
+            "job_title": None if guest else cat.JOB_TITLES[d[0] // 4096 % len(cat.JOB_TITLES)],
+            "office_location": None if guest else cat.OFFICES[d[0] // 65536 % len(cat.OFFICES)],
+            "account_enabled": unit(d[2]) >= cfg.rates.disabled_account,
+            "user_type": "Guest" if guest else "Member", "created_at": created,
+            "assignments": tuple(assignments), "trained": p.trained, "activity": activity,
+            "organisation": org.name,
+        })
 
-    def _pick_department(self, x: float) -> cat.Department:
-        for edge, dept in self._dept_cum:
+    def _copilot_terms(self, d: tuple[int, ...], guest: bool,
+                       dept: cat.Department | None) -> tuple[str | None, tuple[str, ...], str, str]:
+        """(group, disabled plans, state, error) of the Copilot seat of a user who wants one.
+
+        The messy cases come at their rates; every draw is taken whether or not
+        it is used, so one rate never shifts another.
+        """
+        rates = self.config.rates
+        disabled: tuple[str, ...] = ()
+        if unit(d[9]) < rates.copilot_all_disabled:
+            disabled = cat.COPILOT_SEAT_PLANS
+        elif unit(d[8]) < rates.copilot_teams_disabled:
+            disabled = (cat.COPILOT_TEAMS,)
+        group = None if (guest or unit(d[7]) < rates.copilot_direct) else cat.GROUP_COPILOT
+        if group and dept is not None and dept.name == "Finance":
+            group = cat.GROUP_COPILOT_PILOT  # nested inside the Copilot group
+        if group and unit(d[10]) < rates.assignment_error:
+            return group, disabled, "Error", "CountViolation"
+        return group, disabled, "Active", "None"
+
+    def organisations(self) -> list[cat.Organisation]:
+        """The tenant's own organisation first, then those sharing the tenant."""
+        return [self._own_organisation, *self.config.organisations]
+
+    def _organisation(self, x: float) -> cat.Organisation:
+        for edge, org in self._org_cum:
             if x < edge:
-                return dept
-        return self._dept_cum[-1][1]
+                return org
+        return self._own_organisation
 
-    @staticmethod
-    def _pick_department_by_name(name: str | None) -> cat.Department | None:
-        for d in cat.DEPARTMENTS:
-            if d.name == name:
-                return d
-        return None
+    def _pick_department(self, org: cat.Organisation, x: float) -> cat.Department:
+        edges, depts = self._dept_cum[org.name]
+        return depts[min(bisect.bisect_right(edges, x), len(depts) - 1)]
 
     # ----- changes (for delta queries and planted cases) -------------------
     def override_user(self, index: int, **fields: Any) -> None:
@@ -309,63 +288,58 @@ class Tenant:
     def is_deleted(self, index: int) -> bool:
         return index in self._deleted
 
-    # ----- aggregates (computed once, cached until the tenant changes) ------
+    # ----- aggregates (computed in one pass, cached until the tenant changes) --
+    def aggregates(self) -> Aggregates:
+        with self._aggregate_lock:
+            generation = self.generation
+            cached = self._cache.get("aggregates")
+            if cached is None or cached[0] != generation:
+                cached = (generation, compute_aggregates(self))
+                self._cache["aggregates"] = cached
+            aggregates: Aggregates = cached[1]
+            return aggregates
+
+    @property
+    def activity(self) -> ActivityModel:
+        """Copilot activity of this tenant (audit records, usage), rebuilt after changes."""
+        from m365audit.simulator.activity import ActivityModel
+
+        with self._aggregate_lock:
+            cached = self._cache.get("activity")
+            if cached is None or cached[0] != self.generation:
+                cached = self._cache["activity"] = (self.generation, ActivityModel(self))
+            model: ActivityModel = cached[1]
+            return model
+
     def group_members(self, name: str) -> list[int]:
         """Indexes of users who are direct members of group ``name``."""
-        key = f"members:{name}"
-        cached = self._cache.get(key)
-        if cached is None:
-            cached = [u.index for u in self.iter_users() if name in self._groups_of(u)]
-            self._cache[key] = cached
-        return list(cached)
+        return list(self.member_indexes(name))
 
-    @staticmethod
-    def _groups_of(u: SimUser) -> set[str]:
-        names = {a.group for a in u.assignments if a.group}
-        if u.trained:
-            names.add(cat.GROUP_TRAINED)
-        return names
+    def member_indexes(self, name: str) -> Sequence[int]:
+        """Like ``group_members`` but the cached sequence itself (no copy): do not modify it."""
+        return self.aggregates().group_members.get(name, array("l"))
+
+    def unit_id(self, name: str) -> str:
+        return stable_uuid(self.seed, "administrativeUnit", name)
+
+    def administrative_units(self) -> list[AdminUnit]:
+        return admin_units(self)
+
+    def unit_member_indexes(self, unit_id: str) -> Sequence[int]:
+        """Indexes of the users in administrative unit ``unit_id`` (cached; do not modify)."""
+        return self.aggregates().unit_members.get(unit_id, array("l"))
 
     def consumed_units(self) -> Counter[str]:
-        cached = self._cache.get("consumed")
-        if cached is None:
-            cached = Counter()
-            for u in self.iter_users():
-                for sku in u.active_skus():
-                    cached[sku] += 1
-            self._cache["consumed"] = cached
-        return Counter(cached)
+        return Counter(self.aggregates().consumed)
 
     def purchased_units(self, sku: cat.SkuDef) -> int:
         consumed = self.consumed_units()[sku.sku_id]
         return int(consumed * (1 + sku.slack)) + 5
 
-    def expected_licence_summary(self) -> dict[str, Any]:
-        """The truth the collector must reproduce, in the `licences --format json` shape."""
-        consumed = self.consumed_units()
-        skus = []
-        for sku in cat.SKUS:
-            purchased = self.purchased_units(sku)
-            skus.append({
-                "sku_id": sku.sku_id, "sku_part_number": sku.part_number,
-                "purchased": purchased, "assigned": consumed[sku.sku_id],
-                "available": purchased - consumed[sku.sku_id], "is_copilot": sku.is_copilot,
-            })
-        by_dept: Counter[str | None] = Counter()
-        licensed = 0
-        for u in self.iter_users():
-            if u.holds_copilot_seat():
-                licensed += 1
-                by_dept[u.department] += 1
-        copilot = [s for s in skus if s["is_copilot"]]
-        return {
-            "skus": sorted(skus, key=lambda s: s["sku_part_number"]),
-            "copilot": {
-                "purchased": sum(s["purchased"] for s in copilot),
-                "assigned": sum(s["assigned"] for s in copilot),
-                "licensed_users": licensed,
-                "by_department": sorted(
-                    ({"department": d, "licensed_users": n} for d, n in by_dept.items()),
-                    key=lambda row: (-row["licensed_users"], row["department"] or "")),
-            },
-        }
+    def expected_licence_summary(self, user_filter: Callable[[SimUser], bool] | None = None) -> dict[str, Any]:
+        """The truth the collector must reproduce, in the `licences --format json` shape.
+
+        ``user_filter`` limits the Copilot user counts to some users (a scoped
+        collection); SKU counts are the tenant's, as subscribedSkus reports them.
+        """
+        return expected_licence_summary(self, user_filter)

@@ -1,14 +1,17 @@
 -- Activity views over the normalised audit tables, the usage report and the labels.
 
 -- view: copilot_interactions
--- One row per Copilot (or other AI) interaction audit record.
+-- One row per Copilot (or other AI) interaction audit record, collected from the Purview
+-- audit log query API or imported from a Purview audit search export, deduplicated by
+-- record id. Normalised in SQL from the raw AuditData JSON (kept in audit_records);
+-- keys are read case-insensitively, and a missing or null field gives NULL.
 --   record_id: the audit record id (AuditData.Id)
---   created_at: when it happened (UTC)
+--   created_at: when it happened (AuditData.CreationTime, UTC; a time without an offset is UTC)
 --   user_principal_name: who (AuditData.UserId, lower case)
 --   user_id: Entra object id when the UPN matches a collected user, else NULL
 --   record_type: CopilotInteraction, AIAppInteraction, ConnectedAIAppInteraction or TeamCopilotInteraction
 --   operation: the audit operation
---   app_host: CopilotEventData.AppHost as received (Word, Excel, Teams, BizChat, Bing, ...)
+--   app_host: CopilotEventData.AppHost as received (Word, Excel, Teams, BizChat, Bing, ...; unknown values kept)
 --   app_identity: AppIdentity, e.g. Copilot.M365Copilot.WebChat
 --   thread_id: CopilotEventData.ThreadId
 --   agent_id: Copilot Studio or declarative agent id, when one was used
@@ -20,15 +23,16 @@ SELECT record_id, created_at, user_principal_name, user_id, record_type, operati
 FROM copilot_interaction_facts;
 
 -- view: copilot_accessed_resources
--- Files, sites, emails and web pages Copilot read or referenced in an interaction.
+-- Files, sites, emails and web pages Copilot read or referenced in an interaction
+-- (CopilotEventData.AccessedResources, one row per entry; entries that are not objects are skipped).
 --   record_id: the interaction's audit record id
 --   resource_id: AccessedResources.Id
 --   resource_name: file or page name
---   resource_type: e.g. File, Email, WebSearch
---   site_url: SharePoint or OneDrive site (or web URL)
+--   resource_type: AccessedResources.Type, e.g. docx, xlsx, pdf
+--   site_url: SiteUrl: the item's URL on its SharePoint or OneDrive site (or a web URL)
 --   sensitivity_label_id: the resource's label id (joins sensitivity_labels.label_id), NULL if unlabelled
---   action: e.g. Read
---   status: e.g. Success
+--   action: Action, e.g. Read
+--   status: Status, e.g. Success
 --   xpia_detected: cross-prompt injection detected in this resource
 CREATE OR REPLACE VIEW copilot_accessed_resources AS
 SELECT record_id, resource_id, resource_name, resource_type, site_url, sensitivity_label_id, action,
@@ -36,11 +40,12 @@ SELECT record_id, resource_id, resource_name, resource_type, site_url, sensitivi
 FROM copilot_accessed_resource_facts;
 
 -- view: copilot_messages
--- Prompts and responses in an interaction, with jailbreak flags.
+-- Prompts and responses in an interaction, with jailbreak flags (CopilotEventData.Messages;
+-- records of the older revision that list only MessageIds give rows with is_prompt NULL).
 --   record_id: the interaction's audit record id
 --   message_id: Messages.Id
 --   is_prompt: true for a user prompt, false for a Copilot response
---   jailbreak_detected: a jailbreak attempt was detected in this message
+--   jailbreak_detected: a jailbreak attempt was detected in this message (NULL when not reported)
 CREATE OR REPLACE VIEW copilot_messages AS
 SELECT record_id, message_id, is_prompt, jailbreak_detected FROM copilot_message_facts;
 
@@ -62,7 +67,9 @@ CREATE OR REPLACE VIEW copilot_plugins AS
 SELECT record_id, plugin_id, plugin_name, plugin_version FROM copilot_plugin_facts;
 
 -- view: copilot_usage
--- Microsoft's Copilot usage report, latest collection, one row per user.
+-- Microsoft's Copilot usage report (licensed users only), latest collection or import, one
+-- row per user. When names are concealed the rows cannot be matched to users: never join
+-- them on user_principal_name (names_concealed says so).
 --   user_principal_name: UPN, or a 32-hex hash when the tenant conceals names
 --   names_concealed: true when the report's names are hashed (they cannot be joined to users)
 --   report_refresh_date: the report's data date

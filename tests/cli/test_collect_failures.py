@@ -104,7 +104,7 @@ def test_locked_database(tmp_path) -> None:
          "print('ready', flush=True); time.sleep(60)", str(db)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "ready"
-        result = run_cli("licences", "--db", str(db))
+        result = run_cli("licences", "--db", str(db), env=FAST)
         assert_clean_failure(result, 2, "locked", str(holder.pid))
         result = run_cli("collect", "--db", str(db), "--graph-url", "http://127.0.0.1:9/v1.0", "--auth", "token", env=FAST)
         assert_clean_failure(result, 2, "locked")

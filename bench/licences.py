@@ -1,0 +1,123 @@
+"""Benchmark: the licence snapshot of a simulated tenant, end to end.
+
+For each size, a child process starts the simulated tenant on loopback and
+runs the real collector against it (msgraph-sdk adapter, spooling, DuckDB
+load) into a fresh database; simulator and collector share that process, as
+in ``m365audit demo``. The parent reports wall time, users per second, the
+child's peak resident memory (``os.wait4`` rusage) and the database size.
+
+Run from the repository root:
+
+    PYTHONPATH=. python bench/licences.py                      # 10k, 100k and 1M users
+    PYTHONPATH=. python bench/licences.py --sizes 10000 --json # one size, machine-readable
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
+
+
+@dataclass(frozen=True)
+class StageResult:
+    stage: str
+    records: int
+    seconds: float
+    records_per_second: float
+    peak_rss_mib: float
+    db_mib: float
+    cpu_seconds: float  # user + system time of the child: less sensitive than wall time to a busy machine
+    fetch_seconds: float  # simulated Graph + collector, until every page is spooled
+    load_seconds: float  # the DuckDB load, one transaction
+
+
+def run_child(users: int, db: Path, seed: int) -> dict[str, float]:
+    """Inside the child: simulate, collect, and report the collector's own figures."""
+    from m365audit.collect.runner import CollectOptions, collect
+    from m365audit.demo import _DemoCredential
+    from m365audit.simulator import SimulatorServer, Tenant, TenantConfig
+
+    started = time.perf_counter()
+    with SimulatorServer(Tenant(TenantConfig(users=users, seed=seed))) as server:
+        result = collect(CollectOptions(db=db, graph_url=server.url, credential=_DemoCredential(),
+                                        only=("licences",)))
+    counts = result.counts["licences"]
+    return {"seconds": time.perf_counter() - started, "users": counts["users"],
+            "fetch_seconds": counts["fetch_seconds"], "load_seconds": counts["load_seconds"]}
+
+
+def measure(users: int, seed: int = 1) -> StageResult:
+    """Run one size in a child process and collect its figures and rusage."""
+    with tempfile.TemporaryDirectory(prefix="m365audit-bench-") as tmp:
+        db = Path(tmp) / "bench.duckdb"
+        child = subprocess.Popen(
+            [sys.executable, __file__, "--child", str(users), "--db", str(db), "--seed", str(seed)],
+            stdout=subprocess.PIPE, text=True)
+        assert child.stdout is not None
+        output = child.stdout.read()
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode != 0:
+            raise SystemExit(f"licence benchmark at {users:,} users failed (exit {child.returncode})")
+        figures = json.loads(output)
+        # ru_maxrss is in KiB on Linux.
+        return StageResult(f"licence snapshot {users:,} users", int(figures["users"]), figures["seconds"],
+                           figures["users"] / figures["seconds"], usage.ru_maxrss / 1024,
+                           db.stat().st_size / 2**20, usage.ru_utime + usage.ru_stime,
+                           figures["fetch_seconds"], figures["load_seconds"])
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores, {cpu}, {memory:.0f} GiB RAM, Python {platform.python_version()}"
+
+
+def print_table(results: list[StageResult]) -> None:
+    print(f"Machine: {machine()}; load average before: {os.getloadavg()[0]:.1f}")
+    print("| stage | wall s | fetch s | load s | CPU s | users/s | peak RSS MiB | DB MiB |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for r in results:
+        print(f"| {r.stage} | {r.seconds:.1f} | {r.fetch_seconds:.1f} | {r.load_seconds:.1f} | {r.cpu_seconds:.1f} "
+              f"| {r.records_per_second:,.0f} | {r.peak_rss_mib:,.0f} | {r.db_mib:.1f} |")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Benchmark the licence snapshot of a simulated tenant.")
+    parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)),
+                        help="comma-separated user counts (default: 10000,100000,1000000)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child is not None:
+        print(json.dumps(run_child(args.child, args.db, args.seed)))
+        return 0
+    results = [measure(int(size), args.seed) for size in args.sizes.split(",") if size.strip()]
+    if args.json:
+        print(json.dumps([asdict(r) for r in results], indent=2))
+    else:
+        print_table(results)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""`m365audit import`: files exported from Microsoft 365, for organisations without an app registration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from m365audit.cli.common import DEFAULT_DB, DbPath, echo_json
+
+FormatOption = Annotated[str, typer.Option("--format", help="text or json.")]
+
+
+def register(app: typer.Typer) -> None:
+    group = typer.Typer(help="Import files exported from Microsoft 365 (Purview audit search, usage reports).",
+                        no_args_is_help=True)
+    app.add_typer(group, name="import")
+
+    @group.command("purview-audit")
+    def purview_audit(
+        file: Annotated[Path, typer.Argument(help="The CSV exported from Purview audit search.", dir_okay=False)],
+        db: DbPath = DEFAULT_DB,
+        skip_bad_rows: Annotated[bool, typer.Option(
+            "--skip-bad-rows", help="Import the good rows and write the bad ones to the reject file.")] = False,
+        reject_file: Annotated[Path | None, typer.Option(
+            "--reject-file", help="Where --skip-bad-rows writes bad rows (default: ./<name>.rejected.csv).",
+            dir_okay=False)] = None,
+        format: FormatOption = "text",
+    ) -> None:
+        """Import a Purview audit search CSV export (Copilot and other AI interaction records)."""
+        from m365audit.store.imports import import_purview_audit
+
+        _check_format(format)
+        summary = import_purview_audit(db, file, skip_bad_rows=skip_bad_rows, reject_file=reject_file)
+        _show(summary.as_dict(), format, _purview_text)
+
+    @group.command("usage-report")
+    def usage_report(
+        file: Annotated[Path, typer.Argument(help="The Copilot usage CSV exported from the Microsoft 365 "
+                                                  "admin centre.", dir_okay=False)],
+        db: DbPath = DEFAULT_DB,
+        format: FormatOption = "text",
+    ) -> None:
+        """Import the admin centre's Microsoft 365 Copilot usage report (per-user last activity by app)."""
+        from m365audit.store.imports import import_usage_report
+
+        _check_format(format)
+        summary = import_usage_report(db, file)
+        _show(summary.as_dict(), format,
+              lambda s: f"Imported {s['imported']:,} usage report rows from {Path(s['file']).name}.")
+
+
+def _check_format(value: str) -> None:
+    if value not in ("text", "json"):
+        from m365audit.errors import UsageError
+
+        raise UsageError(f"--format {value!r} must be text or json.")
+
+
+def _show(summary: dict[str, Any], format: str, text: Any) -> None:
+    if format == "json":
+        echo_json(summary)
+        return
+    typer.echo(text(summary))
+    for notice in summary.get("notices") or []:
+        typer.echo(f"Note: {notice}", err=True)
+
+
+def _purview_text(s: dict[str, Any]) -> str:
+    parts = [f"{s['already_present']:,} already in the database"]
+    if s["skipped_rows"]:
+        kinds = ", ".join(f"{name}: {n:,}" for name, n in sorted(s["skipped_record_types"].items()))
+        parts.append(f"{s['skipped_rows']:,} rows of record types m365audit does not audit skipped ({kinds})")
+    if s["bad_rows"]:
+        parts.append(f"{s['bad_rows']:,} bad rows written to {s['reject_file']}")
+    return f"Imported {s['imported']:,} AI interaction records from {Path(s['file']).name} ({'; '.join(parts)})."

@@ -1,0 +1,62 @@
+"""`m365audit report`: the manager report (HTML, Excel, CSV) from the DuckDB file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from m365audit.cli.common import DEFAULT_DB, DbPath, is_terminal
+
+DEFAULT_OUT = Path("m365audit-report")
+PSEUDONYMISE_HELP = ("Replace names and addresses with stable keyed pseudonyms (key from M365AUDIT_PSEUDONYM_KEY "
+                     "or the file named by M365AUDIT_PSEUDONYM_KEY_FILE, kept outside the report folder).")
+
+
+@contextmanager
+def step_progress(total: int) -> Iterator[Any]:
+    """A callable (label, n) advancing a bar of ``total`` steps on a terminal, else None."""
+    if not is_terminal():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("Report", total=total)
+
+        def advance(label: str, n: int) -> None:
+            bar.update(task, description=label, advance=n)
+
+        yield advance
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def report(
+        db: DbPath = DEFAULT_DB,
+        out: Annotated[Path, typer.Option("--out", help="Folder for the report files (created if missing).",
+                                          file_okay=False)] = DEFAULT_OUT,
+        format: Annotated[str, typer.Option("--format", help="Comma-separated: html, xlsx, csv.")] = "html,xlsx,csv",
+        pseudonymise: Annotated[bool, typer.Option("--pseudonymise", help=PSEUDONYMISE_HELP)] = False,
+        department: Annotated[str | None, typer.Option("--department", help="Report on one department only.")] = None,
+        policy: Annotated[Path | None, typer.Option(
+            "--policy", envvar="M365AUDIT_POLICY", dir_okay=False,
+            help="The organisation's policy file: prices ([costs]) and the idle threshold.")] = None,
+    ) -> None:
+        """Write the manager report: seats, cost of idle seats, adoption by app, labels, compliance, provenance."""
+        from m365audit.policy import Policy, load_policy
+        from m365audit.report.manager import STEPS, parse_formats, write_reports
+
+        formats = parse_formats(format)
+        loaded = load_policy(policy) if policy else Policy()
+        with step_progress(STEPS + len(formats)) as progress:
+            paths = write_reports(db=db, out=out, formats=formats, policy=loaded, pseudonymise=pseudonymise,
+                                  department=department, progress=progress)
+        for path in paths:
+            typer.echo(str(path))
+        typer.echo(f"Report written to {out}.", err=True)

@@ -1,0 +1,1 @@
+"""Exports of the database for other engines (Parquet for Spark, Trino, Microsoft Fabric)."""

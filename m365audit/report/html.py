@@ -1,0 +1,77 @@
+"""The HTML report: one self-contained file from the Jinja2 templates in reports/.
+
+Autoescaping is on for everything; the only markup passed through unescaped is
+the SVG built by charts.py, which escapes its own text. A Content-Security-Policy
+in the page forbids every network load and every script, so even a mistake in
+escaping could not make the page run code or fetch anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+
+from m365audit.report import formatting as fmt
+from m365audit.report.model import Chart, Column, Report, Section, Table
+from m365audit.resources import reports_dir
+
+MAX_HTML_ROWS = 500  # longer tables are complete in the workbook and the CSV files
+NUMERIC = ("int", "float", "money", "percent")
+
+
+@dataclass(frozen=True)
+class HtmlTable:
+    table: Table
+    columns: list[Column]  # those shown: key columns are for scripts, not readers
+    rows: list[list[str]]
+    classes: list[str]  # per column: "num" (right-aligned), "date" (kept on one line) or ""
+    hidden_rows: int
+
+
+def html_table(table: Table, currency: str) -> HtmlTable:
+    shown = table.frame.head(MAX_HTML_ROWS)
+    visible = [i for i, c in enumerate(table.columns) if not c.key]
+    columns = [table.columns[i] for i in visible]
+    rows = [[fmt.cell(row[i], table.columns[i].kind, currency) for i in visible] for row in shown.iter_rows()]
+    classes = ["num" if c.kind in NUMERIC else "date" if c.kind in ("date", "datetime") else "" for c in columns]
+    return HtmlTable(table, columns, rows, classes, table.frame.height - shown.height)
+
+
+@dataclass(frozen=True)
+class SectionView:
+    section: Section
+    tables: list[HtmlTable]
+    charts: list[Chart]
+
+
+def section_view(section: Section, currency: str) -> SectionView:
+    return SectionView(section, [html_table(t, currency) for t in section.tables], section.charts)
+
+
+def headline_cards(report: Report) -> list[tuple[str, str]]:
+    frame = report.section("headline").tables[0].frame
+    return [(row["figure"], fmt.by_unit(row["value"], row["unit"], report.currency))
+            for row in frame.iter_rows(named=True)]
+
+
+def environment() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(reports_dir())), autoescape=True,
+                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+
+def render_html(report: Report) -> str:
+    template = environment().get_template("report.html.j2")
+    return template.render(
+        report=report,
+        cards=headline_cards(report),
+        sections=[section_view(s, report.currency) for s in report.sections],
+        generated=fmt.day(report.generated_at),
+        as_of=fmt.day(report.as_of),
+    )
+
+
+def write_html(report: Report, path: Path) -> Path:
+    path.write_text(render_html(report), encoding="utf-8")
+    return path

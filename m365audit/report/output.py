@@ -1,0 +1,61 @@
+"""Writing the report files all or nothing.
+
+Everything is rendered into a hidden temporary folder next to (or inside) the
+destination; only when every file is complete are they moved into place with
+os.replace, so a failure or a kill leaves the previous report untouched and no
+half-written file behind.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from m365audit.errors import UsageError
+
+
+@contextmanager
+def staging(out: Path) -> Iterator[Path]:
+    """A temporary folder on the same file system as ``out``; removed if the block fails."""
+    parent = out if out.is_dir() else out.parent
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file; give a folder for the reports.")
+    if not parent.is_dir():
+        raise UsageError(f"Cannot write the reports to {out}: the folder {parent} does not exist.")
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=".m365audit-report-", dir=parent))
+    except OSError as exc:
+        raise UsageError(f"Cannot write the reports to {out}: {exc.strerror}.") from None
+    try:
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def publish(tmp: Path, out: Path, names: list[str]) -> list[Path]:
+    """Move the finished files (and folders) ``names`` from ``tmp`` into ``out``."""
+    if not out.exists():
+        # A new report folder: one rename publishes everything at once. It keeps the
+        # temporary folder's owner-only permissions, as the reports hold personal data.
+        os.replace(tmp, out)
+        return [out / name for name in names]
+    for name in names:
+        _replace(tmp / name, out / name)
+    return [out / name for name in names]
+
+
+def _replace(source: Path, target: Path) -> None:
+    if source.is_dir():
+        # A folder cannot replace a non-empty folder: swap it aside, then delete the old one.
+        old = target.with_name(f".{target.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        if target.exists():
+            os.replace(target, old)
+        os.replace(source, target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(source, target)

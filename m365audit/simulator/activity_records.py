@@ -1,0 +1,270 @@
+"""Building one user's audit records for one day, following the documented AuditData schema.
+
+Every value is drawn from a ``random.Random`` seeded by (seed, day, user,
+record type), in a fixed order: first the times (so a partial-day query can
+count records without building them), then each record's details.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+from urllib.parse import quote
+
+from m365audit.simulator import activity_catalogue as ac
+from m365audit.simulator import catalogue as cat
+from m365audit.simulator.behaviour import ActivityRates
+
+DAY_SECONDS = 86_400
+_EPOCH_ORDINAL = datetime(1970, 1, 1).toordinal()
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A user who may appear in the audit log."""
+
+    index: int
+    upn: str
+    user_id: str
+    display_name: str
+    seat_from: int | None  # date ordinal from which the user holds a Copilot seat
+    chat: bool  # uses Copilot Chat when not (yet) licensed
+    third_party: bool  # also uses a third-party AI app
+    weight: float  # 0 = never; mean 1; heavy users up to 2.5
+    favourite: int  # index into SEAT_APPS of the app this user reaches for most
+    home_site: str
+
+
+@dataclass(frozen=True)
+class Document:
+    site: str
+    name: str
+    kind: str  # file extension, used as AccessedResources.Type and Contexts.Type
+    resource_id: str
+    url: str
+
+
+class RecordBuilder:
+    """Turns (person, day, draws) into AuditData dicts for one tenant."""
+
+    def __init__(self, seed: int, tenant_id: str, site_url: Any, rates: ActivityRates) -> None:
+        self.seed = seed
+        self.tenant_id = tenant_id
+        self.rates = rates
+        self.site_url = site_url
+        self.documents = {site: _site_documents(seed, site, site_url(site)) for site in cat.SITES}
+        self._app_weights = [_app_cumulative(fav) for fav in range(len(ac.SEAT_APPS))]
+        self._label_cum = _cumulative(ac.ORDINARY_LABELS)
+
+    # ----- times -------------------------------------------------------------
+    def rng(self, day: int, person: Person, record_type: str) -> random.Random:
+        return random.Random(hash((self.seed, day, person.index, ac.RECORD_TYPES[record_type], 77)))
+
+    @staticmethod
+    def times(rng: random.Random, n: int) -> list[int]:
+        """Seconds into the (UTC) day, sorted: mostly working hours, a few evenings."""
+        out = []
+        for _ in range(n):
+            if rng.random() < 0.92:
+                out.append(int(27_000 + rng.random() * 36_000))  # 07:30 to 17:30
+            else:
+                out.append(int(rng.random() * DAY_SECONDS))
+        out.sort()
+        return out
+
+    # ----- records -----------------------------------------------------------
+    def hosts(self, rng: random.Random, person: Person, n: int, licensed: bool) -> list[str]:
+        """The app of each of ``n`` records, drawn right after the times (the usage report needs only these)."""
+        if not licensed:
+            return [ac.CHAT_APP] * n
+        weights = self._app_weights[person.favourite]
+        return [_pick(weights, ac.SEAT_APPS, rng.random()) for _ in range(n)]
+
+    def user_day(self, day: int, person: Person, record_type: str, n: int,
+                 licensed: bool) -> list[dict[str, Any]]:
+        rng = self.rng(day, person, record_type)
+        base = (day - _EPOCH_ORDINAL) * DAY_SECONDS
+        times = self.times(rng, n)
+        if record_type != ac.COPILOT:
+            return [self.third_party(rng, person, base + t) for t in times]
+        hosts = self.hosts(rng, person, n, licensed)
+        return [self.copilot(rng, person, base + t, host, licensed)
+                for t, host in zip(times, hosts, strict=True)]
+
+    def copilot(self, rng: random.Random, person: Person, epoch: int, host: str,
+                licensed: bool) -> dict[str, Any]:
+        record = self._common(rng, person, epoch, ac.COPILOT, "Copilot")
+        record["AppIdentity"] = ac.APP_IDENTITY[host] if licensed else ac.CHAT_IDENTITY
+        plugins: list[dict[str, Any]] = []
+        if host == "Bing" or (host == "BizChat" and rng.random() < self.rates.web_search):
+            plugins.append({"Id": "BingWebSearch", "Name": "BuiltIn"})
+        if host == "BizChat" and rng.random() < self.rates.agents:
+            suffix, name, version = ac.AGENTS[_below(rng, len(ac.AGENTS))]
+            record["AgentId"] = f"CopilotStudio.Declarative.{suffix}"
+            record["AgentName"] = name
+            record["AgentVersion"] = version
+        record["CopilotEventData"] = {
+            "AISystemPlugin": plugins,
+            "AccessedResources": self._resources(rng, person),
+            "AppHost": host,
+            "Contexts": self._contexts(rng, person, host),
+            "MessageIds": [],
+            "Messages": self._messages(rng, epoch),
+            "ModelTransparencyDetails": [],
+            "ThreadId": f"19:{_token(rng, 40)}@thread.v2",
+        }
+        return record
+
+    def third_party(self, rng: random.Random, person: Person, epoch: int) -> dict[str, Any]:
+        host, identity = ac.THIRD_PARTY_APPS[_below(rng, len(ac.THIRD_PARTY_APPS))]
+        record = self._common(rng, person, epoch, ac.THIRD_PARTY, "AIApp")
+        record["AppIdentity"] = identity
+        record["CopilotEventData"] = {
+            "AccessedResources": [], "AppHost": host, "Contexts": [],
+            "Messages": self._messages(rng, epoch), "ThreadId": _token(rng, 32),
+        }
+        return record
+
+    def _common(self, rng: random.Random, person: Person, epoch: int, record_type: str,
+                workload: str) -> dict[str, Any]:
+        return {
+            "CreationTime": _creation_time(epoch),
+            "Id": _uuid(rng.getrandbits(128)),
+            "Operation": record_type,
+            "OrganizationId": self.tenant_id,
+            "RecordType": ac.RECORD_TYPES[record_type],
+            "UserKey": person.user_id,
+            "UserType": 0,
+            "Version": 1,
+            "Workload": workload,
+            "ClientIP": f"81.2.{64 + _below(rng, 64)}.{1 + _below(rng, 254)}",
+            "ClientRegion": "GB",
+            "UserId": person.upn,
+            "CopilotLogVersion": "1.0.0.0",
+        }
+
+    def _messages(self, rng: random.Random, epoch: int) -> list[dict[str, Any]]:
+        turns = 1 if rng.random() < 0.8 else 2 if rng.random() < 0.75 else 3
+        ms = epoch * 1000 + _below(rng, 1000)
+        out: list[dict[str, Any]] = []
+        for _ in range(turns):
+            flagged = rng.random() < self.rates.jailbreak
+            out.append({"Id": str(ms), "isPrompt": True, "JailbreakDetected": flagged})
+            ms += 400 + _below(rng, 4000)
+            out.append({"Id": str(ms), "isPrompt": False})
+            ms += 1000 + _below(rng, 60_000)
+        return out
+
+    def _contexts(self, rng: random.Random, person: Person, host: str) -> list[dict[str, str]]:
+        if host in ("Word", "Outlook") and rng.random() < self.rates.restricted_documents:
+            name = ac.RESTRICTED_DOCUMENTS[_below(rng, len(ac.RESTRICTED_DOCUMENTS))]
+            site = self.site_url("LegalServices" if "Legal" in name else "HumanResources")
+            return [{"Id": f"{site}/Shared%20Documents/{quote(name)}?web=1", "Type": "docx"}]
+        kind = ac.CONTEXT_TYPES.get(host)
+        if kind is not None:
+            docs = self.documents[person.home_site]
+            doc = docs[_below(rng, len(docs))]
+            return [{"Id": doc.url.replace(f".{doc.kind}?", f".{kind}?"), "Type": kind}]
+        if host == "Teams":
+            if rng.random() < 0.6:
+                return [{"Id": f"https://teams.microsoft.com/l/meeting/19:meeting_{_token(rng, 32)}@thread.v2",
+                         "Type": "TeamsMeeting"}]
+            return [{"Id": f"19:{_token(rng, 32)}@thread.v2", "Type": "TeamsChat"}]
+        if host == "Outlook":
+            return [{"Id": f"<{_token(rng, 24)}@{self.tenant_id[:8]}.mail>", "Type": "Email"}]
+        return []
+
+    def _resources(self, rng: random.Random, person: Person) -> list[dict[str, Any]]:
+        if rng.random() >= self.rates.accessed_resources:
+            return []
+        count = 1 + (rng.random() < 0.4) + (rng.random() < 0.15)
+        return [self._resource(rng, person) for _ in range(count)]
+
+    def _resource(self, rng: random.Random, person: Person) -> dict[str, Any]:
+        rates = self.rates
+        x = rng.random()
+        if rng.random() < rates.safeguarding_site:
+            site = cat.PROHIBITED_SITE
+        elif x < 0.6:
+            site = person.home_site
+        elif x < 0.85:
+            site = ac.INTRANET
+        else:
+            site = ac.ORDINARY_SITES[_below(rng, len(ac.ORDINARY_SITES))]
+        docs = self.documents[site]
+        doc = docs[_below(rng, len(docs))]
+        resource: dict[str, Any] = {"Action": "Read", "Id": doc.resource_id, "Name": doc.name}
+        if rng.random() < rates.labelled:
+            if rng.random() < rates.highly_confidential:
+                resource["SensitivityLabelId"] = ac.HIGHLY_CONFIDENTIAL
+            else:
+                resource["SensitivityLabelId"] = _pick(self._label_cum, ac.ORDINARY_LABELS, rng.random())
+        resource.update({"SiteUrl": doc.url, "Status": "Success", "Type": doc.kind,
+                         "XPIADetected": rng.random() < rates.xpia, "listItemUniqueId": doc.resource_id})
+        return resource
+
+
+def _site_documents(seed: int, site: str, site_url: str) -> tuple[Document, ...]:
+    docs = []
+    for k in range(ac.DOCUMENTS_PER_SITE):
+        kind = ac.DOCUMENT_TYPES[k % len(ac.DOCUMENT_TYPES)]
+        name = ac.DOCUMENT_STEMS[k % len(ac.DOCUMENT_STEMS)].format(n=k + 1) + f".{kind}"
+        digest = hashlib.blake2b(f"{seed}:{site}:{k}".encode(), digest_size=30).hexdigest()
+        url = f"{site_url}/Shared%20Documents/{quote(name)}?web=1"
+        docs.append(Document(site, name, kind, digest.upper(), url))
+    return tuple(docs)
+
+
+def _cumulative(weighted: tuple[tuple[str, int], ...]) -> list[float]:
+    total = sum(w for _, w in weighted)
+    acc = 0.0
+    out = []
+    for _, w in weighted:
+        acc += w / total
+        out.append(acc)
+    return out
+
+
+def _app_cumulative(favourite: int) -> list[float]:
+    boosted = tuple((name, w * 3 if i == favourite else w) for i, (name, w) in enumerate(ac.SEAT_APPS))
+    return _cumulative(boosted)
+
+
+def _pick(cumulative: list[float], weighted: tuple[tuple[str, int], ...], x: float) -> str:
+    for edge, (name, _) in zip(cumulative, weighted, strict=True):
+        if x < edge:
+            return name
+    return weighted[-1][0]
+
+
+def _uuid(bits: int) -> str:
+    h = f"{bits:032x}"
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:32]}"
+
+
+def _token(rng: random.Random, length: int) -> str:
+    """``length`` URL-safe characters (length a multiple of 4)."""
+    raw = rng.getrandbits(6 * length).to_bytes(length * 3 // 4, "little")
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def _below(rng: random.Random, n: int) -> int:
+    # randrange is several times slower and this is the simulator's hot loop.
+    return int(rng.random() * n)
+
+
+def _creation_time(epoch: int) -> str:
+    """CreationTime as the audit log writes it: UTC without an offset."""
+    day, seconds = divmod(epoch, DAY_SECONDS)
+    stamp = _day_stamp(day)
+    return f"{stamp}T{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+@lru_cache(maxsize=512)
+def _day_stamp(day: int) -> str:
+    return datetime.fromtimestamp(day * DAY_SECONDS, UTC).strftime("%Y-%m-%d")

@@ -1,0 +1,245 @@
+"""The Purview audit log query API: POST a query, poll it, page its records.
+
+The lifecycle follows Graph: 201 with status notStarted, then notStarted /
+running while polled, then succeeded (or whatever ``AuditService.fail_query``
+says). A query that would return more than ``ApiBehaviour.audit_record_limit``
+records still succeeds, with ``isRecordCountLimitExceeded`` true and only the
+first records served. Some pages are empty yet carry a nextLink, as Graph's are.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import uuid
+import weakref
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from m365audit.simulator import activity_catalogue as ac
+from m365audit.simulator.activity import Selection
+from m365audit.simulator.http import (
+    JSON_TYPE,
+    GraphHttpError,
+    Request,
+    Response,
+    Router,
+    decode_token,
+    encode_token,
+    next_link,
+    page_size,
+)
+from m365audit.simulator.tenant import Tenant
+
+_QUERIES = r"/security/auditLog/queries"
+_ID = r"([0-9a-f-]{36})"
+_DATA_TYPE = {
+    "CopilotInteraction": "#microsoft.graph.security.copilotInteractionAuditRecord",
+    "AIAppInteraction": "#microsoft.graph.security.aiAppInteractionAuditRecord",
+}
+
+
+@dataclass
+class AuditQuery:
+    id: str
+    version: str
+    body: dict[str, Any]
+    start: datetime
+    end: datetime
+    record_types: list[str] | None
+    upns: list[str] | None
+    admin_units: list[str] | None
+    polls: int = 0
+    status: str = "notStarted"
+    selection: Selection | None = None
+    exceeded: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def to_json(self, request: Request, limit: int) -> dict[str, Any]:
+        out = {"@odata.context": f"{request.root}/$metadata#security/auditLog/queries/$entity",
+               **self.body, "id": self.id, "status": self.status}
+        if self.selection is not None:
+            out["approximateReturnedRecordCount"] = self.selection.total
+            out["isRecordCountLimitExceeded"] = self.exceeded
+            out["recordCountLimit"] = limit
+        return out
+
+
+class AuditService:
+    """Audit queries of one tenant. Tests reach it with ``service_for(tenant)``."""
+
+    def __init__(self, tenant: Tenant) -> None:
+        self.tenant = tenant
+        self.queries: dict[str, AuditQuery] = {}
+        self._lock = threading.Lock()
+        # Fault injection: return "failed" or "cancelled" to end a query that way.
+        self.fail_query: Callable[[AuditQuery], str | None] | None = None
+        # Administrative unit id -> user indexes; the tenant has no AUs unless a test sets this.
+        self.admin_unit_members: Callable[[str], Collection[int]] | None = None
+
+    @property
+    def behaviour(self) -> Any:
+        return self.tenant.config.api
+
+    def create(self, request: Request) -> Response:
+        self._check_version(request)
+        body = request.json()
+        if not isinstance(body, dict):
+            raise GraphHttpError(400, "BadRequest", "The request body must be an auditLogQuery.")
+        start = _instant(body, "filterStartDateTime")
+        end = _instant(body, "filterEndDateTime")
+        if end <= start:
+            raise GraphHttpError(400, "BadRequest", "filterEndDateTime must be later than filterStartDateTime.")
+        record_types = _names(body, "recordTypeFilters")
+        for name in record_types or []:
+            if name not in ac.RECORD_TYPES:
+                raise GraphHttpError(400, "BadRequest", f"Requested value '{name}' was not found.")
+        operations = _names(body, "operationFilters")
+        if operations is not None:
+            chosen = [t for t in (record_types or ac.RECORD_TYPES) if t in operations]
+            record_types = chosen
+        echo = {k: v for k, v in body.items() if not k.startswith("@")}
+        echo.setdefault("displayName", None)
+        query = AuditQuery(str(uuid.uuid4()), request.version, echo, start, end, record_types,
+                           _names(body, "userPrincipalNameFilters"), _names(body, "administrativeUnitIdFilters"))
+        with self._lock:
+            self.queries[query.id] = query
+        return Response.json(query.to_json(request, self.behaviour.audit_record_limit), status=201)
+
+    def get(self, request: Request, match: re.Match[str]) -> Response:
+        self._check_version(request)
+        query = self._query(match.group(1))
+        with query.lock:
+            query.polls += 1
+            if query.status in ("notStarted", "running"):
+                if query.polls >= self.behaviour.audit_polls_until_done:
+                    self._finish(query)
+                elif query.polls > 1:
+                    query.status = "running"
+        return Response.json(query.to_json(request, self.behaviour.audit_record_limit))
+
+    def list_queries(self, request: Request, _m: re.Match[str]) -> Response:
+        self._check_version(request)
+        limit = self.behaviour.audit_record_limit
+        with self._lock:
+            queries = list(self.queries.values())
+        return Response.json({"@odata.context": f"{request.root}/$metadata#security/auditLog/queries",
+                              "value": [q.to_json(request, limit) for q in queries]})
+
+    def records(self, request: Request, match: re.Match[str]) -> Response:
+        self._check_version(request)
+        query = self._query(match.group(1))
+        if query.status != "succeeded" or query.selection is None:
+            raise GraphHttpError(400, "BadRequest", "The audit log query has not completed; poll it until it has.")
+        behaviour = self.behaviour
+        size = page_size(request, default=behaviour.audit_page_size, maximum=behaviour.audit_page_size)
+        token = request.query.get("$skiptoken")
+        state = decode_token(token) if token else {"o": 0, "p": 0}
+        offset, page_no = int(state.get("o", 0)), int(state.get("p", 0))
+        served = min(query.selection.total, behaviour.audit_record_limit)
+        every = behaviour.audit_empty_page_every
+        if every and page_no % every == every - 1 and offset < served:
+            rows: list[dict[str, Any]] = []
+        else:
+            rows = query.selection.page(offset, min(size, served - offset))
+        offset += len(rows)
+        path = f"{_QUERIES}/{query.id}/records"
+        payload: dict[str, Any] = {
+            "@odata.context": f"{request.root}/$metadata#security/auditLog/queries('{query.id}')/records",
+            "value": [self._record_json(r, query) for r in rows],
+        }
+        if offset < served:
+            params = {"$skiptoken": encode_token({"o": offset, "p": page_no + 1})}
+            if "$top" in request.query:
+                params = {"$top": str(size), **params}
+            payload["@odata.nextLink"] = next_link(request, path, params)
+        return Response(200, orjson.dumps(payload), {"Content-Type": JSON_TYPE})
+
+    # ----- helpers ---------------------------------------------------------------
+    def _finish(self, query: AuditQuery) -> None:
+        verdict = self.fail_query(query) if self.fail_query else None
+        if verdict:
+            query.status = verdict
+            return
+        query.selection = self.tenant.activity.select(
+            query.start, query.end, query.record_types, query.upns, self._unit_filter(query.admin_units))
+        query.exceeded = query.selection.total > self.behaviour.audit_record_limit
+        query.status = "succeeded"
+
+    def _unit_filter(self, units: list[str] | None) -> Callable[[int], bool] | None:
+        if units is None:
+            return None
+        members: set[int] = set()
+        if self.admin_unit_members is not None:
+            for unit in units:
+                members.update(self.admin_unit_members(unit))
+        return members.__contains__
+
+    def _record_json(self, data: dict[str, Any], query: AuditQuery) -> dict[str, Any]:
+        upn = data["UserId"]
+        return {
+            "id": data["Id"],
+            "createdDateTime": data["CreationTime"] + "Z",
+            "auditLogRecordType": data["Operation"],
+            "operation": data["Operation"],
+            "organizationId": data["OrganizationId"],
+            "userType": "Regular",
+            "userId": upn,
+            "service": data["Workload"],
+            "objectId": None,
+            "userPrincipalName": upn,
+            "clientIp": data["ClientIP"],
+            "administrativeUnits": list(query.admin_units or []),
+            "auditData": {"@odata.type": _DATA_TYPE.get(data["Operation"]), **data},
+        }
+
+    def _query(self, query_id: str) -> AuditQuery:
+        with self._lock:
+            query = self.queries.get(query_id)
+        if query is None:
+            raise GraphHttpError(404, "NotFound", f"The audit log query {query_id} was not found.")
+        return query
+
+    def _check_version(self, request: Request) -> None:
+        if request.version == "v1.0" and not self.behaviour.audit_v1:
+            raise GraphHttpError(404, "NotFound", "Resource not found for the segment 'auditLog'.")
+
+
+_SERVICES: weakref.WeakKeyDictionary[Tenant, AuditService] = weakref.WeakKeyDictionary()
+
+
+def service_for(tenant: Tenant) -> AuditService:
+    """The audit service serving ``tenant`` (created by ``register``)."""
+    return _SERVICES[tenant]
+
+
+def register(router: Router, tenant: Tenant) -> None:
+    service = _SERVICES.setdefault(tenant, AuditService(tenant))
+    router.add("POST", _QUERIES, lambda request, _m: service.create(request))
+    router.add("GET", _QUERIES, service.list_queries)
+    router.add("GET", f"{_QUERIES}/{_ID}", service.get)
+    router.add("GET", f"{_QUERIES}/{_ID}/records", service.records)
+
+
+def _instant(body: dict[str, Any], name: str) -> datetime:
+    raw = body.get(name)
+    if not isinstance(raw, str):
+        raise GraphHttpError(400, "BadRequest", f"{name} is required.")
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise GraphHttpError(400, "BadRequest", f"{name} '{raw}' is not a valid DateTimeOffset.") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _names(body: dict[str, Any], name: str) -> list[str] | None:
+    raw = body.get(name)
+    if raw is None or raw == []:
+        return None
+    if not isinstance(raw, list) or not all(isinstance(v, str) for v in raw):
+        raise GraphHttpError(400, "BadRequest", f"{name} must be a list of strings.")
+    return raw

@@ -1,0 +1,56 @@
+"""How the simulated tenant's activity and its Graph APIs behave: rates and API switches.
+
+Kept apart from ``tenant.py`` so the tenant's config can carry them without
+importing the activity model. Tests build a clean or a faulty tenant by
+passing other values (``CLEAN_ACTIVITY``, ``ApiBehaviour(audit_v1=False)``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ActivityRates:
+    """How much Copilot is used, and how often the things an AI policy forbids happen.
+
+    The policy-relevant rates (jailbreak, xpia, highly_confidential,
+    safeguarding_site, restricted_documents, third_party_users) are all zero in
+    ``CLEAN_ACTIVITY``; usage and agents stay, because they break no policy.
+    """
+
+    prompts_per_day: float = 8.0  # mean Copilot interactions of a seat holder on a working day
+    chat_prompts_per_day: float = 2.0  # mean Copilot Chat interactions of an unlicensed chat user
+    weekend_factor: float = 0.15  # share of a working day's activity at weekends
+    chat_users: float = 0.2  # share of unlicensed staff (with Copilot Chat) who use it
+    accessed_resources: float = 0.55  # share of interactions that read files from SharePoint
+    labelled: float = 0.6  # share of accessed files carrying a sensitivity label
+    agents: float = 0.05  # share of Copilot Chat interactions through a Copilot Studio agent
+    web_search: float = 0.3  # share of Copilot Chat interactions grounded on the web (BingWebSearch)
+    # Policy-relevant: the things the checks look for.
+    highly_confidential: float = 0.03  # share of labelled files labelled Highly Confidential
+    safeguarding_site: float = 0.01  # share of accessed files read from the Safeguarding site
+    jailbreak: float = 0.003  # share of prompts flagged JailbreakDetected
+    xpia: float = 0.003  # share of accessed files flagged XPIADetected (cross-prompt injection)
+    restricted_documents: float = 0.004  # share of Word/Outlook uses on a disciplinary/legal/complaint letter
+    third_party_users: float = 0.03  # share of Copilot users who also use a third-party AI app
+    third_party_per_day: float = 1.5  # mean AIAppInteraction records of such a user per working day
+
+
+CLEAN_ACTIVITY = ActivityRates(
+    highly_confidential=0.0, safeguarding_site=0.0, jailbreak=0.0, xpia=0.0,
+    restricted_documents=0.0, third_party_users=0.0,
+)
+
+
+@dataclass(frozen=True)
+class ApiBehaviour:
+    """Switches for the simulated audit log and report APIs (defaults behave like Graph)."""
+
+    audit_record_limit: int = 1_000_000  # records per query before isRecordCountLimitExceeded
+    audit_page_size: int = 1000  # records per page (also the largest $top accepted)
+    audit_polls_until_done: int = 3  # status polls before a query has succeeded
+    audit_empty_page_every: int = 7  # every Nth page is empty but carries a nextLink (0: never)
+    audit_v1: bool = True  # False: v1.0 /security/auditLog answers 404 (only beta has it)
+    conceal_report_names: bool = False  # initial admin/reportSettings displayConcealedNames
+    report_download_ttl: float = 300.0  # seconds a legacy report download URL stays valid

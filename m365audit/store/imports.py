@@ -1,0 +1,167 @@
+"""``m365audit import``: exported files into the same tables, through the same SQL.
+
+An import is all or nothing: any bad row stops it with the row's line number
+and nothing is written, unless ``skip_bad_rows`` is set, when the good rows
+are imported and the bad ones written to a reject file with their line and
+reason. Imported records dedupe against everything already stored (collected
+or imported); the source is recorded per record and per run.
+"""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from m365audit.errors import UsageError
+from m365audit.store import audit as audit_store
+from m365audit.store import purview_csv
+from m365audit.store import usage as usage_store
+from m365audit.store.csv_text import prepare
+from m365audit.store.db import open_db
+from m365audit.store.purview_csv import BadRow
+from m365audit.store.runs import finish_run, start_run
+
+PURVIEW_SOURCE = "purview-csv"
+USAGE_SOURCE = "admin-centre-csv"
+_SHOWN_ERRORS = 1000  # bad rows reported per batch without --skip-bad-rows
+IMPORT_BATCH_ROWS = 100_000  # rows parsed and landed at a time: memory stays flat for any file size
+IMPORT_MEMORY_LIMIT = audit_store.LOAD_MEMORY_LIMIT  # DuckDB spills to disk beyond this
+
+
+@dataclass
+class ImportSummary:
+    file: str
+    run_id: str | None = None
+    imported: int = 0
+    already_present: int = 0
+    skipped_types: Counter[str] = field(default_factory=Counter)
+    bad_rows: int = 0
+    reject_file: str | None = None
+    notices: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "run_id": self.run_id, "imported": self.imported,
+                "already_present": self.already_present, "skipped_rows": sum(self.skipped_types.values()),
+                "skipped_record_types": dict(self.skipped_types), "bad_rows": self.bad_rows,
+                "reject_file": self.reject_file, "notices": self.notices}
+
+
+def import_purview_audit(db: Path, file: Path, *, skip_bad_rows: bool = False,
+                         reject_file: Path | None = None) -> ImportSummary:
+    summary = ImportSummary(str(file))
+    with tempfile.TemporaryDirectory(prefix="m365audit-import-") as work, \
+            open_db(db, memory_limit=IMPORT_MEMORY_LIMIT) as con:
+        text = prepare(file, Path(work))
+        con.execute("BEGIN TRANSACTION")
+        try:
+            _load_purview(con, text, file, summary, skip_bad_rows, reject_file or default_reject_file(file))
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return summary
+
+
+def _load_purview(con: duckdb.DuckDBPyConnection, text: Any, file: Path, summary: ImportSummary,
+                  skip_bad_rows: bool, reject_path: Path) -> None:
+    audit_store.prepare(con)
+    rows = purview_csv.stage(con, text)
+    rejected = purview_csv.rejected_rows(con)
+    lines = [r.line for r in rejected]
+    problems: list[BadRow] = []
+    run_id = start_run(con, "import", graph_url=None)
+    counts = audit_store.LandCounts()
+    for first in range(1, max(rows, 1) + 1, IMPORT_BATCH_ROWS):
+        last = first + IMPORT_BATCH_ROWS - 1
+        purview_csv.batch(con, first, last)
+        audit_store.parse_staged(con)
+        problems += purview_csv.problem_rows(con, lines, None if skip_bad_rows else _SHOWN_ERRORS)
+        if not skip_bad_rows:
+            # Refuse as soon as the first bad line is known: nothing later can come before it.
+            covered = purview_csv.line_of(last, lines) if last < rows else None
+            early = [r for r in rejected + problems if covered is None or r.line <= covered]
+            if early:
+                _refuse(file, sorted(rejected + problems, key=lambda r: r.line))
+        counts.add(audit_store.land_parsed(con, source=PURVIEW_SOURCE, run_id=run_id))
+    bad = rejected + problems
+    audit_store.finish(con)
+    con.execute("DROP TABLE csv_staged")
+    summary.run_id = run_id
+    summary.imported = counts.new
+    summary.already_present = counts.duplicates
+    summary.skipped_types = Counter({_type_label(k): v for k, v in counts.skipped_types.items()})
+    summary.bad_rows = len(bad)
+    if bad:
+        write_rejects(reject_path, sorted(bad, key=lambda r: r.line))
+        summary.reject_file = str(reject_path)
+    finish_run(con, run_id, status="succeeded", counts={"source": PURVIEW_SOURCE, **summary.as_dict()})
+
+
+def _refuse(file: Path, bad: list[BadRow]) -> None:
+    more = f" (and {len(bad) - 1} more bad rows)" if len(bad) > 1 else ""
+    raise UsageError(f"{file.name} line {bad[0].line}: {bad[0].reason}{more}; nothing was imported. Fix the "
+                     "file, or pass --skip-bad-rows to import the good rows and write the bad ones aside.")
+
+
+def default_reject_file(file: Path) -> Path:
+    """``<name>.rejected.csv`` in the current folder (the export's own folder may be read-only)."""
+    return Path.cwd() / f"{file.stem}.rejected.csv"
+
+
+def write_rejects(path: Path, rows: list[BadRow]) -> None:
+    from m365audit.report.safety import spreadsheet_safe
+
+    try:
+        with path.open("w", encoding="utf-8", newline="") as f:
+            out = csv.writer(f)
+            out.writerow(["line", "reason", "record_id", "audit_data", "unsplit_line"])
+            for row in rows:
+                out.writerow([row.line, row.reason, spreadsheet_safe(row.record_id),
+                              spreadsheet_safe(row.audit_data), spreadsheet_safe(row.raw)])
+    except OSError as exc:
+        raise UsageError(f"Cannot write the reject file {path}: {exc.strerror or exc}.") from None
+
+
+def import_usage_report(db: Path, file: Path) -> ImportSummary:
+    """The admin centre's Copilot usage CSV into usage_report_rows."""
+    summary = ImportSummary(str(file))
+    with tempfile.TemporaryDirectory(prefix="m365audit-import-") as work, open_db(db) as con:
+        text = prepare(file, Path(work))
+        con.execute("BEGIN TRANSACTION")
+        try:
+            usage_store.stage_csv(con, text.path, name=file.name, delimiter=text.delimiter)
+            bad = usage_store.bad_dates(con)
+            if bad:
+                line, column = bad[0]
+                raise UsageError(f"{file.name} line {line}: {column.replace('_', ' ')} is not a date like "
+                                 "2026-03-31; nothing was imported.")
+            run_id = start_run(con, "import", graph_url=None)
+            counts = usage_store.land(con, run_id=run_id, source=USAGE_SOURCE, concealed_setting=None)
+            summary.run_id = run_id
+            summary.imported = counts.rows
+            summary.notices = counts.notices()
+            finish_run(con, run_id, status="succeeded", counts={"source": USAGE_SOURCE, **summary.as_dict()})
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return summary
+
+
+_KNOWN_TYPES = {
+    "1": "ExchangeAdmin", "2": "ExchangeItem", "3": "ExchangeItemGroup", "4": "SharePoint",
+    "6": "SharePointFileOperation", "8": "AzureActiveDirectory", "14": "SharePointSharingOperation",
+    "15": "AzureActiveDirectoryStsLogon", "25": "MicrosoftTeams", "36": "SharePointListOperation",
+    "43": "MIPLabel", "362": "AIInteractionsExport",
+}
+
+
+def _type_label(value: str) -> str:
+    name = _KNOWN_TYPES.get(value.strip())
+    return f"{name} ({value})" if name else value

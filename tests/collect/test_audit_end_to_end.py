@@ -1,0 +1,148 @@
+"""Audit records over HTTP through msgraph-sdk's adapter land in the views exactly as generated."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import duckdb
+import pytest
+
+from m365audit.errors import CollectionError
+from m365audit.simulator import Tenant, TenantConfig
+from m365audit.simulator.activity_expected import expected_activity
+from m365audit.simulator.audit import service_for
+from m365audit.simulator.behaviour import ApiBehaviour
+from m365audit.store.db import open_db
+from tests.conftest import ANCHOR, collect_from
+
+BOTH = ["CopilotInteraction", "AIAppInteraction"]
+FAST = {"audit_poll_initial": 0.01, "audit_poll_max": 0.05, "audit_record_types": BOTH}
+
+
+def _tenant(users: int = 800, days: int = 8, **api) -> Tenant:
+    return Tenant(TenantConfig(users=users, seed=21, days=days, anchor=ANCHOR,
+                               api=replace(ApiBehaviour(), **api)))
+
+
+def collect_audit(server, db, **options):
+    extra = {**FAST, **options.pop("extra", {})}
+    return collect_from(server, db, only=options.pop("only", ("audit",)), extra=extra, **options)
+
+
+def view_counts(db) -> dict:
+    with open_db(db, read_only=True) as con:
+        return _counts(con)
+
+
+def _counts(con: duckdb.DuckDBPyConnection) -> dict:
+    one = lambda sql: con.execute(sql).fetchone()[0]  # noqa: E731 - a short local helper
+    return {
+        "interactions": one("SELECT count(*) FROM copilot_interactions"),
+        "messages": one("SELECT count(*) FROM copilot_messages"),
+        "prompts": one("SELECT count(*) FROM copilot_messages WHERE is_prompt"),
+        "jailbreaks": one("SELECT count(*) FROM copilot_messages WHERE jailbreak_detected"),
+        "accessed_resources": one("SELECT count(*) FROM copilot_accessed_resources"),
+        "xpia": one("SELECT count(*) FROM copilot_accessed_resources WHERE xpia_detected"),
+        "contexts": one("SELECT count(*) FROM copilot_contexts"),
+        "plugins": one("SELECT count(*) FROM copilot_plugins"),
+        "agent_interactions": one("SELECT count(*) FROM copilot_interactions WHERE agent_id IS NOT NULL"),
+        "users": one("SELECT count(DISTINCT user_principal_name) FROM copilot_interactions"),
+        "by_app_host": dict(con.execute("SELECT app_host, count(*) FROM copilot_interactions GROUP BY 1").fetchall()),
+        "by_record_type": dict(con.execute(
+            "SELECT record_type, count(*) FROM copilot_interactions GROUP BY 1").fetchall()),
+        "by_label": dict(con.execute("SELECT sensitivity_label_id, count(*) FROM copilot_accessed_resources "
+                                     "WHERE sensitivity_label_id IS NOT NULL GROUP BY 1").fetchall()),
+        "raw": one("SELECT count(*) FROM audit_records"),
+    }
+
+
+def _expected(tenant: Tenant, start, end) -> dict:
+    truth = expected_activity(tenant.activity, start, end, BOTH)
+    truth.pop("safeguarding_resources")
+    truth.pop("highly_confidential_resources")
+    truth["raw"] = truth["interactions"]
+    return truth
+
+
+def test_view_counts_equal_what_the_tenant_generated(make_server, tmp_path) -> None:
+    tenant = _tenant()
+    server = make_server(tenant)
+    start, end = tenant.activity.window
+    db = tmp_path / "a.duckdb"
+    result = collect_audit(server, db, only=("licences", "audit"), since=start, until=end)
+    assert view_counts(db) == _expected(tenant, start, end)
+    assert result.counts["audit"]["queries"] == 8 and result.counts["audit"]["api_version"] == "v1.0"
+    with open_db(db, read_only=True) as con:
+        # Every record's user is in the directory, so every user_id is filled.
+        assert con.execute("SELECT count(*) FROM copilot_interactions WHERE user_id IS NULL").fetchone() == (0,)
+        stored = con.execute("SELECT value FROM collection_state WHERE key = 'watermark:CopilotInteraction'")
+        assert stored.fetchone() == (end.isoformat(),)
+        sample = con.execute("SELECT audit_data FROM audit_records LIMIT 1").fetchone()[0]
+    assert '"CopilotEventData"' in sample  # the raw JSON is kept
+
+
+def test_collecting_twice_over_overlapping_windows_changes_nothing(make_server, tmp_path) -> None:
+    tenant = _tenant()
+    server = make_server(tenant)
+    start, end = tenant.activity.window
+    db = tmp_path / "a.duckdb"
+    collect_audit(server, db, since=start, until=end)
+    first = view_counts(db)
+    again = collect_audit(server, db, since=start + timedelta(days=2, hours=5), until=end)
+    assert view_counts(db) == first
+    assert again.counts["audit"]["new"] == 0 and again.counts["audit"]["duplicates"] > 0
+    incremental = collect_audit(server, db, until=end)  # from the watermark minus 48 h
+    assert incremental.counts["audit"]["window_start"] == (end - timedelta(hours=48)).isoformat()
+    assert view_counts(db) == first == _expected(tenant, start, end)
+
+
+def test_a_failed_slice_is_reported_and_keeps_the_watermark(make_server, tmp_path) -> None:
+    tenant = _tenant()
+    server = make_server(tenant)
+    start, end = tenant.activity.window
+    bad_day = start + timedelta(days=3)
+    service_for(tenant).fail_query = lambda q: "failed" if q.start == bad_day else None
+    db = tmp_path / "a.duckdb"
+    with pytest.raises(CollectionError) as raised:
+        collect_audit(server, db, since=start, until=end)
+    assert f"audit records {bad_day:%Y-%m-%dT%H:%M:%S}Z to {bad_day + timedelta(days=1):%Y-%m-%dT%H:%M:%S}Z" \
+        in raised.value.message and "query failed" in raised.value.message
+    with open_db(db, read_only=True) as con:
+        mark = con.execute("SELECT value FROM collection_state WHERE key = 'watermark:CopilotInteraction'")
+        assert mark.fetchone() == (bad_day.isoformat(),)
+        assert con.execute("SELECT status FROM runs").fetchall() == [("failed",)]
+    missing = tenant.activity.count(bad_day, bad_day + timedelta(days=1), BOTH)
+    assert view_counts(db)["raw"] == _expected(tenant, start, end)["raw"] - missing
+    service_for(tenant).fail_query = None
+    collect_audit(server, db, until=end)  # starts 48 h before the watermark: the gap is collected
+    assert view_counts(db) == _expected(tenant, start, end)
+
+
+def test_beta_fallback_when_v1_has_no_audit_api(make_server, tmp_path) -> None:
+    tenant = _tenant(audit_v1=False)
+    server = make_server(tenant)
+    start, end = tenant.activity.window
+    result = collect_audit(server, tmp_path / "a.duckdb", since=start, until=end)
+    assert result.counts["audit"]["api_version"] == "beta"
+    assert view_counts(tmp_path / "a.duckdb") == _expected(tenant, start, end)
+    assert server.graph.requests["/security/auditLog/queries"] == 9  # one refused at v1.0, eight at beta
+
+
+def test_a_slice_over_the_record_count_limit_is_split(make_server, tmp_path) -> None:
+    tenant = _tenant(days=3, audit_record_limit=400)
+    server = make_server(tenant)
+    start, end = tenant.activity.window
+    assert tenant.activity.count(start, start + timedelta(days=1), BOTH) > 400
+    result = collect_audit(server, tmp_path / "a.duckdb", since=start, until=end)
+    assert result.counts["audit"]["slices_split"] > 0
+    assert view_counts(tmp_path / "a.duckdb") == _expected(tenant, start, end)
+
+
+def test_a_query_that_never_finishes_times_out_by_slice(make_server, tmp_path) -> None:
+    tenant = _tenant(days=2, audit_polls_until_done=10_000)
+    server = make_server(tenant)
+    start, end = tenant.activity.window
+    with pytest.raises(CollectionError, match="had not finished after 0 s"):
+        collect_audit(server, tmp_path / "a.duckdb", since=start, until=end,
+                      extra={"audit_query_timeout": 0.2})

@@ -1,0 +1,165 @@
+"""--scope: one organisation of a shared tenant, over a real socket, filtered in SQL."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from m365audit.collect.scope import scope_audit_filters
+from m365audit.errors import UsageError
+from m365audit.report.licences import licence_summary
+from m365audit.scope import parse_scope
+from m365audit.simulator import Tenant, TenantConfig
+from m365audit.simulator import catalogue as cat
+from m365audit.store.db import open_db
+from m365audit.store.scope import current_scope, record_filter_sql
+from tests.conftest import ANCHOR, assert_clean_failure, collect_from, run_cli
+
+TRUST = cat.NORTHSHIRE_TRUST
+
+
+def _shared_tenant() -> Tenant:
+    return Tenant(TenantConfig(users=600, seed=21, anchor=ANCHOR, organisations=(TRUST,)))
+
+
+def _collected(db) -> tuple[set[str], dict]:
+    with open_db(db, read_only=True) as con:
+        ids = {r[0] for r in con.execute("SELECT user_id FROM users").fetchall()}
+        summary = licence_summary(con)
+    summary.pop("as_of")
+    return ids, summary
+
+
+def _check(server, db, scope: str, member) -> set[str]:
+    collect_from(server, db, scope=scope)
+    tenant = server.tenant
+    expected = {u.id for u in tenant.iter_users() if member(u)}
+    ids, summary = _collected(db)
+    assert ids == expected and ids
+    assert summary == tenant.expected_licence_summary(member)
+    return ids
+
+
+def test_domain_scope(make_server, tmp_path) -> None:
+    server = make_server(_shared_tenant())
+    ids = _check(server, tmp_path / "t.duckdb", f"domain:{TRUST.domain.upper()}",
+                 lambda u: u.user_principal_name.endswith("@" + TRUST.domain))
+    assert 120 < len(ids) < 240  # the trust holds about 30% of the tenant
+
+
+def test_two_domains(make_server, tmp_path) -> None:
+    server = make_server(_shared_tenant())
+    # Guests sign in as ...#EXT#@ the tenant's own domain, so they fall under example.gov.uk.
+    ids = _check(server, tmp_path / "t.duckdb", f"domain:{TRUST.domain}, example.gov.uk",
+                 lambda u: u.user_principal_name.rsplit("@", 1)[1] in (TRUST.domain, "example.gov.uk"))
+    assert len(ids) == server.tenant.user_count
+
+
+def test_company_scope_ignores_case(make_server, tmp_path) -> None:
+    server = make_server(_shared_tenant())
+    _check(server, tmp_path / "t.duckdb", f"company:{TRUST.name.lower()}", lambda u: u.company_name == TRUST.name)
+
+
+@pytest.mark.parametrize("unit_name", [TRUST.name, f"{TenantConfig().org_name} - Finance"])
+def test_administrative_unit_scope(make_server, tmp_path, unit_name: str) -> None:
+    tenant = _shared_tenant()
+    unit = next(u for u in tenant.administrative_units() if u.display_name == unit_name)
+    server = make_server(tenant)
+    members = set(tenant.unit_member_indexes(unit.id))
+    db = tmp_path / "t.duckdb"
+    _check(server, db, f"au:{unit.id.upper()}", lambda u: u.index in members)
+    with open_db(db, read_only=True) as con:
+        record = current_scope(con)
+        assert con.execute("SELECT scope FROM runs").fetchall() == [(f"au:{unit.id}",)]
+        assert con.execute("SELECT scope FROM snapshots").fetchall() == [(f"au:{unit.id}",)]
+    assert record is not None and record.scope == f"au:{unit.id}" and record.label == unit_name
+    assert record.description == f"administrative unit {unit_name} (au:{unit.id})"
+
+
+def test_scoped_snapshot_keeps_no_other_organisation_in_raw_pages(make_server, tmp_path) -> None:
+    server = make_server(_shared_tenant())
+    db = tmp_path / "t.duckdb"
+    collect_from(server, db, scope=f"company:{TRUST.name}")
+    outsider = next(u for u in server.tenant.iter_users() if u.company_name != TRUST.name)
+    with duckdb.connect(str(db), read_only=True) as con:
+        pages = con.execute("SELECT count(*), sum(CAST(body->>'m365audit.records' AS INTEGER)) FROM raw_pages "
+                            "WHERE source = 'users'").fetchone()
+        leaked = con.execute("SELECT count(*) FROM raw_pages WHERE contains(body::VARCHAR, ?)",
+                             [outsider.user_principal_name]).fetchone()
+    assert pages == (1, server.tenant.user_count) and leaked == (0,)
+
+
+def test_a_different_scope_is_refused_then_replaced(make_server, tmp_path) -> None:
+    server = make_server(_shared_tenant())
+    db = tmp_path / "t.duckdb"
+    collect_from(server, db, scope=f"domain:{TRUST.domain}")
+    with pytest.raises(UsageError, match="holds data collected for scope domain:northshire.nhs.uk"):
+        collect_from(server, db, scope="company:Example Borough Council")
+    with pytest.raises(UsageError, match="--replace-scope"):
+        collect_from(server, db)  # the whole tenant is a different scope too
+    with open_db(db, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM runs").fetchone() == (1,)  # nothing written by the refusals
+    collect_from(server, db, scope="company:Example Borough Council", replace_scope=True)
+    ids, _ = _collected(db)
+    with open_db(db, read_only=True) as con:
+        versions = con.execute("SELECT count(*) FROM user_versions").fetchone()
+        assert con.execute("SELECT count(*) FROM snapshots").fetchone() == (1,)
+        assert current_scope(con).scope == "company:Example Borough Council"
+    assert versions == (len(ids),)  # the trust's users are gone, not closed
+    assert ids == {u.id for u in server.tenant.iter_users() if u.company_name == "Example Borough Council"}
+
+
+def test_same_scope_twice_is_fine_and_keeps_its_date(make_server, tmp_path) -> None:
+    server = make_server(_shared_tenant())
+    db = tmp_path / "t.duckdb"
+    collect_from(server, db, scope=f"domain:{TRUST.domain}")
+    with open_db(db, read_only=True) as con:
+        first = current_scope(con)
+    collect_from(server, db, scope=f"DOMAIN:{TRUST.domain.upper()}")
+    with open_db(db, read_only=True) as con:
+        assert current_scope(con) == first
+    shown = run_cli("licences", "--db", str(db))
+    assert f"Scope: users in the domain {TRUST.domain}, collected since {first.since:%Y-%m-%d}." in shown.stdout
+
+
+def test_scope_refusal_from_the_cli(make_server, tmp_path) -> None:
+    server = make_server(_shared_tenant())
+    db = tmp_path / "t.duckdb"
+    collect_from(server, db, scope=f"domain:{TRUST.domain}")
+    result = run_cli("collect", "--db", str(db), "--graph-url", server.url, "--auth", "token", "--only",
+                     "licences", "--scope", "company:Other", env={"M365AUDIT_TOKEN": "t"})
+    assert_clean_failure(result, 2, "holds data collected for scope domain:northshire.nhs.uk", "--replace-scope")
+
+
+@pytest.mark.parametrize(("text", "fragment"), [
+    ("ou:x", "is not one of"), ("au:not-a-guid", "GUID"), ("domain:not a domain", "not a domain name"),
+    ("domain:", "is not one of"), ("company:" + "x" * 300, "at most 256"),
+])
+def test_bad_scope_is_refused_before_anything_is_written(tmp_path, text: str, fragment: str) -> None:
+    db = tmp_path / "t.duckdb"
+    result = run_cli("collect", "--db", str(db), "--graph-url", "http://127.0.0.1:9/v1.0", "--auth", "token",
+                     "--scope", text, env={"M365AUDIT_TOKEN": "t"})
+    assert_clean_failure(result, 2, fragment)
+    assert not db.exists()
+
+
+def test_unknown_administrative_unit(make_server, tmp_path) -> None:
+    server = make_server(_shared_tenant())
+    with pytest.raises(UsageError, match="no administrative unit with id 00000000-0000-0000-0000-000000000001"):
+        collect_from(server, tmp_path / "t.duckdb", scope="au:00000000-0000-0000-0000-000000000001")
+
+
+def test_audit_filters_and_record_conditions() -> None:
+    unit = "5f1c2b7e-0d1a-4c53-9a55-3b2f6f1b0c11"
+    assert scope_audit_filters(f"au:{unit}") == {"administrativeUnitIdFilters": [unit]}
+    assert scope_audit_filters(parse_scope("domain:a.gov.uk")) == {}
+    assert scope_audit_filters(None) == {}
+    with duckdb.connect() as con:
+        con.execute("CREATE TABLE users (user_principal_name VARCHAR, company_name VARCHAR)")
+        con.execute("INSERT INTO users VALUES ('x@b.nhs.uk', 'O''Brien Trust'), ('y@a.gov.uk', 'Council')")
+        con.execute("CREATE TABLE records (user_principal_name VARCHAR)")
+        con.execute("INSERT INTO records VALUES ('X@B.NHS.UK'), ('y@a.gov.uk'), ('z@sub.a.gov.uk')")
+        for scope, expected in (("domain:a.gov.uk", ["y@a.gov.uk"]), ("company:o'brien TRUST", ["X@B.NHS.UK"])):
+            where = record_filter_sql(scope)
+            assert [r[0] for r in con.execute(f"SELECT * FROM records WHERE {where}").fetchall()] == expected
+    assert record_filter_sql(f"au:{unit}") is None

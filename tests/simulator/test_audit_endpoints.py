@@ -1,0 +1,113 @@
+"""The simulated audit log query API speaks Graph's wire format (raw HTTP, no SDK)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import httpx
+import pytest
+
+from m365audit.simulator import Tenant, TenantConfig
+from m365audit.simulator.audit import service_for
+from m365audit.simulator.behaviour import ApiBehaviour
+from tests.conftest import ANCHOR
+
+AUTH = {"Authorization": "Bearer test"}
+START = ANCHOR - timedelta(days=5)
+
+
+def _tenant(**api) -> Tenant:
+    return Tenant(TenantConfig(users=400, seed=9, anchor=ANCHOR, api=replace(ApiBehaviour(), **api)))
+
+
+def _body(**extra) -> dict:
+    return {"displayName": "t", "filterStartDateTime": START.isoformat(),
+            "filterEndDateTime": ANCHOR.isoformat().replace("+00:00", "Z"), **extra}
+
+
+def _records(http: httpx.Client, url: str) -> tuple[list[dict], list[int]]:
+    records, sizes = [], []
+    while url:
+        page = http.get(url).json()
+        records += page["value"]
+        sizes.append(len(page["value"]))
+        url = page.get("@odata.nextLink")
+    return records, sizes
+
+
+def _run(http: httpx.Client, root: str, body: dict) -> tuple[dict, list[dict], list[int]]:
+    created = http.post(f"{root}/security/auditLog/queries", json=body)
+    assert created.status_code == 201, created.text
+    assert created.json()["status"] == "notStarted"
+    qid = created.json()["id"]
+    statuses = [http.get(f"{root}/security/auditLog/queries/{qid}").json() for _ in range(3)]
+    assert [s["status"] for s in statuses] == ["notStarted", "running", "succeeded"]
+    records, sizes = _records(http, f"{root}/security/auditLog/queries/{qid}/records")
+    return statuses[-1], records, sizes
+
+
+def test_query_lifecycle_and_paging(make_server) -> None:
+    server = make_server(_tenant(audit_page_size=300, audit_empty_page_every=3))
+    with httpx.Client(headers=AUTH) as http:
+        status, records, sizes = _run(http, server.url, _body(recordTypeFilters=["CopilotInteraction"]))
+    expected = list(server.tenant.activity.records(START, ANCHOR, ["CopilotInteraction"]))
+    assert [r["id"] for r in records] == [r["Id"] for r in expected]
+    assert status["approximateReturnedRecordCount"] == len(expected)
+    assert status["isRecordCountLimitExceeded"] is False
+    assert 0 in sizes[:-1] and max(sizes) == 300  # empty pages that still carry a nextLink
+    first = records[0]
+    assert first["auditLogRecordType"] == "CopilotInteraction" and first["userPrincipalName"] == first["userId"]
+    assert first["auditData"]["Id"] == first["id"]
+    assert first["auditData"]["@odata.type"] == "#microsoft.graph.security.copilotInteractionAuditRecord"
+
+
+def test_filters_by_type_operation_user_and_admin_unit(make_server) -> None:
+    tenant = _tenant()
+    server = make_server(tenant)
+    model = tenant.activity
+    every = list(model.records(START, ANCHOR))
+    upn = every[0]["UserId"]
+    service_for(tenant).admin_unit_members = lambda au: [model.people[0].index] if au == "au-1" else []
+    with httpx.Client(headers=AUTH) as http:
+        _, third, _ = _run(http, server.url, _body(operationFilters=["AIAppInteraction"]))
+        _, mine, _ = _run(http, server.url, _body(userPrincipalNameFilters=[upn.upper()]))
+        _, unit, _ = _run(http, server.url, _body(administrativeUnitIdFilters=["au-1"]))
+        _, nobody, _ = _run(http, server.url, _body(administrativeUnitIdFilters=["au-2"]))
+    assert len(third) == sum(r["Operation"] == "AIAppInteraction" for r in every) > 0
+    assert {r["userId"] for r in mine} == {upn} and len(mine) == sum(r["UserId"] == upn for r in every)
+    assert {r["userId"] for r in unit} == {model.people[0].upn} and nobody == []
+
+
+def test_record_count_limit(make_server) -> None:
+    server = make_server(_tenant(audit_record_limit=500))
+    with httpx.Client(headers=AUTH) as http:
+        status, records, _ = _run(http, server.url, _body())
+    assert status["isRecordCountLimitExceeded"] is True and status["recordCountLimit"] == 500
+    assert status["approximateReturnedRecordCount"] > 500 and len(records) == 500
+
+
+def test_v1_switch_and_bad_requests(make_server) -> None:
+    server = make_server(_tenant(audit_v1=False))
+    with httpx.Client(headers=AUTH) as http:
+        assert http.post(f"{server.url}/security/auditLog/queries", json=_body()).status_code == 404
+        beta = f"{server.base_url}/beta/security/auditLog/queries"
+        assert http.post(beta, json=_body()).status_code == 201
+        bad = http.post(beta, json=_body(recordTypeFilters=["NotAType"]))
+        assert bad.status_code == 400 and "NotAType" in bad.json()["error"]["message"]
+        backwards = http.post(beta, json={**_body(), "filterEndDateTime": START.isoformat()})
+        assert backwards.status_code == 400
+        qid = http.post(beta, json=_body()).json()["id"]
+        assert http.get(f"{beta}/{qid}/records").status_code == 400  # not finished yet
+        assert http.get(f"{beta}/00000000-0000-0000-0000-000000000000").status_code == 404
+
+
+@pytest.mark.parametrize("verdict", ["failed", "cancelled"])
+def test_fault_injection_ends_a_query(make_server, verdict) -> None:
+    tenant = _tenant()
+    server = make_server(tenant)
+    service_for(tenant).fail_query = lambda q: verdict
+    with httpx.Client(headers=AUTH) as http:
+        qid = http.post(f"{server.url}/security/auditLog/queries", json=_body()).json()["id"]
+        seen = [http.get(f"{server.url}/security/auditLog/queries/{qid}").json()["status"] for _ in range(3)]
+    assert seen[-1] == verdict
