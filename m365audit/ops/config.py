@@ -69,7 +69,7 @@ class RunConfig:
     activity_days: int | None = None  # None = keep per-user activity
     email: EmailSettings | None = None
     pseudonymise_storage: bool = False
-    pseudonym_key_env: str = "M365AUDIT_PSEUDONYM_KEY"
+    pseudonym_key_env: str = "M365AUDIT_STORAGE_KEY"
 
     @property
     def budget_seconds(self) -> float | None:
@@ -141,7 +141,7 @@ def _addresses(value: Any) -> tuple[str, ...]:
 def _env_name(value: Any) -> str:
     text = _text(value)
     if not _ENV_NAME.match(text):
-        raise ValueError("must be the name of an environment variable, such as M365AUDIT_PSEUDONYM_KEY")
+        raise ValueError("must be the name of an environment variable, such as M365AUDIT_STORAGE_KEY")
     return text
 
 
@@ -149,6 +149,15 @@ def _positive(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
         raise ValueError("must be a number above 0")
     return float(value)
+
+
+def _scope(value: Any) -> str:
+    from m365audit.scope import parse_scope
+
+    try:
+        return str(parse_scope(_text(value)))
+    except UsageError as exc:
+        raise ValueError(exc.message.replace("--scope ", "").rstrip(".")) from None
 
 
 def _graph_url(value: Any) -> str:
@@ -168,7 +177,7 @@ SCHEMA: dict[str, dict[str, tuple[str, Parser]]] = {
                "auth": ("auth", _one_of(*AUTH_MODES))},
     "database": {"path": ("db", _text)},
     "collect": {"sources": ("sources", _subset(*SOURCES)), "groups": ("groups", _texts),
-                "scope": ("scope", _text), "time_budget_minutes": ("time_budget_minutes", _whole(1, 1440)),
+                "scope": ("scope", _scope), "time_budget_minutes": ("time_budget_minutes", _whole(1, 1440)),
                 "attempts": ("attempts", _whole(1, 5))},
     # Passed to the audit source as CollectOptions.extra["audit_<key>"]; see collect/audit_settings.py.
     "audit": {"record_types": ("extra.audit_record_types", _texts), "version": ("extra.audit_version",

@@ -44,16 +44,16 @@ def build_message(config: RunConfig, settings: EmailSettings, *, day: datetime, 
     return message
 
 
-def send(config: RunConfig, credential: Any, message: dict[str, Any]) -> None:
-    from m365audit.collect.graph import GraphClient, RetryPolicy, parse_graph_url
+def send(config: RunConfig, credential: Any, message: dict[str, Any], policy: Any) -> None:
+    """Send through Graph with the run's retry policy (whose time budget covers the whole run)."""
+    from m365audit.collect.graph import GraphClient, parse_graph_url
     from m365audit.collect.mail import send_mail
 
     assert config.email is not None
     email = config.email
 
     async def go() -> None:
-        async with GraphClient(credential, parse_graph_url(config.graph_url),
-                               policy=RetryPolicy.from_env(config.budget_seconds)) as client:
+        async with GraphClient(credential, parse_graph_url(config.graph_url), policy=policy) as client:
             await send_mail(client, email.sender, message)
 
     asyncio.run(go())

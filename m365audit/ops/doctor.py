@@ -101,7 +101,7 @@ async def _graph(config: RunConfig, credential: Any, roles: set[str] | None) -> 
 
     policy = RetryPolicy(max_attempts=2, base_delay=0.2, max_throttled=3, budget_seconds=120)
     async with GraphClient(credential, parse_graph_url(config.graph_url), policy=policy) as client:
-        probes = [await _permission(client, probe) for probe in PROBES]
+        probes = [await _permission(client, probe) for probe in (*PROBES, *_scope_probes(config))]
         if any(p.status == MISSING and "refused the token" in p.detail for p in probes):
             return probes
         probes.append(await _report_names(client))
@@ -126,6 +126,18 @@ async def _permission(client: Any, probe: GraphProbe) -> Probe:
             return Probe(probe.permission, MISSING, exc.message, "Check the Graph URL and the network.")
     assert last is not None
     return _verdict(probe, last)
+
+
+def _scope_probes(config: RunConfig) -> tuple[GraphProbe, ...]:
+    """An administrative-unit scope also needs to read the unit's members."""
+    from urllib.parse import quote
+
+    scope = config.scope or ""
+    if not scope.startswith("au:"):
+        return ()
+    unit = quote(scope.removeprefix("au:").strip(), safe="")
+    return (GraphProbe("AdministrativeUnit.Read.All", "the administrative unit's members",
+                       (f"/directory/administrativeUnits/{unit}/members?$top=1&$select=id",)),)
 
 
 def _verdict(probe: GraphProbe, error: Any) -> Probe:

@@ -24,7 +24,8 @@ from typing import Any, TextIO
 import orjson
 
 SECRET_ENV = ("AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PASSWORD", "AZURE_PASSWORD",
-              "M365AUDIT_TOKEN", "M365AUDIT_PSEUDONYM_KEY", "M365AUDIT_SIMULATOR_TOKEN")
+              "M365AUDIT_TOKEN", "M365AUDIT_PSEUDONYM_KEY", "M365AUDIT_STORAGE_KEY",
+              "M365AUDIT_SIMULATOR_TOKEN")
 _PATTERNS = (
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
     re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"),  # a JWT

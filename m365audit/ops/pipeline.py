@@ -22,7 +22,7 @@ from typing import Any
 
 from m365audit.errors import EXIT_USAGE, M365AuditError
 from m365audit.ops.config import RunConfig
-from m365audit.ops.log import RunLog
+from m365audit.ops.log import Redactor, RunLog
 from m365audit.store.pseudonym import PseudonymKey
 
 EXIT_INTERNAL = 4
@@ -85,7 +85,7 @@ def run_nightly(config: RunConfig, *, log: RunLog | None = None, now: datetime |
     from m365audit.store.lock import writer_lock
     from m365audit.store.pseudonym import key_from_env
 
-    log = log or RunLog()
+    log = log or RunLog(redactor=Redactor([config.pseudonym_key_env]))
     key = key_from_env(config.pseudonym_key_env) if config.pseudonymise_storage else None
     credential = credential or make_credential(config.auth)
     started = time.monotonic()

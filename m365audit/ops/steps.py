@@ -203,7 +203,7 @@ def email_step(ctx: RunContext) -> Outcome:
                             licences=_licences(ctx), findings=ctx.findings, workbook=workbook,
                             report_folder=ctx.report_dir)
     try:
-        send(ctx.config, ctx.credential, message)
+        send(ctx.config, ctx.credential, message, ctx.policy)
     except CollectionError as exc:
         return Outcome("failed", message=f"the report was not sent: {exc.message}", exit_code=3)
     return Outcome("ok", {"recipients": len(settings.to), "attachments": len(message.get("attachments", []))})

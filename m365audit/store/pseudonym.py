@@ -9,7 +9,9 @@ Joins still work because every table pseudonymises the lower-cased UPN the
 same way, and the domain is kept so an organisation's users can still be
 told apart in a shared tenant.
 
-The key comes from the environment (``M365AUDIT_PSEUDONYM_KEY`` by default).
+The key comes from the environment (``M365AUDIT_STORAGE_KEY`` by default; the
+reports' own ``--pseudonymise`` key is another one, which may change without
+harm, whereas this one never may).
 The database records that it is pseudonymised and a fingerprint of the key
 (an HMAC of a fixed text, which reveals nothing about the key), so loading
 with a missing or different key is refused instead of mixing two schemes.
@@ -29,7 +31,7 @@ import duckdb
 
 from m365audit.errors import UsageError
 
-DEFAULT_KEY_ENV = "M365AUDIT_PSEUDONYM_KEY"
+DEFAULT_KEY_ENV = "M365AUDIT_STORAGE_KEY"
 _STATE = ("storage", "pseudonym_key_fingerprint")
 _MIN_KEY_BYTES = 16
 

@@ -75,3 +75,20 @@ def test_delta_link_from_another_graph_root_is_not_used(make_server, tmp_path) -
     other = make_server(tenant)  # same tenant on another port: the stored link points elsewhere
     result = collect_from(other, db, now=ANCHOR)
     assert result.counts["licences"]["full"] is True
+
+
+def test_delta_with_a_company_scope_closes_users_who_leave_it(make_server, tmp_path) -> None:
+    server = make_server(users=400, seed=6)
+    scope = "company:Example Borough Council"
+    delta_db, full_db = tmp_path / "delta.duckdb", tmp_path / "full.duckdb"
+    for db in (delta_db, full_db):
+        collect_from(server, db, now=ANCHOR - timedelta(days=1), scope=scope)
+    leaver = next(u for u in server.tenant.iter_users(start=20) if u.company_name)
+    server.tenant.override_user(leaver.index, company_name="Northshire NHS Trust")
+    result = collect_from(server, delta_db, now=ANCHOR, scope=scope)
+    assert result.counts["licences"]["full"] is False and result.counts["licences"]["removed_users"] == 1
+    _forget_delta_link(full_db)
+    collect_from(server, full_db, now=ANCHOR, scope=scope)
+    assert_same_database(delta_db, full_db)
+    with duckdb.connect(str(delta_db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM users WHERE user_id = ?", [leaver.id]).fetchone() == (0,)

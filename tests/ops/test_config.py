@@ -96,6 +96,7 @@ def test_empty_config_means_defaults(tmp_path) -> None:
     (('auth = "managed-identity"', 'auth = "device-code"'), "line 4: tenant.auth must be one of"),
     (('graph_url = "https://graph.microsoft.com/v1.0"', 'graph_url = "http://graph.example.org/v1.0"'),
      "line 3: tenant.graph_url 'http://graph.example.org/v1.0' uses plain http"),
+    (("attempts = 3", 'attempts = 3\nscope = "au:not-a-guid"'), "line 14: collect.scope 'au:not-a-guid': an"),
     (("attempts = 3", "attempts = 0"), "line 13: collect.attempts must be between 1 and 5, not 0"),
     (("time_budget_minutes = 90", 'time_budget_minutes = "90"'),
      "line 12: collect.time_budget_minutes must be a whole"),
@@ -115,12 +116,12 @@ def test_empty_config_means_defaults(tmp_path) -> None:
      "line 7: database.path is in"),
     (('policy = "policy.toml"', 'policy = "nowhere.toml"'), "line 21: checks.policy names"),
     (('pseudonymise = false', 'pseudonymise = true'),
-     "storage.pseudonymise needs the key in the environment variable M365AUDIT_PSEUDONYM_KEY"),
+     "storage.pseudonymise needs the key in the environment variable M365AUDIT_STORAGE_KEY"),
     (('formats = ["html", "xlsx"]', 'formats = ["html"]'), 'email.attach_xlsx needs "xlsx" in report.formats'),
     (('name = "Example', "name = Example"), "not valid TOML"),
 ])
 def test_bad_config(tmp_path, monkeypatch, change: tuple[str, str], message: str) -> None:
-    monkeypatch.delenv("M365AUDIT_PSEUDONYM_KEY", raising=False)
+    monkeypatch.delenv("M365AUDIT_STORAGE_KEY", raising=False)
     old, new = change
     assert old in GOOD
     path = _write(tmp_path, GOOD.replace(old, new, 1))

@@ -48,7 +48,7 @@ def _found_names(db, names: list[str]) -> list[tuple[str, str, int]]:
 def test_nothing_personal_at_rest_and_licences_still_add_up(make_server, tmp_path) -> None:
     server = make_server(users=300)
     config = write_config(tmp_path, server.url, STORAGE)
-    result = run(config, env={"M365AUDIT_PSEUDONYM_KEY": KEY, "M365AUDIT_NOW": ANCHOR.isoformat()})
+    result = run(config, env={"M365AUDIT_STORAGE_KEY": KEY, "M365AUDIT_NOW": ANCHOR.isoformat()})
     assert result.code == 0, result.stderr
     db = tmp_path / "audit.duckdb"
     assert _found_names(db, _names(server.tenant)) == []
@@ -62,7 +62,7 @@ def test_nothing_personal_at_rest_and_licences_still_add_up(make_server, tmp_pat
     assert upn.startswith("p-") and upn.endswith("@example.gov.uk") and name.startswith("Person ")
     # The next night: a change arrives through the delta link and is pseudonymised the same way.
     server.tenant.override_user(0, department="Legal Services")
-    assert run(config, env={"M365AUDIT_PSEUDONYM_KEY": KEY}).code == 0
+    assert run(config, env={"M365AUDIT_STORAGE_KEY": KEY}).code == 0
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT user_principal_name, department FROM users WHERE user_id = ?",
                            [server.tenant.user(0).id]).fetchone() == (upn, "Legal Services")
@@ -72,8 +72,8 @@ def test_nothing_personal_at_rest_and_licences_still_add_up(make_server, tmp_pat
 def test_the_key_is_required_and_must_not_change(make_server, tmp_path) -> None:
     server = make_server(users=20)
     config = write_config(tmp_path, server.url, STORAGE)
-    assert run(config, env={"M365AUDIT_PSEUDONYM_KEY": KEY}).code == 0
-    other = run(config, env={"M365AUDIT_PSEUDONYM_KEY": KEY[::-1]})
+    assert run(config, env={"M365AUDIT_STORAGE_KEY": KEY}).code == 0
+    other = run(config, env={"M365AUDIT_STORAGE_KEY": KEY[::-1]})
     assert other.code == 2 and "differs from the one this database was created with" in other.stderr
     plain = run(write_config(tmp_path, server.url, name="plain.toml"))
     assert plain.code == 2 and "This database stores pseudonyms" in plain.stderr
