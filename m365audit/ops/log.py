@@ -103,6 +103,10 @@ class _Handler(logging.Handler):
 
 
 def _human(event: str, level: str, fields: dict[str, Any]) -> str:
+    if event == "run":
+        if fields.get("status") == "started":
+            return f"run started: {fields.get('config')} -> {fields.get('database')}"
+        return f"run {fields.get('status')}: exit code {fields.get('exit_code')} after {fields.get('seconds', 0):.1f} s"
     if event == "step":
         counts = _flat(fields.get("counts") or {})
         tail = f" ({counts})" if counts else ""
@@ -120,6 +124,6 @@ def _flat(counts: dict[str, Any], prefix: str = "") -> str:
             inner = _flat(value, f"{prefix}{key}.")
             if inner:
                 parts.append(inner)
-        elif isinstance(value, bool | int | float | str) and not isinstance(value, list):
+        elif isinstance(value, bool | int | float):  # people read numbers; times and paths are in the JSON
             parts.append(f"{prefix}{key}={value}")
     return ", ".join(parts)
