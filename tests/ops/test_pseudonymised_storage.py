@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -129,3 +130,33 @@ def test_activity_rows_are_pseudonymised_as_they_land(make_server, tmp_path) -> 
             usage = con.execute("SELECT user_principal_name, display_name FROM usage_report_rows").fetchone()
             assert usage[0] == facts[0][2] and usage[1].startswith("Person ")
     assert _found_names(db, _names(server.tenant)) == []
+
+
+def test_checks_reports_and_foi_work_on_pseudonyms(make_server, tmp_path) -> None:
+    import zipfile
+
+    server = make_server(users=300)
+    policy = Path(__file__).resolve().parents[2] / "examples" / "policies" / "borough-council.toml"
+    if not policy.exists():
+        pytest.skip("the example policies are not part of this build")
+    extra = (f'\n[checks]\npolicy = "{policy}"\n\n[foi]\nenabled = true\nformats = ["md", "csv"]\n'
+             + STORAGE)
+    result = run(write_config(tmp_path, server.url, extra),
+                 env={"M365AUDIT_STORAGE_KEY": KEY, "M365AUDIT_NOW": ANCHOR.isoformat()})
+    by_step = {s["step"]: s for s in (json.loads(line) for line in result.stderr.splitlines())
+               if s.get("event") == "step"}
+    assert result.code in (0, 1), result.stderr
+    for step in ("collect", "check", "report", "foi"):
+        assert by_step[step]["status"] == "ok", by_step[step]
+    assert by_step["check"]["counts"]["failing_checks"] > 0  # the checks found their subjects through pseudonyms
+    assert by_step["report"]["counts"]["files"] == 3
+    names = [n for n in _names(server.tenant) if len(n) > 6]
+    written = ""
+    for path in (tmp_path / "reports").rglob("*"):
+        if path.suffix == ".xlsx":
+            with zipfile.ZipFile(path) as book:
+                written += " ".join(book.read(n).decode("utf-8", "replace") for n in book.namelist()).lower()
+        elif path.is_file():
+            written += path.read_text(errors="replace").lower()
+    assert "@example.gov.uk" in written and "p-" in written  # pseudonyms where the names would be
+    assert [n for n in names if n in written] == []

@@ -112,3 +112,20 @@ def test_second_run_stops_at_once_while_one_holds_the_lock(make_server, tmp_path
         holder.kill()
         holder.wait()
     assert not (tmp_path / "audit.duckdb").exists()
+
+
+def test_reports_go_to_a_dated_folder_and_old_ones_are_pruned(make_server, tmp_path) -> None:
+    server = make_server(users=100)
+    old = tmp_path / "reports" / "2026-01-31"
+    old.mkdir(parents=True)
+    (old / "copilot-report.html").write_text("an old report with names")
+    keep = tmp_path / "reports" / "notes"  # not a dated folder: left alone
+    keep.mkdir()
+    config = write_config(tmp_path, server.url, "")
+    config.write_text(config.read_text().replace('folder = "reports"', 'folder = "reports"\nkeep_days = 30'))
+    result = run(config, env={"M365AUDIT_NOW": ANCHOR.isoformat()})
+    assert result.code == 0, result.stderr
+    report = steps(result)["report"]
+    assert report["counts"]["pruned"] == 1 and report["counts"]["files"] == 3
+    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == ["2026-11-02", "notes"]
+    assert (tmp_path / "reports" / "2026-11-02" / "copilot-report.xlsx").exists()
