@@ -20,10 +20,11 @@ import duckdb
 
 from m365audit.errors import UsageError
 from m365audit.store import audit as audit_store
-from m365audit.store import purview_csv
+from m365audit.store import pseudonym, purview_csv
 from m365audit.store import usage as usage_store
 from m365audit.store.csv_text import prepare
 from m365audit.store.db import open_db
+from m365audit.store.lock import writer_lock
 from m365audit.store.purview_csv import BadRow
 from m365audit.store.runs import finish_run, start_run
 
@@ -55,7 +56,8 @@ class ImportSummary:
 def import_purview_audit(db: Path, file: Path, *, skip_bad_rows: bool = False,
                          reject_file: Path | None = None) -> ImportSummary:
     summary = ImportSummary(str(file))
-    with tempfile.TemporaryDirectory(prefix="m365audit-import-") as work, \
+    # One writer per file (store/lock.py): a nightly run and an import never interleave.
+    with writer_lock(db, "import"), tempfile.TemporaryDirectory(prefix="m365audit-import-") as work, \
             open_db(db, memory_limit=IMPORT_MEMORY_LIMIT) as con:
         text = prepare(file, Path(work))
         con.execute("BEGIN TRANSACTION")
@@ -100,6 +102,7 @@ def _load_purview(con: duckdb.DuckDBPyConnection, text: Any, file: Path, summary
     if bad:
         write_rejects(reject_path, sorted(bad, key=lambda r: r.line))
         summary.reject_file = str(reject_path)
+    pseudonym.pseudonymise_if_required(con, run_id)
     finish_run(con, run_id, status="succeeded", counts={"source": PURVIEW_SOURCE, **summary.as_dict()})
 
 
@@ -131,7 +134,8 @@ def write_rejects(path: Path, rows: list[BadRow]) -> None:
 def import_usage_report(db: Path, file: Path) -> ImportSummary:
     """The admin centre's Copilot usage CSV into usage_report_rows."""
     summary = ImportSummary(str(file))
-    with tempfile.TemporaryDirectory(prefix="m365audit-import-") as work, open_db(db) as con:
+    with writer_lock(db, "import"), tempfile.TemporaryDirectory(prefix="m365audit-import-") as work, \
+            open_db(db) as con:
         text = prepare(file, Path(work))
         con.execute("BEGIN TRANSACTION")
         try:
@@ -146,6 +150,7 @@ def import_usage_report(db: Path, file: Path) -> ImportSummary:
             summary.run_id = run_id
             summary.imported = counts.rows
             summary.notices = counts.notices()
+            pseudonym.pseudonymise_if_required(con, run_id)
             finish_run(con, run_id, status="succeeded", counts={"source": USAGE_SOURCE, **summary.as_dict()})
             con.execute("COMMIT")
         except BaseException:

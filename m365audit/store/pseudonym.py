@@ -174,3 +174,16 @@ def pseudonymise_loaded(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
     """Replace names in the activity rows landed by ``run_id``; call inside its transaction."""
     for statement in _ACTIVITY:
         con.execute(statement, {"run_id": run_id})
+
+
+def pseudonymise_if_required(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """For loaders without a run configuration (imports): when the database stores pseudonyms,
+    replace the names this run landed, with the key from the environment (refused if missing or
+    different, so the caller's transaction rolls back and nothing is imported)."""
+    if not is_pseudonymised(con):
+        return
+    if not os.environ.get(DEFAULT_KEY_ENV, "").strip():
+        raise UsageError(f"This database stores pseudonyms; set the key it was created with in "
+                         f"{DEFAULT_KEY_ENV} to add data to it. Nothing was imported.")
+    install(con, key_from_env())
+    pseudonymise_loaded(con, run_id)
