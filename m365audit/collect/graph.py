@@ -38,9 +38,17 @@ from msgraph import GraphRequestAdapter
 from msgraph_core import GraphClientFactory
 
 from m365audit.collect.pages import Page
+from m365audit.collect.responses import (
+    GraphResponseError,
+    describe_auth_failure,
+    describe_transport,
+    error_from_response,
+    is_json,
+    retry_after,
+    url_path,
+)
 from m365audit.errors import CollectionError, UsageError
 from m365audit.permissions import PERMISSIONS as PERMISSIONS  # re-exported for older callers
-from m365audit.permissions import permission_for
 
 __all__ = ["GraphClient", "GraphResponseError", "GraphTarget", "Page", "RetryPolicy", "parse_graph_url"]
 
@@ -156,15 +164,6 @@ class RetryPolicy:
         return random.uniform(0, min(self.max_delay, self.base_delay * (2 ** attempt)))
 
 
-class GraphResponseError(CollectionError):
-    """Graph answered with an error status after retries."""
-
-    def __init__(self, message: str, status: int, code: str | None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-
-
 _RETRY_STATUSES = frozenset((429, 500, 502, 503, 504))
 
 
@@ -238,7 +237,7 @@ class GraphClient:
         self.requests += 1
         response = await self.adapter.send_primitive_async(info, "bytes", None)
         if not isinstance(response, httpx.Response):
-            raise CollectionError(f"Microsoft Graph gave no response for {_path(url)}.")
+            raise CollectionError(f"Microsoft Graph gave no response for {url_path(url)}.")
         await response.aread()
         return response
 
@@ -258,19 +257,19 @@ class GraphClient:
                 tries.errors += 1
                 if tries.errors >= self.policy.max_attempts:
                     raise CollectionError(
-                        f"Cannot reach Microsoft Graph at {self.target.root}: {_describe_transport(exc)}."
+                        f"Cannot reach Microsoft Graph at {self.target.root}: {describe_transport(exc)}."
                     ) from None
                 await self._sleep(self.policy.backoff(tries.errors), url)
                 continue
             except CollectionError:
                 raise
             except Exception as exc:  # credential failures surface from the auth provider
-                raise CollectionError(_describe_auth_failure(exc)) from None
+                raise CollectionError(describe_auth_failure(exc)) from None
             if response.status_code < 300 or response.status_code in ok_statuses:
                 return response
             wait = self._retry_wait(response, url, tries)
             if wait is None:
-                raise _error_from_response(response, url)
+                raise error_from_response(response, url)
             await self._sleep(wait, url)
 
     def _retry_wait(self, response: httpx.Response, url: str, tries: _Tries) -> float | None:
@@ -284,14 +283,14 @@ class GraphClient:
             return 0.0
         if status not in _RETRY_STATUSES:
             return None
-        asked = _retry_after(response)
+        asked = retry_after(response)
         if asked is not None and status in (429, 503):
             tries.throttled += 1
             if tries.throttled > self.policy.max_throttled:
                 return None
             if self.policy.budget_seconds is None and asked > self.policy.max_retry_after:
                 raise GraphResponseError(
-                    f"Microsoft Graph asked to wait {asked:.0f} s before retrying {_path(url)}, "
+                    f"Microsoft Graph asked to wait {asked:.0f} s before retrying {url_path(url)}, "
                     f"longer than the {self.policy.max_retry_after:.0f} s allowed without a time "
                     "budget; try again later or set a budget.", status, "TooManyRequests")
             return asked
@@ -324,11 +323,11 @@ class GraphClient:
             try:
                 return Page.parse(url, body)
             except (ValueError, orjson.JSONDecodeError):
-                if not body.lstrip().startswith(b"{") and _is_json(body):
-                    raise CollectionError(f"Microsoft Graph sent an unexpected answer for {_path(url)}.") from None
+                if not body.lstrip().startswith(b"{") and is_json(body):
+                    raise CollectionError(f"Microsoft Graph sent an unexpected answer for {url_path(url)}.") from None
                 if attempt + 1 >= self.policy.max_attempts:
                     raise CollectionError(
-                        f"Microsoft Graph kept sending unreadable JSON for {_path(url)}.") from None
+                        f"Microsoft Graph kept sending unreadable JSON for {url_path(url)}.") from None
                 await self._sleep(self.policy.backoff(attempt + 1), url)
         raise AssertionError("unreachable")
 
@@ -343,7 +342,7 @@ class GraphClient:
         seen: set[str] = set()
         while url:
             if url in seen:
-                raise CollectionError(f"Microsoft Graph sent the same page link twice for {_path(url)}.")
+                raise CollectionError(f"Microsoft Graph sent the same page link twice for {url_path(url)}.")
             seen.add(url)
             page = await self.get_page(url, headers=headers)
             yield page
@@ -354,99 +353,13 @@ class GraphClient:
         if remaining is not None and remaining <= 0:
             raise CollectionError(
                 f"The run's time budget of {self.policy.budget_seconds:.0f} s ran out while "
-                f"collecting {_path(url)}.")
+                f"collecting {url_path(url)}.")
 
     async def _sleep(self, seconds: float, url: str) -> None:
         remaining = self.policy.remaining()
         if remaining is not None and seconds > remaining:
             raise CollectionError(
                 f"The run's time budget of {self.policy.budget_seconds:.0f} s would run out waiting "
-                f"{seconds:.0f} s to retry {_path(url)}.")
-        log.debug("retrying %s in %.1f s", _path(url), seconds)
+                f"{seconds:.0f} s to retry {url_path(url)}.")
+        log.debug("retrying %s in %.1f s", url_path(url), seconds)
         await self.policy.sleep(seconds)
-
-
-def _is_json(body: bytes) -> bool:
-    try:
-        orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return False
-    return True
-
-
-def _path(url: str) -> str:
-    """The path of a URL without its query: query strings can carry tokens."""
-    parts = urlsplit(url)
-    path = parts.path
-    for version in ("/v1.0", "/beta"):
-        if path.startswith(version + "/"):
-            return path[len(version):]
-    return path
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    raw = response.headers.get("Retry-After")
-    if raw is None:
-        return None
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        return None
-
-
-def _error_from_response(response: httpx.Response, url: str) -> GraphResponseError:
-    status = response.status_code
-    code = None
-    message = ""
-    try:
-        error = orjson.loads(response.content).get("error", {})
-        code = error.get("code")
-        message = (error.get("message") or "").strip()
-    except (orjson.JSONDecodeError, AttributeError):
-        pass
-    path = _path(url)
-    detail = f"{status} {code}" if code else str(status)
-    if message:
-        detail += f": {message.splitlines()[0][:200]}"
-    if status == 401:
-        text = (f"Microsoft Graph refused the access token ({detail}). Check that the token or "
-                "credential is for this tenant and has not expired.")
-    elif status == 403:
-        permission = permission_for(path)
-        need = (f" The app registration needs the application permission {permission}, with admin consent."
-                if permission else "")
-        text = f"Microsoft Graph denied access to {path} ({detail}).{need}"
-    elif status == 404:
-        text = f"Microsoft Graph has no {path} at {urlsplit(url).netloc} ({detail}); check --graph-url."
-    else:
-        text = f"Microsoft Graph answered {path} with an error ({detail})."
-    return GraphResponseError(text, status, code)
-
-
-def _describe_transport(exc: Exception) -> str:
-    import errno
-    import socket
-
-    cause: BaseException | None = exc
-    while cause is not None:
-        if isinstance(cause, socket.gaierror):
-            return "the host name does not resolve"
-        if isinstance(cause, ConnectionRefusedError) or getattr(cause, "errno", None) == errno.ECONNREFUSED:
-            return "connection refused"
-        if isinstance(cause, ConnectionResetError):
-            return "the connection was reset"
-        cause = cause.__cause__ or cause.__context__
-    text = str(exc).strip() or type(exc).__name__
-    lowered = text.lower()
-    if "connection refused" in lowered or "connect call failed" in lowered:
-        return "connection refused"
-    if "name or service not known" in lowered or "nodename nor servname" in lowered or "name resolution" in lowered:
-        return "the host name does not resolve"
-    if isinstance(exc, httpx.TimeoutException):
-        return "timed out"
-    return text.splitlines()[0][:200]
-
-
-def _describe_auth_failure(exc: Exception) -> str:
-    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
-    return f"Could not get an access token for Microsoft Graph: {text}"
