@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
+import os
 import sys
 
 from bench.stages import Row, Size, load_stages
@@ -40,8 +40,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def render(rows: list[Row], size: Size) -> str:
-    head = f"m365audit benchmark, size {size.name}, {platform.node()} ({platform.machine()}, Python " \
-           f"{platform.python_version()})"
+    from bench.licences import machine
+
+    head = f"m365audit benchmark, size {size.name}: {machine()}; load average {os.getloadavg()[0]:.1f} at the end"
     lines = [head, "", f"{'stage':<14} {'what':<46} {'records':>10} {'seconds':>8} {'records/s':>10} "
              f"{'peak MiB':>9} {'db MiB':>7}  note"]
     for r in rows:

@@ -6,10 +6,12 @@ load) into a fresh database; simulator and collector share that process, as
 in ``m365audit demo``. The parent reports wall time, users per second, the
 child's peak resident memory (``os.wait4`` rusage) and the database size.
 
-Run from the repository root:
+It is the ``licences`` stage of ``python -m bench`` (``--size`` picks the user
+counts: smoke 2k, small 10k, medium 10k and 100k, large 10k, 100k and 1M), and
+runs alone from the repository root:
 
-    PYTHONPATH=. python bench/licences.py                      # 10k, 100k and 1M users
-    PYTHONPATH=. python bench/licences.py --sizes 10000 --json # one size, machine-readable
+    python -m bench.licences                      # 10k, 100k and 1M users
+    python -m bench.licences --sizes 10000 --json # one size, machine-readable
 """
 
 from __future__ import annotations
@@ -25,7 +27,24 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from bench.stages import Row, Size, stage
+
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
+REPO = Path(__file__).resolve().parent.parent  # the child runs ``-m bench.licences`` from here
+USERS_BY_SIZE = {"smoke": (2_000,), "small": (10_000,), "medium": (10_000, 100_000), "large": DEFAULT_SIZES}
+
+
+@stage("licences")
+def run(size: Size) -> list[Row]:
+    """The runner's stage: one row per user count, fetch/load/CPU split in the note."""
+    users = size.extra.get("licence_users") or USERS_BY_SIZE.get(size.name, (10_000,))
+    rows = []
+    for count in users:
+        r = measure(int(count))
+        rows.append(Row("licences", f"snapshot {count:,} users", r.records, r.seconds, r.peak_rss_mib, r.db_mib,
+                        f"fetch {r.fetch_seconds:.1f}s, load {r.load_seconds:.1f}s, CPU {r.cpu_seconds:.1f}s"
+                        + (" (target < 180 s)" if count >= 1_000_000 else "")))
+    return rows
 
 
 @dataclass(frozen=True)
@@ -61,8 +80,8 @@ def measure(users: int, seed: int = 1) -> StageResult:
     with tempfile.TemporaryDirectory(prefix="m365audit-bench-") as tmp:
         db = Path(tmp) / "bench.duckdb"
         child = subprocess.Popen(
-            [sys.executable, __file__, "--child", str(users), "--db", str(db), "--seed", str(seed)],
-            stdout=subprocess.PIPE, text=True)
+            [sys.executable, "-m", "bench.licences", "--child", str(users), "--db", str(db), "--seed", str(seed)],
+            stdout=subprocess.PIPE, text=True, cwd=REPO)
         assert child.stdout is not None
         output = child.stdout.read()
         _, status, usage = os.wait4(child.pid, 0)

@@ -20,6 +20,7 @@ DEMO_TOKEN = "m365audit-demo-token"
 # third-party AI records too so the demo database shows what the policy checks look for.
 DEMO_EXTRA = {"audit_poll_initial": 0.05, "audit_poll_max": 0.5, "audit_concurrency": 6,
               "audit_record_types": ["CopilotInteraction", "AIAppInteraction"]}
+DEMO_POLICY = "borough-council"  # examples/policies/<this>.toml: the policy `demo --out` checks and reports with
 
 
 class _DemoCredential:
@@ -78,8 +79,16 @@ def run_demo(*, db: Path, users: int = 2000, days: int = 30, seed: int = 1, out:
 
 
 def _write_reports(db: Path, out: Path) -> None:
-    try:
-        from m365audit.report.manager import write_reports
-    except ModuleNotFoundError:
-        return
-    write_reports(db=db, out=out)
+    """Check the demo against the example borough council's policy, then write the reports with it.
+
+    The demo tenant is that council, so the report's compliance section lists
+    the planted violations (simulator/planted.py) and the idle-seat threshold is the policy's.
+    """
+    from m365audit.checks.runner import check_database
+    from m365audit.policy import load_policy
+    from m365audit.report.manager import write_reports
+    from m365audit.resources import example_policy
+
+    policy = load_policy(example_policy(DEMO_POLICY))
+    check_database(db, policy, datetime.now(UTC))
+    write_reports(db=db, out=out, policy=policy)

@@ -17,7 +17,8 @@ def register(app: typer.Typer) -> None:
         days: Annotated[int, typer.Option(min=1, max=180, help="Days of Copilot activity to collect.")] = 30,
         seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same tenant.")] = 1,
         db: DbPath = DEFAULT_DB,
-        out: Annotated[Path | None, typer.Option(help="Also write the reports to this folder.")] = None,
+        out: Annotated[Path | None, typer.Option(
+            help="Also check the example borough council policy and write the reports to this folder.")] = None,
     ) -> None:
         """Start a simulated tenant on loopback, collect it with the real collector, show licences."""
         from m365audit.cli.licences import print_table

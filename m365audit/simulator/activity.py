@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from m365audit.simulator import activity_catalogue as ac
 from m365audit.simulator.activity_records import DAY_SECONDS, Person, RecordBuilder
-from m365audit.simulator.behaviour import CLEAN_ACTIVITY, ActivityRates
+from m365audit.simulator.behaviour import CLEAN_ACTIVITY, ActivityPlant, ActivityRates
 
 if TYPE_CHECKING:
     from m365audit.simulator.tenant import SimUser, Tenant
@@ -110,6 +110,9 @@ class ActivityModel:
         self.end_day = cfg.anchor.date().toordinal()  # exclusive: activity stops before the anchor day
         self.builder = RecordBuilder(cfg.seed, cfg.tenant_id, cfg.site_url, self.rates)
         self._people: list[Person] | None = None
+        self._plants: dict[int, list[ActivityPlant]] = {}
+        for planted in cfg.activity_plants:
+            self._plants.setdefault(planted.index, []).append(planted)
         self._plans: OrderedDict[tuple[int, str], DayPlan] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -123,9 +126,12 @@ class ActivityModel:
 
     def _person(self, u: SimUser) -> Person | None:
         rates = self.rates
+        plants = self._plants.get(u.index, ())
+        kinds = tuple(p.kind for p in plants)
         seat = u.holds_copilot_seat()
         entitled = u.user_type == "Member" and bool(u.assignments)  # base SKUs carry Copilot Chat
-        chat = entitled and self._unit(0, u.index, 1) < rates.chat_users
+        chat = entitled and ("chat" in kinds or (self._unit(0, u.index, 1) < rates.chat_users
+                                                 and (u.trained or not rates.chat_needs_training)))
         if not (seat or chat):
             return None
         weight = 2.5 * u.activity ** 1.5 if u.account_enabled else 0.0
@@ -133,11 +139,13 @@ class ActivityModel:
         if seat:
             assigned = u.copilot_assigned_at() or self.tenant.config.anchor
             seat_from = assigned.date().toordinal() + 1
-        third = weight > 0 and self._unit(0, u.index, 2) < rates.third_party_users
+        third = weight > 0 and ("ai_app" in kinds or self._unit(0, u.index, 2) < rates.third_party_users)
         favourite = int(self._unit(0, u.index, 3) * len(ac.SEAT_APPS))
         home = ac.HOME_SITE.get(u.department or "", ac.INTRANET)
+        days = {p.kind: self.end_day - p.days_ago for p in plants}
+        apps = [i for i, (host, _) in enumerate(ac.THIRD_PARTY_APPS) for p in plants if p.app == host]
         return Person(u.index, u.user_principal_name, u.id, u.display_name, seat_from, chat, third,
-                      weight, favourite, home)
+                      weight, favourite, home, days, days.get("stops"), apps[0] if apps else None)
 
     def _unit(self, day: int, index: int, salt: int) -> float:
         return (hash((self.seed, day, index, salt, 1_000_003)) & _M64) / 18446744073709551616.0
@@ -168,21 +176,28 @@ class ActivityModel:
         rates = self.rates
         factor = rates.weekend_factor if date.fromordinal(day).weekday() >= 5 else 1.0
         code = ac.RECORD_TYPES[record_type]
+        monday = date.fromordinal(day).weekday() == 0
         for pos, p in enumerate(self.people):
-            if p.weight <= 0:
+            if p.weight <= 0 or (p.last_day is not None and day > p.last_day):
                 continue
+            # A planted event, a last day of use or (use_every_weeks) a seat holder's Monday has a record.
+            floor = day in p.plant_days.values()
             if record_type == ac.COPILOT:
                 if p.seat_from is not None and p.seat_from <= day:
                     mean = rates.prompts_per_day * p.weight
+                    weeks = rates.use_every_weeks
+                    floor = floor or (monday and weeks > 0 and (day // 7 + p.index) % weeks == 0)
                 elif p.chat:
                     mean = rates.chat_prompts_per_day * p.weight
                 else:
                     continue
             elif p.third_party:
                 mean = rates.third_party_per_day
+                floor = p.plant_days.get("ai_app") == day
             else:
                 continue
             n = int(self._unit(day, p.index, code) * (2 * mean * factor + 1))
+            n = max(n, 1) if floor else n
             if n:
                 positions.append(pos)
                 counts.append(n)

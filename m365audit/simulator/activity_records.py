@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -38,6 +38,9 @@ class Person:
     weight: float  # 0 = never; mean 1; heavy users up to 2.5
     favourite: int  # index into SEAT_APPS of the app this user reaches for most
     home_site: str
+    plant_days: dict[str, int] = field(default_factory=dict)  # planted kind -> date ordinal (behaviour.PLANT_KINDS)
+    last_day: int | None = None  # date ordinal of the last day with activity ("stops" plant)
+    app: int | None = None  # index into THIRD_PARTY_APPS of the only app this user uses
 
 
 @dataclass(frozen=True)
@@ -93,8 +96,32 @@ class RecordBuilder:
         if record_type != ac.COPILOT:
             return [self.third_party(rng, person, base + t) for t in times]
         hosts = self.hosts(rng, person, n, licensed)
-        return [self.copilot(rng, person, base + t, host, licensed)
-                for t, host in zip(times, hosts, strict=True)]
+        records = [self.copilot(rng, person, base + t, host, licensed)
+                   for t, host in zip(times, hosts, strict=True)]
+        kinds = [kind for kind, planted_day in person.plant_days.items() if planted_day == day]
+        if kinds and records:
+            self._plant(records[0], kinds)  # after every draw, so the other records stay as generated
+        return records
+
+    def _plant(self, record: dict[str, Any], kinds: list[str]) -> None:
+        """Make one generated Copilot record carry the planted events (simulator/planted.py)."""
+        event = record["CopilotEventData"]
+        if "jailbreak" in kinds:
+            event["Messages"][0]["JailbreakDetected"] = True
+        for kind in kinds:
+            if kind in ac.PLANTED_DOCUMENTS:
+                site, name, label = ac.PLANTED_DOCUMENTS[kind]
+                event["AccessedResources"].insert(0, self.planted_resource(site, name, label, kind == "xpia"))
+
+    def planted_resource(self, site: str, name: str, label: str | None, xpia: bool) -> dict[str, Any]:
+        kind = name.rsplit(".", 1)[-1]
+        digest = hashlib.blake2b(f"{self.seed}:{site}:{name}".encode(), digest_size=30).hexdigest().upper()
+        resource: dict[str, Any] = {"Action": "Read", "Id": digest, "Name": name}
+        if label:
+            resource["SensitivityLabelId"] = cat.LABEL_BY_NAME[label].label_id
+        resource.update({"SiteUrl": planted_url(self.site_url(site), name), "Status": "Success", "Type": kind,
+                         "XPIADetected": xpia, "listItemUniqueId": digest})
+        return resource
 
     def copilot(self, rng: random.Random, person: Person, epoch: int, host: str,
                 licensed: bool) -> dict[str, Any]:
@@ -121,7 +148,8 @@ class RecordBuilder:
         return record
 
     def third_party(self, rng: random.Random, person: Person, epoch: int) -> dict[str, Any]:
-        host, identity = ac.THIRD_PARTY_APPS[_below(rng, len(ac.THIRD_PARTY_APPS))]
+        drawn = _below(rng, len(ac.THIRD_PARTY_APPS))
+        host, identity = ac.THIRD_PARTY_APPS[drawn if person.app is None else person.app]
         record = self._common(rng, person, epoch, ac.THIRD_PARTY, "AIApp")
         record["AppIdentity"] = identity
         record["CopilotEventData"] = {
@@ -209,13 +237,18 @@ class RecordBuilder:
         return resource
 
 
+def planted_url(site_url: str, name: str) -> str:
+    """The address of a file in a site's document library, as SiteUrl carries it."""
+    return f"{site_url}/Shared%20Documents/{quote(name)}?web=1"
+
+
 def _site_documents(seed: int, site: str, site_url: str) -> tuple[Document, ...]:
     docs = []
     for k in range(ac.DOCUMENTS_PER_SITE):
         kind = ac.DOCUMENT_TYPES[k % len(ac.DOCUMENT_TYPES)]
         name = ac.DOCUMENT_STEMS[k % len(ac.DOCUMENT_STEMS)].format(n=k + 1) + f".{kind}"
         digest = hashlib.blake2b(f"{seed}:{site}:{k}".encode(), digest_size=30).hexdigest()
-        url = f"{site_url}/Shared%20Documents/{quote(name)}?web=1"
+        url = planted_url(site_url, name)
         docs.append(Document(site, name, kind, digest.upper(), url))
     return tuple(docs)
 

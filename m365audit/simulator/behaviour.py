@@ -35,12 +35,44 @@ class ActivityRates:
     restricted_documents: float = 0.004  # share of Word/Outlook uses on a disciplinary/legal/complaint letter
     third_party_users: float = 0.03  # share of Copilot users who also use a third-party AI app
     third_party_per_day: float = 1.5  # mean AIAppInteraction records of such a user per working day
+    # Switches that make activity clean by construction (the demo): only trained staff use Copilot Chat,
+    # and every seat holder who uses Copilot at all does so at least on one Monday in every
+    # ``use_every_weeks`` weeks (0: no such floor), so no such seat is idle for 30 days.
+    chat_needs_training: bool = False
+    use_every_weeks: int = 0
 
 
 CLEAN_ACTIVITY = ActivityRates(
     highly_confidential=0.0, safeguarding_site=0.0, jailbreak=0.0, xpia=0.0,
     restricted_documents=0.0, third_party_users=0.0,
 )
+
+
+# What an ActivityPlant makes happen, on its day, in the user's first record of that day.
+PLANT_KINDS = (
+    "jailbreak",  # the first prompt is flagged JailbreakDetected
+    "xpia",  # Copilot reads ac.PLANTED_DOCUMENTS["xpia"], flagged XPIADetected
+    "prohibited_site",  # Copilot reads a file on the prohibited (Safeguarding) site
+    "lookalike_site",  # Copilot reads a file on a site whose address starts like the prohibited one
+    "restricted_label",  # Copilot reads a file labelled Highly Confidential
+    "ai_app",  # the user uses a third-party AI app (``app``) on that day and at their usual rate
+    "chat",  # the user, without a seat, uses Copilot Chat (whatever chat_users and training say)
+    "stops",  # the user's last Copilot use is on that day
+)
+
+
+@dataclass(frozen=True)
+class ActivityPlant:
+    """A planted event in one user's activity, ``days_ago`` days before the tenant's anchor."""
+
+    index: int
+    kind: str
+    days_ago: int = 3
+    app: str = ""  # AppHost of the third-party app, for kind "ai_app"
+
+    def __post_init__(self) -> None:
+        if self.kind not in PLANT_KINDS:
+            raise ValueError(f"unknown activity plant kind {self.kind!r}")
 
 
 @dataclass(frozen=True)

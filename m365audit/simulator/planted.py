@@ -10,17 +10,16 @@ has not used the seat yet). ``planted_findings`` says exactly which
 (check_id, subject) pairs `m365audit check --policy examples/policies/<any>.toml`
 must report.
 
-Activity-side plants (jailbreaks, prompt injection, prohibited sites,
-restricted labels, unapproved AI apps) belong with the audit simulation:
-when it lands, add them to ``ACTIVITY_PLANTS`` and generate the matching
-records; ``planted_findings(..., activity_collected=True)`` then expects them,
-and the idle seats below. For the demo to stay fully enumerated, the
-generated activity must otherwise break no clause of the example policies:
-every seat holder with ``activity > 0`` active within 30 days (audit or usage
-report), Copilot Chat users without a seat in the training group, no random
-jailbreak or injection flags, no reads on the Safeguarding site or of Highly
-Confidential content, no third-party AI apps, and at most a fifth of the
-items Copilot reads unlabelled (the NHS example's limit).
+Activity is planted the same way (``Plant.activity``): the demo's generated
+activity is clean by construction (``DEMO_ACTIVITY``: no random jailbreak,
+injection, Safeguarding, Highly Confidential or third-party AI records; only
+staff in the training group use Copilot Chat without a seat; every seat holder
+who uses Copilot at all does so at least once in four weeks, so within the
+shortest idle limit (30 days) of a check on the anchor day; nine in ten files Copilot reads
+are labelled, inside every example policy's limit), and the plants' users then
+each carry one event on one day, in their first Copilot record of that day
+(``behaviour.ActivityPlant``). ``planted_findings(..., activity_collected=True)``
+adds the findings activity plants and idle seats cause.
 """
 
 from __future__ import annotations
@@ -32,14 +31,19 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from m365audit.policy import Policy
+from m365audit.simulator import activity_catalogue as ac
 from m365audit.simulator import catalogue as cat
+from m365audit.simulator.activity_records import planted_url
+from m365audit.simulator.behaviour import CLEAN_ACTIVITY, ActivityPlant
 from m365audit.simulator.tenant import Rates, SimAssignment, SimUser, Tenant, TenantConfig
 
 # The generated population: realistic mess that breaks no clause (guests and plans switched off exist,
 # but no guest or direct seats, no failed assignments, every seat holder trained and using Copilot).
 DEMO_RATES = Rates(guest=0.015, disabled_account=0.0, guest_copilot=0.0, copilot_direct=0.0,
                    copilot_teams_disabled=0.05, copilot_all_disabled=0.01, assignment_error=0.0,
-                   never_used=0.0, trained=1.0)
+                   never_used=0.0, trained=1.0, staff_trained=0.4)
+# Its activity: none of what the checks look for, except the plants.
+DEMO_ACTIVITY = replace(CLEAN_ACTIVITY, labelled=0.9, chat_needs_training=True, use_every_weeks=4)
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,16 @@ class Plant:
     checks: tuple[str, ...]  # checks that must report the user (none for a near miss)
     activity_checks: tuple[str, ...]  # further checks that report the user once activity is collected
     fields: Callable[[SimUser, TenantConfig], dict[str, Any]]
+    activity: tuple[str, ...] = ()  # planted activity (behaviour.PLANT_KINDS), on the day days_ago
+    days_ago: int = 3
+    app: str = ""  # the third-party AI app of an "ai_app" plant (AppHost)
+
+    @property
+    def near_miss(self) -> bool:
+        return not (self.checks or self.activity_checks or _OTHER_SUBJECTS.intersection(self.activity))
+
+    def activity_plants(self) -> tuple[ActivityPlant, ...]:
+        return tuple(ActivityPlant(self.index, kind, self.days_ago, self.app) for kind in self.activity)
 
 
 def _seat(config: TenantConfig, days_ago: int, group: str | None = cat.GROUP_COPILOT, **kw: Any) -> SimAssignment:
@@ -83,6 +97,13 @@ TRAINED = "usage_copilot_users_trained"
 USED = "licence_copilot_seats_used"
 UNASSIGNED = "licence_copilot_no_unassigned_seats"
 REVIEWED = "policy_reviewed_within_cycle"
+JAILBREAK = "usage_no_jailbreak_attempts"
+INJECTION = "usage_no_prompt_injection"
+PROHIBITED = "usage_copilot_not_on_prohibited_sites"
+RESTRICTED = "labels_copilot_no_restricted_content"
+APPS = "usage_ai_apps_approved"
+# Plants whose finding names the resource or app rather than the user.
+_OTHER_SUBJECTS = {"xpia", "ai_app"}
 
 PLANTS: tuple[Plant, ...] = (
     Plant(0, "a leaver: account blocked, Copilot seat never reclaimed, not used since", (ACTIVE,), (USED,),
@@ -105,18 +126,35 @@ PLANTS: tuple[Plant, ...] = (
           lambda u, c: _member(u, c, _seat(c, 3), activity=0.0)),
     Plant(9, "near miss: a Finance pilot seat (nested group) with Copilot in Teams switched off", (), (),
           lambda u, c: _member(u, c, _seat(c, 150, cat.GROUP_COPILOT_PILOT, disabled_plans=(cat.COPILOT_TEAMS,)))),
+    # Activity plants: seat holders (or Copilot Chat users) otherwise in good standing.
+    Plant(10, "a prompt flagged as a jailbreak attempt", (), (JAILBREAK,),
+          lambda u, c: _member(u, c, _seat(c, 240)), activity=("jailbreak",), days_ago=4),
+    Plant(11, "a supplier letter on the Finance site hiding a prompt injection, read by Copilot", (), (),
+          lambda u, c: _member(u, c, _seat(c, 180)), activity=("xpia",), days_ago=6),
+    Plant(12, "Copilot asked to summarise child protection notes on the Safeguarding site", (), (PROHIBITED,),
+          lambda u, c: _member(u, c, _seat(c, 210), department="Children's Services"),
+          activity=("prohibited_site",), days_ago=9),
+    Plant(13, "Copilot read a Highly Confidential restructure paper", (), (RESTRICTED,),
+          lambda u, c: _member(u, c, _seat(c, 160), department="Human Resources"),
+          activity=("restricted_label",), days_ago=2),
+    Plant(14, "a Copilot user who also pastes work into DeepSeek, an unapproved AI app", (), (),
+          lambda u, c: _member(u, c, _seat(c, 130)), activity=("ai_app",), days_ago=5, app="DeepSeek"),
+    Plant(15, "a member of staff without a seat using Copilot Chat before doing the AI training", (), (TRAINED,),
+          lambda u, c: _member(u, c, trained=False), activity=("chat",), days_ago=7),
+    Plant(16, "near miss: Copilot read slides on SafeguardingTraining, a site that only starts like the "
+          "prohibited one", (), (),
+          lambda u, c: _member(u, c, _seat(c, 220)), activity=("lookalike_site",), days_ago=3),
+    Plant(17, "near miss: a seat last used 26 days ago, just inside the shortest idle limit (30 days)", (), (),
+          lambda u, c: _member(u, c, _seat(c, 300)), activity=("stops",), days_ago=26),
+    Plant(18, "near miss: a trained member of staff without a seat using Copilot Chat", (), (),
+          lambda u, c: _member(u, c), activity=("chat",), days_ago=8),
 )
-
-# Findings planted in the demo's Copilot activity, once the audit simulation generates it:
-# (check_id, user index) for checks whose subject is a user, (check_id, "text") for an app name
-# (usage_ai_apps_approved), a resource (usage_no_prompt_injection) or "tenant"
-# (labels_copilot_resources_labelled). Users 10 and up are free for activity plants.
-ACTIVITY_PLANTS: tuple[tuple[str, int | str], ...] = ()
-
 
 def demo_tenant(users: int, days: int, seed: int, anchor: datetime | None = None) -> Tenant:
     """The tenant `m365audit demo` collects: generated population plus the plants."""
-    config = TenantConfig(users=users, days=days, seed=seed, rates=DEMO_RATES)
+    plants = tuple(a for p in PLANTS for a in p.activity_plants())
+    config = TenantConfig(users=users, days=days, seed=seed, rates=DEMO_RATES, activity=DEMO_ACTIVITY,
+                          activity_plants=plants)
     tenant = Tenant(replace(config, anchor=anchor) if anchor else config)
     plant(tenant)
     return tenant
@@ -144,8 +182,8 @@ def planted_findings(tenant: Tenant, policy: Policy, check_date: date, *,
         assert user is not None
         for check_id in p.checks + (p.activity_checks if activity_collected else ()):
             expected.add((check_id, user.user_principal_name))
-    for check_id, subject in ACTIVITY_PLANTS if activity_collected else ():
-        expected.add((check_id, _subject(tenant, subject)))
+    for p in PLANTS if activity_collected else ():
+        expected.update(_other_findings(tenant, p, policy))
     consumed = tenant.consumed_units()
     for sku in cat.SKUS:
         if sku.is_copilot and tenant.purchased_units(sku) - consumed[sku.sku_id] > policy.unassigned_seat_tolerance:
@@ -155,13 +193,17 @@ def planted_findings(tenant: Tenant, policy: Policy, check_date: date, *,
     return expected
 
 
-def _subject(tenant: Tenant, subject: int | str) -> str:
-    if isinstance(subject, str):
-        return subject
-    user = tenant.user(subject)
-    assert user is not None
-    # Activity checks report the sign-in name as the audit log records it: lower case.
-    return user.user_principal_name.lower()
+def _other_findings(tenant: Tenant, p: Plant, policy: Policy) -> set[tuple[str, str]]:
+    """Findings of an activity plant whose subject is a resource or an app (as the checks name them)."""
+    found: set[tuple[str, str]] = set()
+    if "xpia" in p.activity:
+        site, name, _ = ac.PLANTED_DOCUMENTS["xpia"]
+        found.add((INJECTION, planted_url(tenant.config.site_url(site), name)))
+    if "ai_app" in p.activity:
+        host, identity = next(app for app in ac.THIRD_PARTY_APPS if app[0] == p.app)
+        if not {host.lower(), identity.lower()} & {a.lower() for a in policy.approved_ai_apps}:
+            found.add((APPS, identity))
+    return found
 
 
 def _add_months(day: date, months: int) -> date:

@@ -32,7 +32,7 @@ from m365audit.simulator.model import Profile, SimAssignment, SimUser, assignmen
 from m365audit.simulator.population import build_frozen, draws, unit
 
 __all__ = ["CLEAN", "Profile", "Rates", "SimAssignment", "SimUser", "Tenant", "TenantConfig", "stable_uuid"]
-from m365audit.simulator.behaviour import ActivityRates, ApiBehaviour
+from m365audit.simulator.behaviour import ActivityPlant, ActivityRates, ApiBehaviour
 
 if TYPE_CHECKING:
     from m365audit.simulator.activity import ActivityModel
@@ -51,6 +51,7 @@ class Rates:
     assignment_error: float = 0.02  # group assignment failed (CountViolation and friends)
     never_used: float = 0.12  # seat holders who never use Copilot
     trained: float = 0.9  # seat holders in the training group
+    staff_trained: float = 0.0  # other members of staff in the training group
 
 
 CLEAN = Rates(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0)
@@ -69,6 +70,7 @@ class TenantConfig:
     # Other organisations sharing the tenant (e.g. cat.NORTHSHIRE_TRUST), for scoped audits.
     organisations: tuple[cat.Organisation, ...] = ()
     activity: ActivityRates = field(default_factory=ActivityRates)
+    activity_plants: tuple[ActivityPlant, ...] = ()  # users whose activity tells a planted story
     api: ApiBehaviour = field(default_factory=ApiBehaviour)
 
     @property
@@ -181,7 +183,7 @@ class Tenant:
             base = next(((sku.sku_id, group) for edge, sku, group in _BASE_LICENCES if unit(d[5]) < edge), None)
         wants = unit(d[6]) < (rates.guest_copilot if guest else dept.copilot_rate if dept else 0.0)
         copilot = self._copilot_terms(d, guest, dept) if wants else None
-        trained = wants and unit(d[12]) < rates.trained
+        trained = unit(d[12]) < (rates.trained if wants else 0.0 if guest else rates.staff_trained)
         return Profile(d, org, guest, dept, base, copilot, trained)
 
     def generated(self, i: int) -> bool:

@@ -53,6 +53,9 @@ def test_demo_writes_the_reports(tmp_path) -> None:
                      "--out", str(out))
     assert result.code == 0, result.stderr
     assert sorted(p.name for p in out.iterdir()) == ["copilot-report.html", "copilot-report.xlsx", "csv"]
+    # The demo checks its tenant against the example council policy, so the report covers compliance.
+    sources = {r["source"]: r["status"] for r in read_csv(out / "csv" / "provenance.csv")}
+    assert sources["Policy checks (m365audit check)"] == "checked", sources
 
 
 def test_usage_report_stands_in_for_a_missing_audit_log(report_db, policy, tmp_path) -> None:
