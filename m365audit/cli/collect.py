@@ -28,11 +28,18 @@ def register(app: typer.Typer) -> None:
         db: DbPath = DEFAULT_DB,
         graph_url: GraphUrl = "https://graph.microsoft.com/v1.0",
         auth: AuthMode = "environment",
-        since: Annotated[str | None, typer.Option(help="Collect activity from this ISO date-time (overrides the watermark).")] = None,
-        until: Annotated[str | None, typer.Option(help="Collect activity up to this ISO date-time (default: now).")] = None,
-        only: Annotated[str | None, typer.Option(help="Comma-separated sources: licences,audit,usage,labels (default: all).")] = None,
-        group: Annotated[list[str] | None, typer.Option("--group", help="Also collect the members of this group (display name or id), e.g. the AI training group. Repeatable.")] = None,
-        scope: Annotated[str | None, typer.Option(help="Limit to one organisation in a shared tenant: au:<id>, domain:<a.gov.uk,b.gov.uk> or company:<name>.")] = None,
+        since: Annotated[str | None, typer.Option(
+            help="Collect activity from this ISO date-time (overrides the watermark).")] = None,
+        until: Annotated[str | None, typer.Option(
+            help="Collect activity up to this ISO date-time (default: now).")] = None,
+        only: Annotated[str | None, typer.Option(
+            help="Comma-separated sources: licences,audit,usage,labels (default: all).")] = None,
+        group: Annotated[list[str] | None, typer.Option(
+            "--group", help="Also collect the members of this group (display name or id), "
+                            "e.g. the AI training group. Repeatable.")] = None,
+        scope: Annotated[str | None, typer.Option(
+            help="Limit to one organisation in a shared tenant: au:<id>, domain:<a.gov.uk,b.gov.uk> "
+                 "or company:<name>.")] = None,
         replace_scope: Annotated[bool, typer.Option(
             "--replace-scope",
             help="The database holds another scope: discard everything collected for it and start again.")] = False,

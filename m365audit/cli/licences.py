@@ -17,7 +17,8 @@ def register(app: typer.Typer) -> None:
     def licences(
         db: DbPath = DEFAULT_DB,
         format: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
-        as_of: Annotated[str | None, typer.Option("--as-of", help="Use the latest snapshot on or before this ISO date.")] = None,
+        as_of: Annotated[str | None, typer.Option(
+            "--as-of", help="Use the latest snapshot on or before this ISO date.")] = None,
     ) -> None:
         """Show licence counts from the latest (or an earlier) snapshot."""
         if format not in FORMATS:

@@ -34,7 +34,7 @@ from kiota_authentication_azure.azure_identity_authentication_provider import (
 )
 from kiota_http.middleware.options import RedirectHandlerOption, RetryHandlerOption
 from kiota_http.middleware.options.response_handler_option import ResponseHandlerOption
-from msgraph import GraphRequestAdapter
+from msgraph.graph_request_adapter import GraphRequestAdapter
 from msgraph_core import GraphClientFactory
 
 from m365audit.collect.pages import Page

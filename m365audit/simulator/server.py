@@ -81,7 +81,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         try:
             version, path, query = parse_request_target(self.path)
-            host = f"http://{self.server.server_address[0]}:{self.server.server_address[1]}"
+            address, port = self.server.server_address[:2]
+            host = f"http://{address!s}:{port}"
             request = Request(self.command, path, version, query,
                               {k.lower(): v for k, v in self.headers.items()}, body, host)
             response = graph.handle(request)
