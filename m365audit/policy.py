@@ -9,7 +9,6 @@ key named (exit code 2) before anything runs.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -17,6 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from m365audit.errors import UsageError
+from m365audit.tomlfile import Locator, Parser, read_toml
+from m365audit.tomlfile import one_of as _one_of
+from m365audit.tomlfile import text as _text
+from m365audit.tomlfile import texts as _texts
+from m365audit.tomlfile import whole as _int_at_least
 
 
 @dataclass(frozen=True)
@@ -67,33 +71,6 @@ class Policy:
         return max(candidates, key=lambda p: p.valid_from) if candidates else None
 
 
-# section -> key -> (attribute, parser). A parser raises ValueError with the problem.
-Parser = Callable[[Any], Any]
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError("must be a non-empty string")
-    return value.strip()
-
-
-def _texts(value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise ValueError("must be a list of non-empty strings")
-    return tuple(v.strip() for v in value)
-
-
-def _int_at_least(minimum: int, maximum: int | None = None) -> Parser:
-    def parse(value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError("must be a whole number")
-        if value < minimum or (maximum is not None and value > maximum):
-            bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
-            raise ValueError(f"must be {bound}, not {value}")
-        return value
-    return parse
-
-
 def _share(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError("must be a number between 0 and 1")
@@ -106,14 +83,6 @@ def _date(value: Any) -> date:
     if isinstance(value, date) and not hasattr(value, "hour"):
         return value
     raise ValueError("must be a date such as 2026-03-24 (unquoted)")
-
-
-def _one_of(*choices: str) -> Parser:
-    def parse(value: Any) -> str:
-        if value not in choices:
-            raise ValueError(f"must be one of {', '.join(choices)}")
-        return str(value)
-    return parse
 
 
 def _currency(value: Any) -> str:
@@ -171,49 +140,14 @@ PRICE_KEYS = {"sku": _text, "monthly_price": None, "from": _date}
 EXCEPTION_KEYS = {"check": _check_id, "subject": _text, "reason": _text, "until": _date}
 
 
-class _Locator:
-    """Finds the line of a key in the TOML text, for error messages."""
-
-    def __init__(self, text: str) -> None:
-        self.lines = text.splitlines()
-
-    def line_of(self, section: str, key: str | None, occurrence: int = 0) -> int:
-        header = re.compile(r"^\s*\[\[?\s*" + re.escape(section) + r"\s*\]\]?\s*(#.*)?$")
-        seen = -1
-        start = None
-        for number, line in enumerate(self.lines, 1):
-            if header.match(line):
-                seen += 1
-                if seen == occurrence:
-                    start = number
-                    if key is None:
-                        return number
-                    continue
-            if start is not None and number > start:
-                if re.match(r"^\s*\[", line):
-                    break
-                if key and re.match(r"^\s*\"?" + re.escape(key) + r"\"?\s*=", line):
-                    return number
-        return start or 1
-
-
 def load_policy(path: Path | str) -> Policy:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise UsageError(f"Policy file {path} does not exist.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"Policy file {path} cannot be read: {exc}.") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"{path}: not valid TOML: {exc}.") from None
+    data, text = read_toml(path, "Policy file")
     return parse_policy(data, text=text, source=str(path))
 
 
 def parse_policy(data: dict[str, Any], *, text: str = "", source: str = "policy") -> Policy:
-    locate = _Locator(text)
+    locate = Locator(text)
     values: dict[str, Any] = {"source": source}
 
     def fail(section: str, key: str | None, problem: str, occurrence: int = 0) -> UsageError:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +20,11 @@ from typing import Any
 
 from m365audit.errors import UsageError
 from m365audit.policy import Policy
-from m365audit.policy import _Locator as Locator  # the policy file's line finder, shared
+from m365audit.tomlfile import Locator, Parser, read_toml
+from m365audit.tomlfile import one_of as _one_of
+from m365audit.tomlfile import text as _text
+from m365audit.tomlfile import texts as _texts
+from m365audit.tomlfile import whole as _whole
 
 AUTH_MODES = ("token", "environment", "client-secret", "certificate", "managed-identity", "azure-cli")
 SOURCES = ("licences", "audit", "usage", "labels")
@@ -76,43 +79,10 @@ class RunConfig:
         return None if self.time_budget_minutes is None else self.time_budget_minutes * 60.0
 
 
-Parser = Callable[[Any], Any]
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError("must be a non-empty string")
-    return value.strip()
-
-
-def _texts(value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise ValueError("must be a list of non-empty strings")
-    return tuple(v.strip() for v in value)
-
-
 def _flag(value: Any) -> bool:
     if not isinstance(value, bool):
         raise ValueError("must be true or false")
     return value
-
-
-def _whole(minimum: int, maximum: int) -> Parser:
-    def parse(value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError("must be a whole number")
-        if not minimum <= value <= maximum:
-            raise ValueError(f"must be between {minimum} and {maximum}, not {value}")
-        return value
-    return parse
-
-
-def _one_of(*choices: str) -> Parser:
-    def parse(value: Any) -> str:
-        if value not in choices:
-            raise ValueError(f"must be one of {', '.join(choices)}")
-        return str(value)
-    return parse
 
 
 def _subset(*choices: str) -> Parser:
@@ -202,16 +172,7 @@ PATH_KEYS = {"db", "policy_file", "report_folder"}
 
 def load_config(path: Path | str) -> RunConfig:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise UsageError(f"Configuration file {path} does not exist; see docs/operations.md for an example.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"Configuration file {path} cannot be read: {exc}.") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"{path}: not valid TOML: {exc}.") from None
+    data, text = read_toml(path, "Configuration file", "; see docs/operations.md for an example")
     return parse_config(data, text=text, source=str(path), base=path.resolve().parent)
 
 
