@@ -9,7 +9,7 @@ key named (exit code 2) before anything runs.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -181,19 +181,27 @@ def parse_policy(data: dict[str, Any], *, text: str = "", source: str = "policy"
     return Policy(**values)
 
 
-def _parse_prices(value: Any, fail: Callable[..., UsageError]) -> list[Price]:
+def _tables(value: Any, section: str, keys: list[str], required: list[str],
+            fail: Callable[..., UsageError]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Each table of an array of tables ([[section]]), with unknown and missing keys refused."""
     if not isinstance(value, list):
-        raise fail("costs.prices", None, "must be an array of tables ([[costs.prices]])")
-    prices = []
+        raise fail(section, None, f"must be an array of tables ([[{section}]])")
     for n, item in enumerate(value):
         if not isinstance(item, dict):
-            raise fail("costs.prices", None, "must be an array of tables", n)
-        unknown = set(item) - set(PRICE_KEYS)
+            raise fail(section, None, "must be an array of tables", n)
+        unknown = set(item) - set(keys)
         if unknown:
-            raise fail("costs.prices", sorted(unknown)[0], "is not a known key (known: from, monthly_price, sku)", n)
-        for key in PRICE_KEYS:
+            known = ", ".join(sorted(keys))
+            raise fail(section, sorted(unknown)[0], f"is not a known key (known: {known})", n)
+        for key in required:
             if key not in item:
-                raise fail("costs.prices", key, "is required", n)
+                raise fail(section, key, "is required", n)
+        yield n, item
+
+
+def _parse_prices(value: Any, fail: Callable[..., UsageError]) -> list[Price]:
+    prices = []
+    for n, item in _tables(value, "costs.prices", list(PRICE_KEYS), list(PRICE_KEYS), fail):
         price = item["monthly_price"]
         if isinstance(price, bool) or not isinstance(price, int | float) or price < 0:
             raise fail("costs.prices", "monthly_price", "must be a number of at least 0", n)
@@ -206,18 +214,8 @@ def _parse_prices(value: Any, fail: Callable[..., UsageError]) -> list[Price]:
 
 
 def _parse_exceptions(value: Any, fail: Callable[..., UsageError]) -> list[PolicyException]:
-    if not isinstance(value, list):
-        raise fail("exceptions", None, "must be an array of tables ([[exceptions]])")
     out = []
-    for n, item in enumerate(value):
-        if not isinstance(item, dict):
-            raise fail("exceptions", None, "must be an array of tables", n)
-        unknown = set(item) - set(EXCEPTION_KEYS)
-        if unknown:
-            raise fail("exceptions", sorted(unknown)[0], "is not a known key (known: check, reason, subject, until)", n)
-        for key in ("check", "subject", "reason"):
-            if key not in item:
-                raise fail("exceptions", key, "is required", n)
+    for n, item in _tables(value, "exceptions", list(EXCEPTION_KEYS), ["check", "subject", "reason"], fail):
         parsed: dict[str, Any] = {}
         for key, parser in EXCEPTION_KEYS.items():
             if key in item:
