@@ -60,12 +60,13 @@ class LandCounts:
 def prepare(con: duckdb.DuckDBPyConnection) -> None:
     """Macros and lookup tables the audit SQL uses; once per load on a connection."""
     create_macros(con)
-    names = ", ".join(f"('{name}')" for name in AUDITED_TYPES)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE audit_types AS SELECT * FROM (VALUES {names}) t(name)")  # noqa: S608 - constant names
+    names = ", ".join(f"'{name}'" for name in AUDITED_TYPES)
+    con.execute(f"CREATE OR REPLACE TEMP MACRO audit_is_audited(t) AS t IN ({names})")  # noqa: S608 - constant names
     cases = " ".join(f"WHEN '{code}' THEN '{name}' WHEN lower('{name}') THEN '{name}'"
                      for name, code in AUDITED_TYPES.items())
     con.execute(f"CREATE OR REPLACE TEMP MACRO audit_record_type(x) AS "
                 f"CASE lower(trim(x::VARCHAR)) {cases} ELSE nullif(trim(x::VARCHAR), '') END")
+    con.execute(read_query("audit/macros.sql"))
     con.execute("""
         CREATE OR REPLACE TEMP TABLE audit_user_map AS
         SELECT lower(user_principal_name) AS upn, arg_max(user_id, valid_from) AS user_id
@@ -90,33 +91,48 @@ def stage_graph_records(con: duckdb.DuckDBPyConnection, spools: list[Path]) -> N
                        maximum_object_size=16777216)""")  # noqa: S608 - our own temp files
 
 
-def parse_staged(con: duckdb.DuckDBPyConnection) -> None:
-    """audit_parsed and audit_checked from staged_audit (queries/audit/parse.sql, rescue.sql)."""
+def parse_staged(con: duckdb.DuckDBPyConnection, *, number_rows: bool = False) -> None:
+    """audit_parsed from staged_audit (queries/audit/parse.sql, then rescue.sql).
+
+    ``number_rows`` sets each record's ordinal from its position in staged_audit. It
+    needs audit_parsed made outside a transaction (a transaction's appended rows have
+    provisional rowids), and is done before rescue.sql: DuckDB updates rows with
+    nested columns by deleting and appending them, which changes their rowids.
+    """
     con.execute(read_query("audit/parse.sql"))
+    if number_rows:
+        con.execute("UPDATE audit_parsed SET ordinal = rowid + 1")
     con.execute(read_query("audit/rescue.sql"))
 
 
 def land_parsed(con: duckdb.DuckDBPyConnection, *, source: str, run_id: str) -> LandCounts:
     """Insert the loadable records of audit_parsed that are not stored yet; derive the facts."""
-    counts = LandCounts(received=_scalar(con, "SELECT count(*) FROM audit_checked"))
-    counts.unreadable = _scalar(con, "SELECT count(*) FROM audit_checked WHERE problem IS NOT NULL")
+    counts = LandCounts(received=_scalar(con, "SELECT count(*) FROM audit_parsed"))
+    counts.unreadable = _scalar(con, "SELECT count(*) FROM audit_parsed WHERE problem IS NOT NULL")
     for name, n in con.execute("""
-            SELECT coalesce(record_type, 'unknown'), count(*) FROM audit_checked
+            SELECT coalesce(record_type, 'unknown'), count(*) FROM audit_parsed
             WHERE NOT coalesce(audited, false) AND problem IS NULL GROUP BY 1""").fetchall():
         counts.skipped_types[name] = n
     con.execute("""
         CREATE OR REPLACE TEMP TABLE audit_keep AS
-        SELECT row_id, record_id, created_at FROM audit_checked WHERE audited AND problem IS NULL
-        QUALIFY row_number() OVER (PARTITION BY record_id ORDER BY ordinal NULLS LAST, row_id) = 1""")
-    loadable = _scalar(con, "SELECT count(*) FROM audit_checked WHERE audited AND problem IS NULL")
+        SELECT rowid AS row_id, record_id, created_at FROM audit_parsed WHERE audited AND problem IS NULL
+        QUALIFY row_number() OVER (PARTITION BY record_id ORDER BY ordinal NULLS LAST, rowid) = 1""")
+    loadable = _scalar(con, "SELECT count(*) FROM audit_parsed WHERE audited AND problem IS NULL")
     _drop_stored(con)
     counts.new = _scalar(con, "SELECT count(*) FROM audit_keep")
     counts.duplicates = loadable - counts.new
+    # Landing filters audit_parsed by the rows to skip, not by a join with the rows to keep:
+    # the skipped are usually none, and a join would carry every record's raw text through it.
+    skip = "rowid NOT IN (SELECT row_id FROM audit_keep)" if counts.duplicates else "false"
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE audit_skip AS
+        SELECT rowid AS row_id FROM audit_parsed WHERE audited AND problem IS NULL AND {skip}""")  # noqa: S608 - constant
     con.execute("SET VARIABLE audit_source = ?", [source])
     con.execute("SET VARIABLE audit_run_id = ?", [run_id])
     con.execute("SET VARIABLE audit_ingested_at = ?::TIMESTAMPTZ", [datetime.now(UTC)])
     con.execute(read_query("audit/land.sql"))
     con.execute("DROP TABLE audit_keep")
+    con.execute("DROP TABLE audit_skip")
     return counts
 
 
@@ -138,7 +154,7 @@ def _drop_stored(con: duckdb.DuckDBPyConnection) -> None:
 def finish(con: duckdb.DuckDBPyConnection) -> None:
     """After all batches: give records their user ids where the user is now known."""
     con.execute(read_query("audit/user_ids.sql"))
-    for name in ("staged_audit", "audit_parsed", "audit_checked"):
+    for name in ("staged_audit", "audit_parsed"):
         drop_relation(con, name)
 
 

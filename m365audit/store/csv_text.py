@@ -2,7 +2,7 @@
 
 Exports arrive as UTF-8 (with or without a byte-order mark) or, once Excel
 has re-saved them, UTF-16 (comma or tab separated). UTF-8 files are checked
-in a streaming pass and read in place; UTF-16 files are transcoded to a
+in a streaming pass (or by DuckDB's reader as it reads them) and read in place; UTF-16 files are transcoded to a
 temporary UTF-8 file chunk by chunk. Bytes that are not text in the
 detected encoding are reported with their line number.
 """
@@ -77,8 +77,12 @@ def _decoded_chunks(path: Path, encoding: str) -> Iterator[str]:
                 return
 
 
-def prepare(path: Path, workdir: Path) -> CsvText:
-    """Check or transcode ``path``; read its header."""
+def prepare(path: Path, workdir: Path, *, check_utf8: bool = True) -> CsvText:
+    """Check or transcode ``path``; read its header.
+
+    ``check_utf8=False`` leaves a UTF-8 file's check to a reader that validates as it
+    reads (DuckDB's CSV reader with ``encoding='utf-8'``), saving a pass over the file.
+    """
     if not path.is_file():
         raise BadFile(f"{path} does not exist or is not a file.")
     encoding = detect_encoding(path)
@@ -88,8 +92,9 @@ def prepare(path: Path, workdir: Path) -> CsvText:
             for text in _decoded_chunks(path, encoding):
                 out.write(text)
     else:
-        for _ in _decoded_chunks(path, encoding):
-            pass
+        if check_utf8:
+            for _ in _decoded_chunks(path, encoding):
+                pass
         target = path
     header_line = _first_line(target)
     if not header_line.strip():
@@ -100,5 +105,10 @@ def prepare(path: Path, workdir: Path) -> CsvText:
 
 
 def _first_line(path: Path) -> str:
-    with path.open("r", encoding="utf-8-sig", newline="") as f:
-        return f.readline()
+    with path.open("rb") as f:
+        line = f.readline(1 << 20)  # bytes: decoding a text stream's buffer would read past line 1
+    try:
+        return line.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise BadFile(f"{path.name} line 1: the file is not UTF-8 text (it may use another encoding; save it "
+                      "as CSV UTF-8 and try again).") from None

@@ -22,7 +22,7 @@ from m365audit.errors import UsageError
 from m365audit.store import audit as audit_store
 from m365audit.store import pseudonym, purview_csv
 from m365audit.store import usage as usage_store
-from m365audit.store.csv_text import prepare
+from m365audit.store.csv_text import BadFile, CsvText, prepare
 from m365audit.store.db import open_db
 from m365audit.store.lock import writer_lock
 from m365audit.store.purview_csv import BadRow
@@ -30,8 +30,7 @@ from m365audit.store.runs import finish_run, start_run
 
 PURVIEW_SOURCE = "purview-csv"
 USAGE_SOURCE = "admin-centre-csv"
-_SHOWN_ERRORS = 1000  # bad rows reported per batch without --skip-bad-rows
-IMPORT_BATCH_ROWS = 100_000  # rows parsed and landed at a time: memory stays flat for any file size
+_SHOWN_ERRORS = 1000  # bad rows counted in the refusal without --skip-bad-rows
 IMPORT_MEMORY_LIMIT = audit_store.LOAD_MEMORY_LIMIT  # DuckDB spills to disk beyond this
 
 
@@ -59,10 +58,11 @@ def import_purview_audit(db: Path, file: Path, *, skip_bad_rows: bool = False,
     # One writer per file (store/lock.py): a nightly run and an import never interleave.
     with writer_lock(db, "import"), tempfile.TemporaryDirectory(prefix="m365audit-import-") as work, \
             open_db(db, memory_limit=IMPORT_MEMORY_LIMIT) as con:
-        text = prepare(file, Path(work))
+        text = prepare(file, Path(work), check_utf8=False)  # DuckDB's reader checks UTF-8 as it reads
+        bad = _parse_purview(con, text, file, skip_bad_rows)
         con.execute("BEGIN TRANSACTION")
         try:
-            _load_purview(con, text, file, summary, skip_bad_rows, reject_file or default_reject_file(file))
+            _land_purview(con, summary, bad, reject_file or default_reject_file(file))
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -70,37 +70,42 @@ def import_purview_audit(db: Path, file: Path, *, skip_bad_rows: bool = False,
     return summary
 
 
-def _load_purview(con: duckdb.DuckDBPyConnection, text: Any, file: Path, summary: ImportSummary,
-                  skip_bad_rows: bool, reject_path: Path) -> None:
+def _parse_purview(con: duckdb.DuckDBPyConnection, text: CsvText, file: Path, skip_bad_rows: bool) -> list[BadRow]:
+    """Read and parse the whole export into audit_parsed; the bad rows, or refuse the file.
+
+    Parsed before the transaction: rows a transaction appends get provisional rowids,
+    and the records' ordinals (for line numbers) come from audit_parsed's rowids. Only
+    temporary tables are written, so a refusal leaves the database as it was. DuckDB
+    streams the file and spills past its memory cap, so memory stays flat whatever
+    the file's size.
+    """
     audit_store.prepare(con)
-    rows = purview_csv.stage(con, text)
+    purview_csv.stage(con, text)
+    audit_store.parse_staged(con, number_rows=True)
+    line = purview_csv.encoding_error(con)
+    if line is not None:
+        raise BadFile(f"{file.name} line {line}: the file is not UTF-8 text (it may use another encoding; "
+                      "save it as CSV UTF-8 and try again).")
     rejected = purview_csv.rejected_rows(con)
-    lines = [r.line for r in rejected]
-    problems: list[BadRow] = []
+    problems = purview_csv.problem_rows(con, [r.line for r in rejected], None if skip_bad_rows else _SHOWN_ERRORS)
+    bad = sorted(rejected + problems, key=lambda r: r.line)
+    if bad and not skip_bad_rows:
+        _refuse(file, bad)
+    return bad
+
+
+def _land_purview(con: duckdb.DuckDBPyConnection, summary: ImportSummary, bad: list[BadRow],
+                  reject_path: Path) -> None:
     run_id = start_run(con, "import", graph_url=None)
-    counts = audit_store.LandCounts()
-    for first in range(1, max(rows, 1) + 1, IMPORT_BATCH_ROWS):
-        last = first + IMPORT_BATCH_ROWS - 1
-        purview_csv.batch(con, first, last)
-        audit_store.parse_staged(con)
-        problems += purview_csv.problem_rows(con, lines, None if skip_bad_rows else _SHOWN_ERRORS)
-        if not skip_bad_rows:
-            # Refuse as soon as the first bad line is known: nothing later can come before it.
-            covered = purview_csv.line_of(last, lines) if last < rows else None
-            early = [r for r in rejected + problems if covered is None or r.line <= covered]
-            if early:
-                _refuse(file, sorted(rejected + problems, key=lambda r: r.line))
-        counts.add(audit_store.land_parsed(con, source=PURVIEW_SOURCE, run_id=run_id))
-    bad = rejected + problems
+    counts = audit_store.land_parsed(con, source=PURVIEW_SOURCE, run_id=run_id)
     audit_store.finish(con)
-    con.execute("DROP TABLE csv_staged")
     summary.run_id = run_id
     summary.imported = counts.new
     summary.already_present = counts.duplicates
     summary.skipped_types = Counter({_type_label(k): v for k, v in counts.skipped_types.items()})
     summary.bad_rows = len(bad)
     if bad:
-        write_rejects(reject_path, sorted(bad, key=lambda r: r.line))
+        write_rejects(reject_path, bad)
         summary.reject_file = str(reject_path)
     pseudonym.pseudonymise_if_required(con, run_id)
     finish_run(con, run_id, status="succeeded", counts={"source": PURVIEW_SOURCE, **summary.as_dict()})

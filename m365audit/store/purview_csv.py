@@ -4,8 +4,9 @@ Layouts: ``RecordId, CreationDate, RecordType, Operation, UserId, AuditData,
 AssociatedAdminUnits, AssociatedAdminUnitsNames`` (current) and ``CreationDate,
 UserIds, Operations, AuditData`` (older). CreationDate follows the exporting
 browser's locale and is ignored: the time comes from AuditData.CreationTime.
-DuckDB reads the file in one streaming pass; rows it cannot split into the
-header's columns are kept aside with their line numbers (DuckDB's rejects).
+DuckDB reads the file in one parallel pass, straight into the loader's parsed
+table; rows it cannot split into the header's columns are kept aside with their
+line numbers (DuckDB's rejects).
 
 Line numbers count one line per CSV record with the header as line 1, which
 is the file's own line number unless a quoted field spans several lines.
@@ -31,6 +32,11 @@ COLUMNS = {
 }
 
 
+# The longest CSV record read. Purview caps an audit record well below this; DuckDB
+# holds a read buffer of twice this per thread, within the import's memory cap.
+MAX_LINE = 16 * 2**20
+
+
 @dataclass(frozen=True)
 class BadRow:
     line: int
@@ -40,11 +46,13 @@ class BadRow:
     audit_data: str = ""
 
 
-def stage(con: duckdb.DuckDBPyConnection, text: CsvText) -> int:
-    """csv_staged from the export, plus csv_reject_errors (rows DuckDB could not split); returns the rows.
+def stage(con: duckdb.DuckDBPyConnection, text: CsvText) -> None:
+    """staged_audit: a view reading the export, for the shared loader's one parsing pass.
 
-    ``batch(con, first, last)`` then copies a range of rows into staged_audit for the
-    shared loader, so the loader's working set stays a batch whatever the file's size.
+    Nothing is materialised here: ``audit_store.parse_staged`` reads the file once,
+    in parallel and in the file's order, straight into audit_parsed, and numbers the
+    rows from their position there (``number_rows``). Rows DuckDB cannot split
+    into the header's columns land in csv_reject_errors as that pass runs.
     """
     lower = [h.lower() for h in text.header]
     if "auditdata" not in lower:
@@ -60,12 +68,14 @@ def stage(con: duckdb.DuckDBPyConnection, text: CsvText) -> int:
     delim = "\\t" if text.delimiter == "\t" else ","
     # buffer_size: DuckDB's default is 16 x max_line_size (1 GiB), one allocation that
     # fails under the import's memory cap for any file larger than that; two lines' worth
-    # is enough and reads faster.
+    # is enough and reads faster. encoding='utf-8' makes the reader check the text; rows
+    # that are not UTF-8 are rejected as INVALID ENCODING (see encoding_error).
     for table in ("csv_reject_errors", "csv_reject_scans"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
+    drop_relation(con, "staged_audit")
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE csv_staged AS
-        SELECT row_number() OVER () AS ordinal, fallback_id, NULL::VARCHAR AS fallback_time, fallback_type,
+        CREATE TEMP VIEW staged_audit AS
+        SELECT NULL::BIGINT AS ordinal, fallback_id, NULL::VARCHAR AS fallback_time, fallback_type,
                fallback_operation, fallback_upn, audit_data,
                CASE WHEN audit_data IS NULL OR (length(audit_data) < 64 AND trim(audit_data) = '')
                     THEN 'AuditData is empty' END AS staged_problem
@@ -73,18 +83,14 @@ def stage(con: duckdb.DuckDBPyConnection, text: CsvText) -> int:
               FROM read_csv('{path}', header=true, auto_detect=false, columns={columns}, delim=E'{delim}',
                             quote='"', escape='"', strict_mode=true, store_rejects=true,
                             rejects_table='csv_reject_errors', rejects_scan='csv_reject_scans',
-                            max_line_size=67108864, buffer_size=134217728,
+                            max_line_size={MAX_LINE}, buffer_size={2 * MAX_LINE},
                             encoding='utf-8'))""")  # noqa: S608 - names we made; escaped path
-    row = con.execute("SELECT count(*) FROM csv_staged").fetchone()
-    return int(row[0]) if row else 0
 
 
-def batch(con: duckdb.DuckDBPyConnection, first: int, last: int) -> None:
-    """staged_audit from rows ``first`` to ``last`` (ordinals, inclusive) of csv_staged."""
-    # A view, not a copy: the loader reads the batch once, straight from csv_staged.
-    drop_relation(con, "staged_audit")
-    sql = "CREATE OR REPLACE TEMP VIEW staged_audit AS SELECT * FROM csv_staged WHERE ordinal BETWEEN {} AND {}"
-    con.execute(sql.format(int(first), int(last)))  # views take no parameters; these are integers
+def encoding_error(con: duckdb.DuckDBPyConnection) -> int | None:
+    """The first line DuckDB rejected as not UTF-8, if any (the whole file is then refused)."""
+    row = con.execute("SELECT min(line) FROM csv_reject_errors WHERE error_type = 'INVALID ENCODING'").fetchone()
+    return int(row[0]) if row and row[0] is not None else None
 
 
 def rejected_rows(con: duckdb.DuckDBPyConnection) -> list[BadRow]:
@@ -107,11 +113,13 @@ def _reason(kind: str, message: str) -> str:
 
 
 def problem_rows(con: duckdb.DuckDBPyConnection, rejected_lines: list[int], limit: int | None) -> list[BadRow]:
-    """Rows that split fine but cannot be loaded (audit_checked.problem), with their line numbers."""
+    """Rows that split fine but cannot be loaded (audit_parsed.problem), with their line numbers.
+
+    audit_parsed must have been parsed with ``number_rows`` (see ``stage``).
+    """
     sql = """
-        SELECT p.ordinal, c.problem, p.fallback_id, p.audit_data
-        FROM audit_checked c JOIN audit_parsed p ON p.rowid = c.row_id
-        WHERE c.problem IS NOT NULL ORDER BY p.ordinal"""
+        SELECT ordinal, problem, fallback_id, audit_data FROM audit_parsed
+        WHERE problem IS NOT NULL ORDER BY ordinal"""
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     return [BadRow(line_of(int(k), rejected_lines), str(problem), record_id=rid or "", audit_data=data or "")

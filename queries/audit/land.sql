@@ -1,13 +1,10 @@
--- Land the parsed audit records chosen in audit_keep (loadable, first of their id in
--- the batch, not stored yet), then derive the normalised copilot_*_facts tables from
--- the typed columns with UNNEST. The loader sets the variables audit_source,
--- audit_run_id and audit_ingested_at.
+-- Land the parsed audit records that are loadable, not stored yet and the first of
+-- their id in the batch (all but audit_skip's rows, usually none), then derive the
+-- normalised copilot_*_facts tables from the typed columns with UNNEST. The loader
+-- sets the variables audit_source, audit_run_id and audit_ingested_at.
 CREATE OR REPLACE TEMP VIEW audit_new AS
-SELECT c.record_id, c.created_at, c.record_type, c.operation, c.user_principal_name, p.*
-       EXCLUDE (ordinal, fallback_id, fallback_time, fallback_operation, fallback_upn, given_type, staged_problem)
-FROM audit_parsed p
-JOIN audit_checked c ON c.row_id = p.rowid
-SEMI JOIN audit_keep k ON k.row_id = p.rowid;
+SELECT * FROM audit_parsed
+WHERE audited AND problem IS NULL AND rowid NOT IN (SELECT row_id FROM audit_skip);
 
 INSERT INTO audit_records
 SELECT record_id, created_at, record_type, operation, user_principal_name, user_key, organization_id,

@@ -13,41 +13,24 @@ SET data_id = r.d.Id, data_time = r.d.CreationTime, data_type = r.d.RecordType,
     client_region = r.d.ClientRegion,
     resources = r.d.CopilotEventData.AccessedResources, messages = r.d.CopilotEventData.Messages,
     message_ids = r.d.CopilotEventData.MessageIds, contexts = r.d.CopilotEventData.Contexts,
-    plugins = r.d.CopilotEventData.AISystemPlugin
+    plugins = r.d.CopilotEventData.AISystemPlugin,
+    -- what parse.sql derives from these fields, derived again (SET sees the old values)
+    record_id = audit_record_id(r.d.Id, p.fallback_id),
+    created_at = audit_created_at(r.d.CreationTime, p.fallback_time),
+    record_type = coalesce(audit_record_type(r.d.RecordType), p.given_type),
+    operation = coalesce(r.d.Operation, p.fallback_operation),
+    user_principal_name = audit_upn(r.d.UserId, p.fallback_upn),
+    audited = audit_is_audited(coalesce(audit_record_type(r.d.RecordType), p.given_type)),
+    problem = audit_problem(coalesce(audit_record_type(r.d.RecordType), p.given_type), p.staged_problem,
+                            p.empty, p.starts_object, p.parsed, audit_record_id(r.d.Id, p.fallback_id),
+                            audit_created_at(r.d.CreationTime, p.fallback_time))
 FROM (SELECT rowid AS row_id, audit_parse(audit_canonical_keys(audit_data)) AS d
       FROM audit_parsed
       WHERE parsed AND starts_object
         AND (data_id IS NULL OR data_time IS NULL OR data_type IS NULL
-             OR (audit_record_type(data_type) IN (SELECT name FROM audit_types)
+             OR (audit_is_audited(audit_record_type(data_type))
                  AND (NOT has_event_data OR app_host IS NULL
                       OR list_bool_or(list_transform(messages, lambda m: m.isPrompt IS NULL))
                       OR list_bool_or(list_transform(resources, lambda r: r.Id IS NULL))
                       OR list_bool_or(list_transform(contexts, lambda c: c.Id IS NULL)))))) r
 WHERE p.rowid = r.row_id;
-
--- The fields every table needs, from AuditData first and what the source says outside it second.
-CREATE OR REPLACE TEMP TABLE audit_checked AS
-SELECT rowid AS row_id, ordinal,
-       coalesce(nullif(trim(data_id), ''), nullif(trim(fallback_id), '')) AS record_id,
-       coalesce(audit_instant(trim(data_time)), audit_instant(trim(fallback_time))) AS created_at,
-       coalesce(audit_record_type(data_type), given_type) AS record_type,
-       coalesce(data_operation, fallback_operation) AS operation,
-       nullif(lower(trim(coalesce(data_upn, fallback_upn))), '') AS user_principal_name,
-       staged_problem, audit_data IS NULL OR (length(audit_data) < 64 AND trim(audit_data) = '') AS empty,
-       parsed, starts_object
-FROM audit_parsed;
-
-CREATE OR REPLACE TEMP TABLE audit_checked AS
-SELECT row_id, ordinal, record_id, created_at, record_type, operation, user_principal_name,
-       record_type IN (SELECT name FROM audit_types) AS audited,
-       CASE
-           WHEN record_type NOT IN (SELECT name FROM audit_types) THEN NULL  -- skipped, not audited
-           WHEN staged_problem IS NOT NULL THEN staged_problem
-           WHEN empty THEN 'AuditData is empty'
-           WHEN NOT starts_object THEN 'AuditData is not a JSON object'
-           WHEN NOT parsed THEN 'AuditData is not valid JSON'
-           WHEN record_id IS NULL THEN 'AuditData has no Id'
-           WHEN created_at IS NULL THEN 'AuditData has no valid CreationTime'
-           WHEN record_type IS NULL THEN 'AuditData has no RecordType'
-       END AS problem
-FROM audit_checked;
