@@ -107,7 +107,10 @@ class ActivityModel:
         self.seed = cfg.seed
         self.rates: ActivityRates = cfg.activity
         self.first_day = (cfg.anchor - timedelta(days=cfg.days)).date().toordinal()
-        self.end_day = cfg.anchor.date().toordinal()  # exclusive: activity stops before the anchor day
+        # Planted days count back from the anchor day, so extra_days only adds days at the end.
+        self.anchor_day = cfg.anchor.date().toordinal()
+        # exclusive: activity stops before the anchor day, or extra_days after it
+        self.end_day = self.anchor_day + cfg.extra_days
         self.builder = RecordBuilder(cfg.seed, cfg.tenant_id, cfg.site_url, self.rates)
         self._people: list[Person] | None = None
         self._plants: dict[int, list[ActivityPlant]] = {}
@@ -142,7 +145,7 @@ class ActivityModel:
         third = weight > 0 and ("ai_app" in kinds or self._unit(0, u.index, 2) < rates.third_party_users)
         favourite = int(self._unit(0, u.index, 3) * len(ac.SEAT_APPS))
         home = ac.HOME_SITE.get(u.department or "", ac.INTRANET)
-        days = {p.kind: self.end_day - p.days_ago for p in plants}
+        days = {p.kind: self.anchor_day - p.days_ago for p in plants}
         apps = [i for i, (host, _) in enumerate(ac.THIRD_PARTY_APPS) for p in plants if p.app == host]
         return Person(u.index, u.user_principal_name, u.id, u.display_name, seat_from, chat, third,
                       weight, favourite, home, days, days.get("stops"), apps[0] if apps else None)
@@ -268,7 +271,7 @@ class ActivityModel:
 
     @property
     def window(self) -> tuple[datetime, datetime]:
-        """The whole span with activity: [first day, anchor day)."""
+        """The whole span with activity: [first day, anchor day + extra_days)."""
         return (datetime.fromordinal(self.first_day).replace(tzinfo=UTC),
                 datetime.fromordinal(self.end_day).replace(tzinfo=UTC))
 

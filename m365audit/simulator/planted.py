@@ -150,11 +150,14 @@ PLANTS: tuple[Plant, ...] = (
           lambda u, c: _member(u, c), activity=("chat",), days_ago=8),
 )
 
-def demo_tenant(users: int, days: int, seed: int, anchor: datetime | None = None) -> Tenant:
-    """The tenant `m365audit demo` collects: generated population plus the plants."""
+def demo_tenant(users: int, days: int, seed: int, anchor: datetime | None = None, extra_days: int = 0) -> Tenant:
+    """The tenant `m365audit demo` collects: generated population plus the plants.
+
+    ``extra_days``: the same tenant that many nights later (TenantConfig.extra_days).
+    """
     plants = tuple(a for p in PLANTS for a in p.activity_plants())
     config = TenantConfig(users=users, days=days, seed=seed, rates=DEMO_RATES, activity=DEMO_ACTIVITY,
-                          activity_plants=plants)
+                          activity_plants=plants, extra_days=extra_days)
     tenant = Tenant(replace(config, anchor=anchor) if anchor else config)
     plant(tenant)
     return tenant

@@ -72,6 +72,10 @@ class TenantConfig:
     activity: ActivityRates = field(default_factory=ActivityRates)
     activity_plants: tuple[ActivityPlant, ...] = ()  # users whose activity tells a planted story
     api: ApiBehaviour = field(default_factory=ApiBehaviour)
+    # Days of activity after the anchor day: the same tenant that many nights later. The
+    # directory, planted days and every earlier record stay exactly as at the anchor, so a
+    # database collected from the tenant at extra_days=0 gains only the new days (bench nightly run).
+    extra_days: int = 0
 
     @property
     def sharepoint_host(self) -> str:
@@ -108,6 +112,8 @@ class Tenant:
         self.config = config or TenantConfig()
         if self.config.users < 1:
             raise ValueError("a tenant needs at least one user")
+        if self.config.extra_days < 0:
+            raise ValueError("extra_days cannot be negative")
         shared = sum(o.share for o in self.config.organisations)
         if shared >= 1:
             raise ValueError("organisations sharing the tenant must leave it some users of its own")
