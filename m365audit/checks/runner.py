@@ -12,16 +12,23 @@ from m365audit.checks.catalogue import Check, load_catalogue
 from m365audit.checks.model import CheckResult, CheckRun, Finding
 from m365audit.checks.needs import unmet
 from m365audit.checks.params import bind
+from m365audit.checks.subjects import match_pseudonymised
 from m365audit.policy import Policy
+from m365audit.store.pseudonym import PseudonymKey
 
 
 def run_checks(con: duckdb.DuckDBPyConnection, policy: Policy, checked_at: datetime,
-               only: tuple[str, ...] | None = None) -> CheckRun:
-    """Run every check (or those in ``only``) as of ``checked_at``; reads the database only."""
+               only: tuple[str, ...] | None = None, key: PseudonymKey | None = None) -> CheckRun:
+    """Run every check (or those in ``only``) as of ``checked_at``; reads the database only.
+
+    ``key`` is the storage pseudonym key (default: from the environment, needed only when the
+    database stores pseudonyms and an exception names a person).
+    """
     checks = [c for c in load_catalogue() if only is None or c.id in only]
-    results = tuple(run_check(con, check, policy, checked_at.date()) for check in checks)
+    matched = match_pseudonymised(con, policy, key)
+    results = tuple(run_check(con, check, matched, checked_at.date()) for check in checks)
     row = con.execute("SELECT max(snapshot_at) FROM users").fetchone()
-    return CheckRun(checked_at, policy, results, snapshot_at=row[0] if row else None)
+    return CheckRun(checked_at, matched, results, snapshot_at=row[0] if row else None)
 
 
 def run_check(con: duckdb.DuckDBPyConnection, check: Check, policy: Policy, check_date: date) -> CheckResult:
@@ -61,7 +68,7 @@ def _apply_exceptions(finding: Finding, policy: Policy, check_date: date) -> Fin
     return finding
 
 
-def check_database(db: Path, policy: Policy, checked_at: datetime) -> CheckRun:
+def check_database(db: Path, policy: Policy, checked_at: datetime, key: PseudonymKey | None = None) -> CheckRun:
     """`m365audit check`: run the checks over the file, store the findings, compare with the last run.
 
     The checks run on a read-only connection; the findings are stored in one
@@ -75,6 +82,6 @@ def check_database(db: Path, policy: Policy, checked_at: datetime) -> CheckRun:
         with open_db(db):
             pass  # applies pending migrations, such as the findings tables
     with open_db(db, read_only=True) as con:
-        run = run_checks(con, policy, checked_at)
+        run = run_checks(con, policy, checked_at, key=key)
     with open_db(db) as con:
         return save_check_run(con, run)

@@ -103,10 +103,11 @@ def check_step(ctx: RunContext) -> Outcome:
     if function is None:
         return Outcome("skipped", message="the checks are not part of this build")
     if function.__name__ == "check_database":
-        run = stages.call_with(function, db=ctx.config.db, policy=ctx.config.policy, checked_at=ctx.now)
+        run = stages.call_with(function, db=ctx.config.db, policy=ctx.config.policy, checked_at=ctx.now,
+                               key=ctx.key)
     else:
         with open_db(ctx.config.db, read_only=True) as con:
-            run = stages.call_with(function, con=con, policy=ctx.config.policy, checked_at=ctx.now)
+            run = stages.call_with(function, con=con, policy=ctx.config.policy, checked_at=ctx.now, key=ctx.key)
     ctx.findings = summarise_findings(run)
     fail_on = ctx.config.fail_on
     breached = fail_on is not None and _at_or_above(ctx.findings["by_severity"], fail_on)

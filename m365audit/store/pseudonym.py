@@ -25,6 +25,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import duckdb
@@ -114,14 +116,63 @@ def install(con: duckdb.DuckDBPyConnection, key: PseudonymKey | None) -> bool:
                              "with a new database file.")
         con.execute("INSERT OR REPLACE INTO collection_state VALUES (?, ?, ?, 'setup', now())",
                     [*_STATE, key.fingerprint])
+    _bind(con, key)
+    return True
+
+
+def _bind(con: duckdb.DuckDBPyConnection, key: PseudonymKey) -> None:
     con.execute("SET VARIABLE m365audit_ipad = ?", [key.ipad])
     con.execute("SET VARIABLE m365audit_opad = ?", [key.opad])
     con.execute(_KEYED)
-    return True
 
 
 def is_pseudonymised(con: duckdb.DuckDBPyConnection) -> bool:
     return _recorded(con) is not None
+
+
+# Names the storage replaces, as they may appear in a finding's subject (a
+# user's sign-in name, or a OneDrive address naming its owner), and the same
+# names already in their stored, pseudonymised form.
+_PERSONAL_SITE = re.compile(r"/personal/[^/]+")
+_SITE_PSEUDONYM = re.compile(r"/personal/p-[0-9a-f]{20}(/|$)", re.IGNORECASE)
+_UPN = re.compile(r"^[^@/\s]+@[^@/\s]+$")
+_UPN_PSEUDONYM = re.compile(r"^p-[0-9a-f]{20}(@|$)", re.IGNORECASE)
+
+
+def subject_kind(subject: str) -> str | None:
+    """'upn' or 'site' when pseudonymised storage replaces this name; None for text it keeps as it is
+    (a SKU, an app, a team site) and for a name that is already a pseudonym."""
+    value = subject.strip()
+    if _PERSONAL_SITE.search(value):
+        return None if _SITE_PSEUDONYM.search(value) else "site"
+    if _UPN.match(value):
+        return None if _UPN_PSEUDONYM.match(value) else "upn"
+    return None
+
+
+def pseudonyms_of(con: duckdb.DuckDBPyConnection, key: PseudonymKey, subjects: Iterable[str]) -> dict[str, str]:
+    """Each name (see ``subject_kind``) mapped to the pseudonym stored for it, computed by the loading
+    macros themselves so the two cannot drift apart. Reads only: the key is bound on a separate session
+    of ``con``'s database, closed afterwards, and refused (UsageError) unless it is the database's own."""
+    recorded = _recorded(con)
+    if recorded is None:
+        return {}  # names are stored as they are
+    if not hmac.compare_digest(recorded, key.fingerprint):
+        raise UsageError("The pseudonym key differs from the one this database was created with, so names "
+                         "cannot be matched with their pseudonyms; use that key.")
+    wanted = {s: kind for s in subjects if (kind := subject_kind(s))}
+    if not wanted:
+        return {}
+    session = con.cursor()
+    try:
+        _bind(session, key)
+        rows = session.execute(
+            "SELECT s, CASE k WHEN 'site' THEN m365_site(trim(s)) ELSE m365_upn(trim(s)) END "
+            "FROM (SELECT unnest(?::VARCHAR[]) AS s, unnest(?::VARCHAR[]) AS k)",
+            [list(wanted), list(wanted.values())]).fetchall()
+    finally:
+        session.close()
+    return {str(s): str(p) for s, p in rows}
 
 
 def _recorded(con: duckdb.DuckDBPyConnection) -> str | None:
