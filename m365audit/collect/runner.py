@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -55,7 +54,7 @@ class CollectOptions:
     extra: dict[str, Any] = field(default_factory=dict)  # options of the other sources
     # DuckDB's memory limit while loading: keeps a million-user snapshot under 1 GiB (it spills to disk).
     replace_scope: bool = False  # discard data of another scope instead of refusing
-    memory_limit: str | None = field(default_factory=lambda: os.environ.get("M365AUDIT_MEMORY_LIMIT", "512MB"))
+    memory_limit: str | None = None  # DuckDB's cap; default: M365AUDIT_MEMORY_LIMIT or 512MB (store/db.py)
     pseudonym_key: PseudonymKey | None = None  # store keyed pseudonyms instead of names
     command: str = "collect"  # recorded in runs and in the writer lock ("run" for the nightly job)
 

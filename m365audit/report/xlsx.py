@@ -42,7 +42,10 @@ def sheet_name(key: str, taken: set[str]) -> str:
 
 
 def write_workbook(report: Report, path: Path) -> Path:
+    # constant_memory: each row goes to disk once written (rows are written in order), so
+    # a workbook with a row per user of a large tenant does not sit in memory cell by cell.
     workbook = xlsxwriter.Workbook(str(path), {
+        "constant_memory": True, "tmpdir": str(path.parent),
         "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
         "remove_timezone": True, "default_date_format": "yyyy-mm-dd",
     })

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from m365audit.errors import DatabaseError
+from m365audit.errors import DatabaseError, UsageError
 from m365audit.resources import queries_dir
 
 DEFAULT_DB = Path("m365audit.duckdb")
@@ -60,6 +60,24 @@ def lock_wait(default: float = DEFAULT_WAIT) -> float:
         return default
 
 
+MEMORY_LIMIT_ENV = "M365AUDIT_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "512MB"
+_MEMORY_LIMIT = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*$", re.IGNORECASE)
+
+
+def memory_limit_setting() -> str:
+    """DuckDB's memory cap for every connection: ``M365AUDIT_MEMORY_LIMIT`` or 512MB.
+
+    Without a cap DuckDB keeps up to 80% of the machine's memory as its buffer pool;
+    capped, it spills to a folder beside the database and a nightly job's memory stays
+    bounded on a shared server (docs/performance.md).
+    """
+    value = os.environ.get(MEMORY_LIMIT_ENV, "").strip() or DEFAULT_MEMORY_LIMIT
+    if not _MEMORY_LIMIT.match(value):
+        raise UsageError(f"{MEMORY_LIMIT_ENV}={value!r} is not a memory size like 512MB or 2GB.")
+    return value
+
+
 def _connect(path: Path, read_only: bool, memory_limit: str | None,
              wait: float) -> duckdb.DuckDBPyConnection:
     """Connect, waiting up to ``wait`` s while another process has the file open.
@@ -68,9 +86,7 @@ def _connect(path: Path, read_only: bool, memory_limit: str | None,
     holds the file only for each commit and readers only while they query,
     so a short wait lets a nightly run and a report share the file.
     """
-    config: dict[str, str | bool | int | float | list[str]] = {}
-    if memory_limit:
-        config["memory_limit"] = memory_limit
+    config: dict[str, str | bool | int | float | list[str]] = {"memory_limit": memory_limit or memory_limit_setting()}
     deadline = time.monotonic() + wait
     while True:
         try:

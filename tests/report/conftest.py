@@ -11,6 +11,7 @@ import pytest
 
 from m365audit.policy import Policy, load_policy
 from m365audit.report.manager import write_reports
+from m365audit.store.db import open_db
 from tests.report.tenant_data import build_database
 
 PRICE = 25.5  # GBP per seat per month, in the test policy
@@ -59,7 +60,9 @@ def report_dir(report_db: Path, policy: Policy, tmp_path_factory: pytest.TempPat
 
 @pytest.fixture
 def con(report_db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    with duckdb.connect(str(report_db), read_only=True) as connection:
+    # open_db, not duckdb.connect: connections to one file in one process must share a
+    # configuration (the memory cap), and the report under test opens it with open_db.
+    with open_db(report_db, read_only=True) as connection:
         yield connection
 
 
