@@ -150,3 +150,16 @@ def test_collect_against_separately_started_simulate(tmp_path) -> None:
         proc.terminate()
         proc.wait(timeout=10)
         time.sleep(0)
+
+
+def test_memory_limit_setting_is_checked_and_applied(tmp_path) -> None:
+    from m365audit.store.db import memory_limit_setting, open_db
+
+    db = tmp_path / "m.duckdb"
+    with open_db(db) as con:  # the default cap, as every command opens the file
+        assert memory_limit_setting() == "512MB"
+        assert con.execute("SELECT current_setting('memory_limit')").fetchone() == ("488.2 MiB",)
+    result = run_cli("licences", "--db", str(db), env={"M365AUDIT_MEMORY_LIMIT": "lots"})
+    assert_clean_failure(result, 2, "M365AUDIT_MEMORY_LIMIT='lots' is not a memory size like 512MB or 2GB")
+    result = run_cli("licences", "--db", str(db), env={"M365AUDIT_MEMORY_LIMIT": "1GB"})
+    assert_clean_failure(result, 2, "holds no licence snapshot")  # the setting was accepted
