@@ -30,7 +30,8 @@ def as_json(run: CheckRun) -> dict[str, Any]:
         "checks": [{"check_id": r.check.id, "title": r.check.title, "severity": r.check.severity,
                     "status": r.status, "failures": r.failures, "reason": r.reason} for r in run.results],
         "findings": [{"check_id": f.check_id, "severity": f.severity, "subject": f.subject, "detail": f.detail,
-                      "excepted": f.excepted, "change": f.change} for f in ordered_findings(run)],
+                      "excepted": f.excepted, "exception_reason": f.exception_reason, "change": f.change}
+                     for f in ordered_findings(run)],
         "fixed": [{"check_id": check_id, "subject": subject} for check_id, subject in run.fixed],
     }
 

@@ -71,9 +71,9 @@ def test_json_has_the_documented_shape(db: Path, tmp_path: Path) -> None:
         "usage_no_jailbreak_attempts": "fail", "usage_no_prompt_injection": "fail"}
     assert out["findings"] == [
         {"check_id": "usage_no_jailbreak_attempts", "severity": "high", "subject": upn(baseline_tenant(), 1),
-         "detail": out["findings"][0]["detail"], "excepted": False, "change": "new"},
+         "detail": out["findings"][0]["detail"], "excepted": False, "exception_reason": None, "change": "new"},
         {"check_id": "usage_no_prompt_injection", "severity": "high", "subject": HOSTILE,
-         "detail": out["findings"][1]["detail"], "excepted": False, "change": "new"},
+         "detail": out["findings"][1]["detail"], "excepted": False, "exception_reason": None, "change": "new"},
     ]
     assert out["fixed"] == []
 
@@ -96,8 +96,9 @@ reason = "an exception for another subject does not apply"
 """)
     result = _check(db, "--policy", str(excepted), "--fail-on", "high", "--format", "json")
     assert result.code == 1  # the injection finding is not excepted
-    flags = {f["check_id"]: f["excepted"] for f in json.loads(result.stdout)["findings"]}
-    assert flags == {"usage_no_jailbreak_attempts": True, "usage_no_prompt_injection": False}
+    flags = {f["check_id"]: (f["excepted"], f["exception_reason"]) for f in json.loads(result.stdout)["findings"]}
+    assert flags == {"usage_no_jailbreak_attempts": (True, "Authorised red-team test"),
+                     "usage_no_prompt_injection": (False, None)}
 
 
 def test_csv_neutralises_formulas(db: Path, tmp_path: Path) -> None:
