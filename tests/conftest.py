@@ -24,7 +24,10 @@ ANCHOR = datetime(2026, 11, 2, tzinfo=UTC)  # a fixed "today" for the simulated 
 
 
 def samples_dir() -> Path:
+    """../shared/samples; skipped where absent (a user's clone), a failure in CI (M365AUDIT_REQUIRE_SAMPLES)."""
     if not SAMPLES.is_dir():
+        if os.environ.get("M365AUDIT_REQUIRE_SAMPLES"):
+            pytest.fail(f"{SAMPLES} is required (M365AUDIT_REQUIRE_SAMPLES is set) but is not present")
         pytest.skip("../shared/samples is not present")
     return SAMPLES
 
