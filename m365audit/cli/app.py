@@ -9,7 +9,7 @@ import sys
 import typer
 
 from m365audit import __version__
-from m365audit.cli import collect, demo, licences, simulate
+from m365audit.cli import check, collect, demo, doctor, export, foi, imports, licences, report, run, simulate
 from m365audit.errors import M365AuditError
 
 EXIT_INTERNAL = 4
@@ -38,18 +38,8 @@ def _root(
     (nothing written); 3 collection failed (nothing half-written); 4 internal error."""
 
 
-for module in (demo, collect, licences, simulate):
+for module in (demo, collect, imports, licences, check, report, simulate, run, doctor, foi, export):
     module.register(app)
-
-# Commands added by later stages register themselves here when present.
-for _name in ("imports", "check", "report", "foi", "run", "doctor", "export"):
-    try:
-        _module = __import__(f"m365audit.cli.{_name}", fromlist=["register"])
-    except ModuleNotFoundError as exc:
-        if exc.name != f"m365audit.cli.{_name}":
-            raise
-        continue
-    _module.register(app)
 
 
 def main() -> None:

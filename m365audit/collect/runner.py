@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from m365audit.collect import audit, labels, usage
 from m365audit.collect.auth import make_credential
 from m365audit.collect.directory import collect_directory, delta_state, usable_delta_link
 from m365audit.collect.graph import GraphClient, RetryPolicy, parse_graph_url
@@ -68,28 +69,11 @@ class CollectResult:
 
 ProgressFn = Callable[[str, int], None]
 
-# Other sources register here (audit, usage, labels): name -> async step.
-# A step fetches with the client and returns a function that loads what it
-# fetched inside a transaction and returns counts.
-SourceStep = Callable[[GraphClient, CollectOptions, SpoolFolder, "ProgressFn | None"], Any]
-EXTRA_SOURCES: dict[str, SourceStep] = {}
-
-
-def _discover_sources() -> None:
-    """Each source module m365audit.collect.<name> defines ``async def step(...)``."""
-    import importlib
-
-    for name in SOURCES[1:]:
-        try:
-            module = importlib.import_module(f"m365audit.collect.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"m365audit.collect.{name}":
-                raise
-            continue
-        EXTRA_SOURCES[name] = module.step
-
-
-_discover_sources()
+# The sources after the directory: name -> async step. A step fetches with the
+# client and returns a function that loads what it fetched inside a transaction
+# and returns counts.
+SourceStep = Callable[[GraphClient, "CollectOptions", SpoolFolder, "ProgressFn | None"], Any]
+EXTRA_SOURCES: dict[str, SourceStep] = {"audit": audit.step, "usage": usage.step, "labels": labels.step}
 
 
 def parse_only(value: str | None) -> tuple[str, ...]:
@@ -210,9 +194,7 @@ async def _collect_async(run: _Run, target: Any, credential: Any, progress: Prog
         for name in options.only:
             if name == "licences":
                 continue
-            step = EXTRA_SOURCES.get(name)
-            if step is None:
-                raise CollectionError(f"Collecting {name} is not available in this version of m365audit.")
+            step = EXTRA_SOURCES[name]
             with SpoolFolder(parent=spool_root(options.db)) as folder:
                 load = await step(client, options, folder, progress)
                 _load(run, _counting(run, name, load))

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from m365audit.checks.catalogue import SEVERITIES
 from m365audit.errors import UsageError
 from m365audit.policy import Policy
 from m365audit.tomlfile import Locator, Parser, read_toml
@@ -30,7 +31,6 @@ AUTH_MODES = ("token", "environment", "client-secret", "certificate", "managed-i
 SOURCES = ("licences", "audit", "usage", "labels")
 REPORT_FORMATS = ("html", "xlsx", "csv")
 FOI_FORMATS = ("md", "csv", "json", "docx")
-SEVERITIES = ("low", "medium", "high", "critical")
 _SECRET_KEY = re.compile(r"(secret|password|passwd|token|credential|private|^key$)", re.IGNORECASE)
 _ADDRESS = re.compile(r"^[^@\s<>\"']+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")

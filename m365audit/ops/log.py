@@ -61,8 +61,10 @@ class RunLog:
         self.redact = redactor or Redactor()
 
     def step(self, step: str, status: str, seconds: float, counts: dict[str, Any] | None = None,
-             message: str | None = None) -> None:
-        self.emit("step", level="error" if status == "failed" else "info", step=step, status=status,
+             message: str | None = None, exit_code: int = 0) -> None:
+        """A finished step: an error when it failed, a warning when it decides exit code 1 (findings)."""
+        level = "error" if status == "failed" else "warning" if exit_code == 1 else "info"
+        self.emit("step", level=level, step=step, status=status,
                   seconds=round(seconds, 3), counts=counts or {}, message=message)
 
     def emit(self, event: str, level: str = "info", **fields: Any) -> None:

@@ -124,7 +124,7 @@ def _run_step(ctx: RunContext, name: str, step: Step) -> bool:
     result = StepResult(name, outcome.status, time.monotonic() - started, outcome.counts, outcome.message,
                         outcome.exit_code)
     ctx.results.append(result)
-    ctx.log.step(name, result.status, result.seconds, result.counts, result.message)
+    ctx.log.step(name, result.status, result.seconds, result.counts, result.message, result.exit_code)
     return go_on
 
 

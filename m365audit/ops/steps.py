@@ -12,22 +12,23 @@ import re
 import shutil
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from m365audit.checks.catalogue import SEVERITIES
 from m365audit.errors import CollectionError, UsageError
-from m365audit.ops import stages
 from m365audit.ops.pipeline import Outcome, RunContext, Step
 from m365audit.store.db import open_db
+
+if TYPE_CHECKING:
+    from m365audit.checks.model import CheckRun
 
 _DATED = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def collect_step(ctx: RunContext) -> Outcome:
-    from m365audit.collect.runner import EXTRA_SOURCES
+    from m365audit.collect.runner import SOURCES
 
-    wanted = ctx.config.sources or ("licences", *EXTRA_SOURCES)
-    missing = [s for s in wanted if s != "licences" and s not in EXTRA_SOURCES]
-    pending = tuple(s for s in wanted if s not in missing)
+    pending = ctx.config.sources or SOURCES
     counts: dict[str, Any] = {}
     problems: list[str] = []
     for attempt in range(1, ctx.config.attempts + 1):
@@ -38,10 +39,9 @@ def collect_step(ctx: RunContext) -> Outcome:
         if attempt < ctx.config.attempts:
             ctx.log.emit("retry", level="warning", step="collect", attempt=attempt + 1,
                          sources=",".join(pending), message="; ".join(problems))
-    notes = [f"not collected: {', '.join(missing)} (not part of this build)"] if missing else []
     if pending:
-        return Outcome("failed", counts, "; ".join(problems + notes), exit_code=3)
-    return Outcome("ok", counts, "; ".join(notes) or None)
+        return Outcome("failed", counts, "; ".join(problems), exit_code=3)
+    return Outcome("ok", counts)
 
 
 def _collect_once(ctx: RunContext, sources: tuple[str, ...],
@@ -97,17 +97,11 @@ def retention_step(ctx: RunContext) -> Outcome:
 
 
 def check_step(ctx: RunContext) -> Outcome:
+    from m365audit.checks.runner import check_database
+
     if not ctx.config.checks_enabled:
         return Outcome("skipped", message="[checks] enabled is false")
-    function = stages.resolve(stages.CHECKS)
-    if function is None:
-        return Outcome("skipped", message="the checks are not part of this build")
-    if function.__name__ == "check_database":
-        run = stages.call_with(function, db=ctx.config.db, policy=ctx.config.policy, checked_at=ctx.now,
-                               key=ctx.key)
-    else:
-        with open_db(ctx.config.db, read_only=True) as con:
-            run = stages.call_with(function, con=con, policy=ctx.config.policy, checked_at=ctx.now, key=ctx.key)
+    run = check_database(ctx.config.db, ctx.config.policy, ctx.now, key=ctx.key)
     ctx.findings = summarise_findings(run)
     fail_on = ctx.config.fail_on
     breached = fail_on is not None and _at_or_above(ctx.findings["by_severity"], fail_on)
@@ -115,42 +109,35 @@ def check_step(ctx: RunContext) -> Outcome:
     return Outcome("ok", ctx.findings, message, exit_code=1 if breached else 0)
 
 
-def summarise_findings(run: Any) -> dict[str, Any]:
+def summarise_findings(run: CheckRun) -> dict[str, Any]:
     """Counts from a check run: checks, failing, not checked, open findings by severity."""
-    from m365audit.ops.config import SEVERITIES
-
-    results = list(getattr(run, "results", ()) or ())
-    statuses = [getattr(r, "status", None) for r in results]
+    statuses = [result.status for result in run.results]
     by_severity = dict.fromkeys(SEVERITIES, 0)
     excepted = 0
-    for finding in getattr(run, "findings", ()) or ():
-        if getattr(finding, "excepted", False):
+    for finding in run.findings:
+        if finding.excepted:
             excepted += 1
         else:
-            severity = str(getattr(finding, "severity", "low"))
-            by_severity[severity] = by_severity.get(severity, 0) + 1
-    return {"checks": len(results), "failing_checks": statuses.count("fail"),
+            by_severity[finding.severity] += 1
+    return {"checks": len(run.results), "failing_checks": statuses.count("fail"),
             "not_checked": statuses.count("not_checked"), "by_severity": by_severity, "excepted": excepted}
 
 
 def _at_or_above(by_severity: dict[str, int], fail_on: str) -> bool:
-    from m365audit.ops.config import SEVERITIES
-
     floor = SEVERITIES.index(fail_on)
-    return any(n for s, n in by_severity.items() if s in SEVERITIES and SEVERITIES.index(s) >= floor)
+    return any(n for s, n in by_severity.items() if SEVERITIES.index(s) >= floor)
 
 
 def report_step(ctx: RunContext) -> Outcome:
-    function = stages.resolve(stages.REPORT)
-    if function is None:
-        return Outcome("skipped", message="the reports are not part of this build")
+    from m365audit.report.manager import write_reports
+
     folder = ctx.config.report_folder
     folder.mkdir(mode=0o700, exist_ok=True)
     out = folder / f"{ctx.now:%Y-%m-%d}"
-    paths = stages.call_with(function, db=ctx.config.db, out=out, formats=ctx.config.report_formats,
-                             policy=ctx.config.policy, pseudonymise=ctx.config.report_pseudonymise)
+    paths = write_reports(ctx.config.db, out, ctx.config.report_formats, policy=ctx.config.policy,
+                          pseudonymise=ctx.config.report_pseudonymise)
     ctx.report_dir = out
-    ctx.report_files = [Path(p) for p in paths or []]
+    ctx.report_files = list(paths)
     pruned = prune_reports(folder, ctx.now.date(), ctx.config.report_keep_days)
     return Outcome("ok", {"files": len(ctx.report_files), "folder": str(out), "pruned": pruned})
 
@@ -171,15 +158,12 @@ def prune_reports(folder: Path, today: Any, keep_days: int) -> int:
 
 
 def foi_step(ctx: RunContext) -> Outcome:
+    from m365audit.foi import FoiOptions, build_answer, render
+
     if not ctx.config.foi_enabled:
         return Outcome("skipped", message="[foi] enabled is false")
-    build, render = stages.resolve(stages.FOI), stages.resolve(stages.FOI_RENDER)
-    options_type = stages.resolve(stages.FOI_OPTIONS)
-    if build is None or render is None or options_type is None:
-        return Outcome("skipped", message="FOI answers are not part of this build")
     with open_db(ctx.config.db, read_only=True) as con:
-        answer = stages.call_with(build, con=con, policy=ctx.config.policy,
-                                  options=options_type(years=ctx.config.foi_years))
+        answer = build_answer(con, ctx.config.policy, FoiOptions(years=ctx.config.foi_years))
     out = ctx.report_dir or ctx.config.report_folder / f"{ctx.now:%Y-%m-%d}"
     out.mkdir(mode=0o700, parents=True, exist_ok=True)
     written = [_write_atomically(out / f"foi-answer.{fmt}", render(answer, fmt)) for fmt in ctx.config.foi_formats]

@@ -11,7 +11,7 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from m365audit.simulator import directory
+from m365audit.simulator import audit, directory, labels, mail, reports
 from m365audit.simulator.http import (
     GraphHttpError,
     Request,
@@ -36,19 +36,8 @@ class SimulatedGraph:
         self.hooks: list[RequestHook] = []
         self.requests: Counter[str] = Counter()  # path -> count, for tests
         self._lock = threading.Lock()
-        directory.register(self.router, tenant)
-        self._register_optional_routes()
-
-    def _register_optional_routes(self) -> None:
-        """Activity, reports and labels live in their own modules when present."""
-        import importlib
-
-        for name in ("audit", "reports", "labels", "mail"):
-            try:
-                module = importlib.import_module(f"m365audit.simulator.{name}")
-            except ModuleNotFoundError:
-                continue
-            module.register(self.router, self.tenant)
+        for routes in (directory, audit, reports, labels, mail):
+            routes.register(self.router, tenant)
 
     def handle(self, request: Request) -> Response:
         with self._lock:
