@@ -127,7 +127,7 @@ def test_scope_refusal_from_the_cli(make_server, tmp_path) -> None:
     db = tmp_path / "t.duckdb"
     collect_from(server, db, scope=f"domain:{TRUST.domain}")
     result = run_cli("collect", "--db", str(db), "--graph-url", server.url, "--auth", "token", "--only",
-                     "licences", "--scope", "company:Other", env={"M365AUDIT_TOKEN": "t"})
+                     "licences", "--scope", "company:Example Borough Council", env={"M365AUDIT_TOKEN": "t"})
     assert_clean_failure(result, 2, "holds data collected for scope domain:northshire.nhs.uk", "--replace-scope")
 
 
@@ -154,12 +154,19 @@ def test_audit_filters_and_record_conditions() -> None:
     assert scope_audit_filters(f"au:{unit}") == {"administrativeUnitIdFilters": [unit]}
     assert scope_audit_filters(parse_scope("domain:a.gov.uk")) == {}
     assert scope_audit_filters(None) == {}
+    # A domain or company scope names its known users while they are few, else leaves the query open.
+    assert scope_audit_filters("domain:a.gov.uk", ["b@a.gov.uk", "a@a.gov.uk"], limit=2) == {
+        "userPrincipalNameFilters": ["a@a.gov.uk", "b@a.gov.uk"]}
+    assert scope_audit_filters("company:X", ["b@a.gov.uk", "a@a.gov.uk", "c@a.gov.uk"], limit=2) == {}
     with duckdb.connect() as con:
-        con.execute("CREATE TABLE users (user_principal_name VARCHAR, company_name VARCHAR)")
-        con.execute("INSERT INTO users VALUES ('x@b.nhs.uk', 'O''Brien Trust'), ('y@a.gov.uk', 'Council')")
+        con.execute("CREATE TABLE user_versions (user_principal_name VARCHAR, company_name VARCHAR)")
+        con.execute("INSERT INTO user_versions VALUES ('x@b.nhs.uk', 'O''Brien Trust'), ('y@a.gov.uk', 'Council')")
         con.execute("CREATE TABLE records (user_principal_name VARCHAR)")
-        con.execute("INSERT INTO records VALUES ('X@B.NHS.UK'), ('y@a.gov.uk'), ('z@sub.a.gov.uk')")
-        for scope, expected in (("domain:a.gov.uk", ["y@a.gov.uk"]), ("company:o'brien TRUST", ["X@B.NHS.UK"])):
-            where = record_filter_sql(scope)
+        con.execute("INSERT INTO records VALUES ('X@B.NHS.UK'), ('y@a.gov.uk'), ('z@sub.a.gov.uk'), (NULL)")
+        for scope, imported, expected in (
+                ("domain:a.gov.uk", False, ["y@a.gov.uk"]), ("company:o'brien TRUST", False, ["X@B.NHS.UK"]),
+                (f"au:{unit}", True, ["X@B.NHS.UK", "y@a.gov.uk"])):
+            where = record_filter_sql(scope, imported=imported)
             assert [r[0] for r in con.execute(f"SELECT * FROM records WHERE {where}").fetchall()] == expected
-    assert record_filter_sql(f"au:{unit}") is None
+    assert record_filter_sql(f"au:{unit}") is None  # collected: Graph filtered by administrativeUnitIdFilters
+    assert record_filter_sql(None) is None
