@@ -89,6 +89,7 @@ class AuditCollector:
         self._semaphore = asyncio.Semaphore(settings.concurrency)
         self._probe = asyncio.Lock()  # the first query settles the API version before the others
         self._version_settled = False
+        self._refused: AuditQueryRefused | None = None
         self._count = 0
 
     async def fetch(self, window: Slice) -> AuditFetch:
@@ -134,7 +135,15 @@ class AuditCollector:
         if self._version_settled:
             return await self._post(piece)
         async with self._probe:
-            created = await self._post(piece)
+            if self._refused is not None:
+                raise self._refused  # the slices waiting behind a refused first query send nothing
+            if self._version_settled:
+                return await self._post(piece)
+            try:
+                created = await self._post(piece)
+            except AuditQueryRefused as exc:
+                self._refused = exc
+                raise
             self._version_settled = True
             return created
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import duckdb
 import pytest
 
 from m365audit.collect.scope import scope_audit_filters
+from m365audit.collect.spool import spool_root
 from m365audit.errors import UsageError
 from m365audit.report.licences import licence_summary
 from m365audit.scope import parse_scope
@@ -170,3 +173,31 @@ def test_audit_filters_and_record_conditions() -> None:
             assert [r[0] for r in con.execute(f"SELECT * FROM records WHERE {where}").fetchall()] == expected
     assert record_filter_sql(f"au:{unit}") is None  # collected: Graph filtered by administrativeUnitIdFilters
     assert record_filter_sql(None) is None
+
+
+EMPTY = replace(TRUST, name="Westshire Hospice", domain="westshire-hospice.org.uk", share=0.0)
+
+
+@pytest.mark.parametrize(("kind", "fragment"), [
+    ("au", "matches nobody: the administrative unit Westshire Hospice has no user members"),
+    ("domain", "matches nobody in westshire-hospice.org.uk: no user of the tenant has a user principal name "
+               "ending in @westshire-hospice.org.uk"),
+    ("company", "matches nobody: no user of the tenant has the company name Westshire Hospice"),
+])
+def test_a_scope_that_matches_nobody_is_refused_before_anything_is_fetched(make_server, tmp_path, kind,
+                                                                           fragment) -> None:
+    tenant = Tenant(TenantConfig(users=300, seed=21, anchor=ANCHOR, organisations=(TRUST, EMPTY)))
+    server = make_server(tenant)
+    unit = next(u for u in tenant.administrative_units() if u.display_name == EMPTY.name)
+    scope = {"au": f"au:{unit.id}", "domain": f"domain:{TRUST.domain},{EMPTY.domain}",
+             "company": f"company:{EMPTY.name}"}[kind]
+    db = tmp_path / "t.duckdb"
+    result = run_cli("collect", "--db", str(db), "--graph-url", server.url, "--auth", "token", "--scope", scope,
+                     "--only", "licences,audit,usage,labels", env={"M365AUDIT_TOKEN": "t"})
+    assert_clean_failure(result, 2, f"--scope {scope} {fragment}")
+    assert not db.exists() and not spool_root(db).exists()
+    # Only the question "who is in the scope?" was asked: no users listed, no audit query, no report.
+    asked = set(server.graph.requests)
+    assert asked <= {f"/directory/administrativeUnits/{unit.id}", f"/directory/administrativeUnits/{unit.id}/members",
+                     "/users"}, asked
+    assert server.graph.requests["/users"] <= 2
