@@ -178,3 +178,33 @@ def test_a_large_scope_is_dropped_on_loading_in_the_same_transaction(tmp_path) -
                  for text in (u.user_principal_name, u.id)]
     assert _leaks_by_table(db, outsiders) == {}
     assert _bytes_found(_database_files(db), outsiders) == set() and not spool_root(db).exists()
+
+
+@pytest.mark.parametrize("kind", ["domain", "company", "au"])
+def test_an_import_into_a_scoped_database_drops_the_other_organisation(make_server, tmp_path, kind) -> None:
+    from tests.store.purview_files import write_export
+
+    tenant = _tenant()
+    server = make_server(tenant)
+    scope, member = _scopes(tenant)[kind]
+    db = tmp_path / "t.duckdb"
+    result = run_cli("collect", "--db", str(db), "--graph-url", server.url, "--auth", "token", "--scope", scope,
+                     "--only", "licences", env={"M365AUDIT_TOKEN": "t"})
+    assert result.code == 0, result.stderr
+    inside = {u.user_principal_name for u in tenant.iter_users() if member(u)}
+    start, end = tenant.activity.window
+    records = list(tenant.activity.records(start, end, TYPES.split(",")))
+    mine = sum(r["UserId"] in inside for r in records)
+    export = write_export(tmp_path / "export.csv", records)
+    shown = run_cli("import", "purview-audit", str(export), "--db", str(db), "--format", "json")
+    assert shown.code == 0, shown.stderr
+    summary = json.loads(shown.stdout)
+    assert (summary["imported"], summary["out_of_scope"]) == (mine, len(records) - mine) and 0 < mine < len(records)
+    assert summary["scope"] and summary["scope"] in {
+        "au": f"administrative unit {TRUST.name} ({scope})", "domain": f"users in the domain {TRUST.domain}",
+        "company": f"users whose company name is {TRUST.name}"}[kind]
+    outsiders = [text for u in tenant.iter_users() if not member(u) for text in (u.user_principal_name, u.id)]
+    assert _leaks_by_table(db, outsiders) == {}
+    again = run_cli("import", "purview-audit", str(export), "--db", str(db))  # the text output says it too
+    assert again.code == 0 and (f"{len(records) - mine:,} rows of users outside the database's scope "
+                                f"({summary['scope']}) dropped, not imported") in again.stdout, again.stdout
