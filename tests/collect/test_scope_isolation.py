@@ -208,3 +208,34 @@ def test_an_import_into_a_scoped_database_drops_the_other_organisation(make_serv
     again = run_cli("import", "purview-audit", str(export), "--db", str(db))  # the text output says it too
     assert again.code == 0 and (f"{len(records) - mine:,} rows of users outside the database's scope "
                                 f"({summary['scope']}) dropped, not imported") in again.stdout, again.stdout
+
+
+def test_every_output_of_a_scoped_database_says_the_scope(collected, tmp_path) -> None:
+    """check (table, json, csv), foi (md, csv, json, docx) and report (html, xlsx, csv) all name the scope."""
+    from docx import Document
+    from openpyxl import load_workbook
+
+    _, db, _, _ = collected["domain"]
+    words = f"users in the domain {TRUST.domain}"
+    for fmt in ("table", "json", "csv"):
+        shown = run_cli("check", "--db", str(db), "--format", fmt, "--check-date", ANCHOR.date().isoformat())
+        assert shown.code == 0, shown.stderr
+        assert words in shown.stdout, (fmt, shown.stdout[:500])
+    assert json.loads(run_cli("check", "--db", str(db), "--format", "json").stdout)["scope"] == words
+    for fmt in ("md", "csv", "json"):
+        shown = run_cli("foi", "--db", str(db), "--format", fmt)
+        assert shown.code == 0, shown.stderr
+        assert words in shown.stdout, fmt
+    assert f"answer,,scope,{words}" in run_cli("foi", "--db", str(db), "--format", "csv").stdout
+    docx = tmp_path / "answer.docx"
+    assert run_cli("foi", "--db", str(db), "--format", "docx", "--out", str(docx)).code == 0
+    assert Document(str(docx)).paragraphs[0].text.endswith(f", for {words}")
+    out = tmp_path / "report"
+    made = run_cli("report", "--db", str(db), "--out", str(out), "--format", "html,xlsx,csv")
+    assert made.code == 0, made.stderr
+    texts = {p.suffix: p.read_text(encoding="utf-8") for p in out.rglob("*") if p.suffix in (".html",)}
+    assert f"domain:{TRUST.domain}" in texts[".html"]
+    assert any(f"domain:{TRUST.domain}" in p.read_text(encoding="utf-8") for p in out.rglob("*.csv"))
+    book = load_workbook(next(out.rglob("*.xlsx")), read_only=True)
+    cells = [str(c) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for c in row if c]
+    assert any(f"domain:{TRUST.domain}" in c for c in cells)
