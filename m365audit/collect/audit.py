@@ -120,7 +120,7 @@ def read_stored(db: Any, settings: AuditSettings, scope: Scope | None) -> Stored
 
 def scope_filter_name(filters: dict[str, Any], keep: str | None) -> str | None:
     """How the scope was applied: the query filter Graph applied, and/or dropped in SQL."""
-    named = [name for name in ("administrativeUnitIdFilters", "userPrincipalNameFilters") if name in filters]
+    named: list[str] = [n for n in ("administrativeUnitIdFilters", "userPrincipalNameFilters") if n in filters]
     if keep is not None:
         named.append("dropped on loading")
     return " + ".join(named) or None

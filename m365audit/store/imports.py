@@ -19,6 +19,7 @@ from typing import Any
 import duckdb
 
 from m365audit.errors import UsageError
+from m365audit.scope import parse_scope
 from m365audit.store import audit as audit_store
 from m365audit.store import pseudonym, purview_csv
 from m365audit.store import usage as usage_store
@@ -26,7 +27,6 @@ from m365audit.store.csv_text import BadFile, CsvText, prepare
 from m365audit.store.db import open_db
 from m365audit.store.lock import writer_lock
 from m365audit.store.purview_csv import BadRow
-from m365audit.scope import parse_scope
 from m365audit.store.runs import finish_run, start_run
 from m365audit.store.scope import current_scope, known_users, record_filter_sql
 
