@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from m365audit.collect.spool import spool_root
 from m365audit.simulator import Tenant, TenantConfig
 from m365audit.simulator.behaviour import ApiBehaviour
 from m365audit.simulator.http import Request, Response, error_body
@@ -76,3 +77,4 @@ def test_a_validation_400_is_shown_and_not_retried_at_the_other_version(make_ser
                          + message + ")")
     assert (_posts(server, "v1.0"), _posts(server, "beta")) == (1, 0)  # not retried, not at beta, not per slice
     assert _remembered(db) is None
+    assert not spool_root(db).exists()  # the failed step's spool folder went with it

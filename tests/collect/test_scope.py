@@ -201,3 +201,37 @@ def test_a_scope_that_matches_nobody_is_refused_before_anything_is_fetched(make_
     assert asked <= {f"/directory/administrativeUnits/{unit.id}", f"/directory/administrativeUnits/{unit.id}/members",
                      "/users"}, asked
     assert server.graph.requests["/users"] <= 2
+
+
+def test_a_company_scope_needs_the_directory_before_audit_records(make_server, tmp_path) -> None:
+    server = make_server(_shared_tenant())
+    db = tmp_path / "t.duckdb"
+    result = run_cli("collect", "--db", str(db), "--graph-url", server.url, "--auth", "token", "--only", "audit",
+                     "--scope", f"company:{TRUST.name}", env={"M365AUDIT_TOKEN": "t"})
+    assert_clean_failure(result, 2, "the database does not know them yet", "add licences to --only")
+    assert "/security/auditLog/queries" not in server.graph.requests
+    with open_db(db, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM runs").fetchone() == (0,)
+
+
+def test_a_company_scope_keeps_its_records_in_pseudonymised_storage(make_server, tmp_path) -> None:
+    """Stored UPNs are pseudonyms there: the records are matched through the same keyed macro."""
+    from m365audit.store import pseudonym
+
+    tenant = Tenant(TenantConfig(users=400, seed=21, days=3, anchor=ANCHOR, organisations=(TRUST,)))
+    server = make_server(tenant)
+    db = tmp_path / "t.duckdb"
+    key = pseudonym.PseudonymKey.from_secret(b"0123456789abcdef-pseudonym-key-for-tests")
+    start, end = tenant.activity.window
+    result = collect_from(server, db, scope=f"company:{TRUST.name}", only=("licences", "audit"), since=start,
+                          until=end, pseudonym_key=key, extra={"audit_poll_initial": 0.01})
+    inside = {u.user_principal_name for u in tenant.iter_users() if u.company_name == TRUST.name}
+    every = list(tenant.activity.records(start, end, ["CopilotInteraction"]))
+    mine = sum(r["UserId"] in inside for r in every)
+    counts = result.counts["audit"]
+    assert counts["scope_filter"] == "dropped on loading"  # pseudonyms cannot be sent as UPN filters
+    assert (counts["new"], counts["out_of_scope"]) == (mine, len(every) - mine) and 0 < mine < len(every)
+    with open_db(db, read_only=True) as con:
+        stored = con.execute("SELECT count(*), count(*) FILTER (WHERE starts_with(user_principal_name, 'p-')) "
+                             "FROM audit_records").fetchone()
+    assert stored == (mine, mine)
