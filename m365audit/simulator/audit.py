@@ -80,6 +80,7 @@ class AuditService:
         # Fault injection: return "failed" or "cancelled" to end a query that way.
         self.fail_query: Callable[[AuditQuery], str | None] | None = None
         self._units_of = functools.lru_cache(maxsize=65536)(self._user_units)
+        self._units = functools.lru_cache(maxsize=4)(lambda _generation: tenant.administrative_units())
 
     @property
     def behaviour(self) -> Any:
@@ -193,7 +194,7 @@ class AuditService:
             if user is None:
                 return ()
             organisation, department = user.organisation, user.department
-        return tuple(unit.id for unit in self.tenant.administrative_units()
+        return tuple(unit.id for unit in self._units(_generation)
                      if unit.organisation == organisation and unit.department in (None, department))
 
     def _record_json(self, data: dict[str, Any], units: tuple[str, ...]) -> dict[str, Any]:
