@@ -1,8 +1,9 @@
-"""Collecting for a scope: the administrative unit's members and the audit query filters.
+"""Collecting for a scope: is anybody in it, the administrative unit's members, the audit query filters.
 
-The user filter itself runs in SQL over the spooled pages
-(``m365audit.store.scope``): a million-account tenant is never filtered user
-by user in Python.
+The user filter itself runs in SQL over the spooled pages, and audit records
+Graph could not filter are dropped in SQL on loading (``m365audit.store.scope``):
+a million-account tenant is never filtered user by user in Python. What each
+scope kind filters where is set out in docs/operations.md ("Scope in a shared tenant").
 """
 
 from __future__ import annotations
