@@ -78,7 +78,11 @@ class Selection:
 
     def page(self, offset: int, limit: int) -> list[dict[str, Any]]:
         """AuditData dicts of records ``offset .. offset+limit`` (clipped to the total)."""
-        out: list[dict[str, Any]] = []
+        return [record for _, record in self.page_with_users(offset, limit)]
+
+    def page_with_users(self, offset: int, limit: int) -> list[tuple[int, dict[str, Any]]]:
+        """Like ``page``, each record with the index of the user it is about."""
+        out: list[tuple[int, dict[str, Any]]] = []
         end = min(self.total, offset + limit)
         while offset < end:
             k = bisect_right(self.starts, offset) - 1
@@ -88,7 +92,8 @@ class Selection:
             records = self.model.person_records(seg, i)
             skip = local - seg.cumulative[i]
             take = records[skip:skip + (end - offset)]
-            out.extend(take)
+            index = self.model.people[seg.positions[i]].index
+            out.extend((index, record) for record in take)
             offset += len(take)
         return out
 

@@ -83,6 +83,7 @@ class ApiBehaviour:
     audit_page_size: int = 1000  # records per page (also the largest $top accepted)
     audit_polls_until_done: int = 3  # status polls before a query has succeeded
     audit_empty_page_every: int = 7  # every Nth page is empty but carries a nextLink (0: never)
-    audit_v1: bool = True  # False: v1.0 /security/auditLog answers 404 (only beta has it)
+    audit_v1: bool = True  # False: v1.0 /security/auditLog answers 404 (only beta has it, as after MC1052169)
+    audit_beta: bool = True  # False: beta /security/auditLog answers 404 (only v1.0 has it)
     conceal_report_names: bool = False  # initial admin/reportSettings displayConcealedNames
     report_download_ttl: float = 300.0  # seconds a legacy report download URL stays valid

@@ -62,7 +62,8 @@ def test_json_has_the_documented_shape(db: Path, tmp_path: Path) -> None:
     result = _check(db, "--policy", str(_policy(tmp_path)), "--format", "json")
     assert result.code == 0, result.stderr
     out = json.loads(result.stdout)
-    assert list(out) == ["checked_at", "policy", "checks", "findings", "fixed"]
+    assert list(out) == ["checked_at", "policy", "scope", "checks", "findings", "fixed"]
+    assert out["scope"] == "the whole tenant"
     assert out["checked_at"] == "2026-11-02T00:00:00+00:00"
     assert out["policy"] == "CLI Test Council AI Policy"
     assert len(out["checks"]) == 14
