@@ -112,10 +112,11 @@ def test_activity_rows_are_pseudonymised_as_they_land(make_server, tmp_path) -> 
         pseudonym.install(con, key)
         con.execute("INSERT INTO audit_records VALUES ('r1', now(), 'CopilotInteraction', 'CopilotInteraction', ?,"
                     " 'puid-1', 'org', 'graph', 'run-a', now(), ?)", [upn, json.dumps({"UserId": upn})])
-        con.execute("INSERT INTO copilot_interaction_facts VALUES ('r1', now(), ?, NULL, 'CopilotInteraction',"
-                    " 'CopilotInteraction', 'Word', NULL, NULL, NULL, NULL, 'GBR')", [upn])
+        con.execute("INSERT INTO copilot_interaction_facts (record_id, created_at, user_principal_name, record_type,"
+                    " operation, app_host, client_region, app, actor_type) VALUES ('r1', now(), ?,"
+                    " 'CopilotInteraction', 'CopilotInteraction', 'Word', 'GBR', 'Word', 'person')", [upn])
         con.execute("INSERT INTO copilot_accessed_resource_facts VALUES ('r1', ?, 'x.docx', 'File', ?, NULL,"
-                    " 'Read', 'Success', false)", [site, site])
+                    " 'Read', 'Success', false, NULL, NULL, NULL)", [site, site])
         con.execute("INSERT INTO usage_report_rows (run_id, source, user_principal_name, display_name,"
                     " names_concealed, collected_at) VALUES ('run-a', 'graph-v1.0', ?, ?, false, now())",
                     [jane.user_principal_name, jane.display_name])

@@ -18,10 +18,12 @@ def _land(con, days_ago: float, n: int, upn: str, user_id: str | None, app: str 
         con.execute("INSERT INTO audit_records VALUES (?, ?, 'CopilotInteraction', 'CopilotInteraction', ?, ?,"
                     " 'org', 'graph', 'r1', ?, ?)", [record_id, at, upn, "key-" + upn, NOW,
                                                      '{"UserId": "' + upn + '"}'])
-        con.execute("INSERT INTO copilot_interaction_facts VALUES (?, ?, ?, ?, 'CopilotInteraction',"
-                    " 'CopilotInteraction', ?, NULL, NULL, NULL, NULL, 'GBR')", [record_id, at, upn, user_id, app])
+        con.execute("INSERT INTO copilot_interaction_facts (record_id, created_at, user_principal_name, user_id,"
+                    " record_type, operation, app_host, client_region, app, actor_type, client_ip)"
+                    " VALUES ($1, $2, $3, $4, 'CopilotInteraction', 'CopilotInteraction', $5, 'GBR',"
+                    " copilot_app($5, NULL, NULL), 'person', '81.2.69.160')", [record_id, at, upn, user_id, app])
         con.execute("INSERT INTO copilot_accessed_resource_facts VALUES (?, 'r', 'Budget.xlsx', 'File', ?, NULL,"
-                    " 'Read', 'Success', false)",
+                    " 'Read', 'Success', false, NULL, NULL, NULL)",
                     [record_id, f"https://ex-my.sharepoint.com/personal/{upn.split('@')[0]}_ex/Documents/a.xlsx"])
 
 
