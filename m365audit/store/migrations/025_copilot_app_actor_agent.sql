@@ -143,8 +143,10 @@ UPDATE copilot_interaction_facts f
 SET user_type = r.user_type,
     agent_version = coalesce(r.agent_version, r.event_agent_version),
     target_agent_name = coalesce(r.target_agent, r.event_target_agent),
-    client_ip = CASE WHEN f.user_principal_name IS NOT NULL OR f.user_id IS NOT NULL THEN r.client_ip END
-FROM (SELECT record_id,
+    client_ip = CASE WHEN f.user_principal_name IS NOT NULL OR f.user_id IS NOT NULL THEN r.client_ip END,
+    user_id = CASE WHEN f.user_principal_name IS NOT NULL THEN coalesce(f.user_id, copilot_object_id(r.user_key))
+              END
+FROM (SELECT record_id, user_key,
              json_extract_string(audit_data, '$.UserType') AS user_type,
              json_extract_string(audit_data, '$.AgentVersion') AS agent_version,
              json_extract_string(audit_data, '$.CopilotEventData.AgentVersion') AS event_agent_version,
