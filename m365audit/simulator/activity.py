@@ -137,7 +137,7 @@ class ActivityModel:
     def _programs(self, first_in: dict[str, SimUser]) -> list[Person]:
         """The PROGRAMS actors, after the people: programs with their own ids, and people of
         a department using another Copilot product (when the tenant has that department)."""
-        out = []
+        out: list[Person] = []
         if self.rates.programs_per_day <= 0:
             return out
         for k, spec in enumerate(ac.PROGRAMS):

@@ -91,7 +91,9 @@ def meaning(record: dict[str, Any]) -> tuple[str, str, tuple[str | None, str | N
     if record["Operation"] == ac.THIRD_PARTY:
         return "other", "person", (None, None)
     if spec is not None:
-        studio = spec.app_identity.split(".", 2)[2] if spec.app == "Copilot Studio agent" and spec.app_identity else None
+        studio = None
+        if spec.app == "Copilot Studio agent" and spec.app_identity:
+            studio = spec.app_identity.split(".", 2)[2]  # Copilot.Studio.<id>
         return spec.app, _ACTORS[spec.user_type], (studio, None)
     host = event["AppHost"]
     app = ac.APP_OF_CONTEXT[event["Contexts"][0]["Type"]] if host == "appchat" else ac.APP_OF_HOST[host]

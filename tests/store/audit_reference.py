@@ -6,10 +6,9 @@ case-insensitively (the documented spelling first), as the loader promises.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
-
-import re
 
 import orjson
 
