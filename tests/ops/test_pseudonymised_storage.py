@@ -60,7 +60,9 @@ def test_nothing_personal_at_rest_and_licences_still_add_up(make_server, tmp_pat
     with duckdb.connect(str(db), read_only=True) as con:
         upn, name = con.execute("SELECT user_principal_name, display_name FROM users WHERE user_id = ?",
                                 [server.tenant.user(0).id]).fetchone()
+        ips = con.execute("SELECT count(*), count(client_ip) FROM copilot_interactions").fetchone()
     assert upn.startswith("p-") and upn.endswith("@example.gov.uk") and name.startswith("Person ")
+    assert ips[0] > 0 and ips[1] == 0  # ClientIP is not kept with pseudonymised storage
     # The next night: a change arrives through the delta link and is pseudonymised the same way.
     server.tenant.override_user(0, department="Legal Services")
     assert run(config, env={"M365AUDIT_STORAGE_KEY": KEY}).code == 0

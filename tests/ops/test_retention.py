@@ -53,7 +53,12 @@ def test_retention_strips_old_activity_and_keeps_totals(make_server, tmp_path) -
         assert con.execute("SELECT count(*) FROM audit_records WHERE audit_data IS NOT NULL").fetchone() == (4,)
         old = NOW - timedelta(days=180)
         assert con.execute("SELECT count(*) FROM copilot_interaction_facts WHERE created_at < ? AND"
-                           " (user_principal_name IS NOT NULL OR user_id IS NOT NULL)", [old]).fetchone() == (0,)
+                           " (user_principal_name IS NOT NULL OR user_id IS NOT NULL OR client_ip IS NOT NULL)",
+                           [old]).fetchone() == (0,)
+        assert con.execute("SELECT count(client_ip) FROM copilot_interaction_facts WHERE created_at >= ?",
+                           [old]).fetchone() == (6,)  # newer records keep theirs
+        assert con.execute("SELECT DISTINCT app FROM copilot_activity_daily_totals ORDER BY 1").fetchall() == [
+            ("Excel",), ("Word",)]
         assert con.execute("SELECT count(*) FROM audit_records WHERE created_at < ? AND"
                            " (user_principal_name IS NOT NULL OR user_key IS NOT NULL)", [old]).fetchone() == (0,)
         urls = {r[0] for r in con.execute("SELECT site_url FROM copilot_accessed_resource_facts f JOIN"
