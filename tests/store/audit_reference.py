@@ -68,14 +68,24 @@ def _either(data: dict[str, Any], event: Any, key: str) -> str | None:
 
 
 def _object_id(value: Any) -> str | None:
-    return value.strip().lower() if isinstance(value, str) and _GUID.fullmatch(value.strip()) else None
+    # SQL's trim() removes spaces only
+    return value.strip(" ").lower() if isinstance(value, str) and _GUID.fullmatch(value.strip(" ")) else None
 
 
 def _studio_id(identity: str | None) -> str | None:
     prefix = "copilot.studio."
-    if identity and identity.strip().lower().startswith(prefix):
-        return identity.strip()[len(prefix):] or None
+    if identity and identity.strip(" ").lower().startswith(prefix):
+        return identity.strip(" ")[len(prefix):] or None
     return None
+
+
+def _first(*values: str | None) -> str | None:
+    """SQL's coalesce: the first value that is not NULL (an empty string counts)."""
+    return next((v for v in values if v is not None), None)
+
+
+def _agent_id(agent_id: str | None, identity: str | None) -> str | None:
+    return agent_id if agent_id is not None and agent_id.strip(" ") else _studio_id(identity)
 
 
 def _policy(value: Any) -> str | None:
@@ -92,8 +102,8 @@ def expected_rows(data: dict[str, Any]) -> dict[str, list[tuple[Any, ...]]]:
         rid, instant(get(data, "CreationTime")), (get(data, "UserId") or "").strip().lower() or None, None,
         TYPES.get(record_type, record_type), text(get(data, "Operation")), text(get(event, "AppHost")),
         text(get(data, "AppIdentity")), text(get(event, "ThreadId")),
-        (_either(data, event, "AgentId") or "").strip() or _studio_id(text(get(data, "AppIdentity"))),
-        _either(data, event, "AgentName") or _either(data, event, "TargetAgentName"),
+        _agent_id(_either(data, event, "AgentId"), text(get(data, "AppIdentity"))),
+        _first(_either(data, event, "AgentName"), _either(data, event, "TargetAgentName")),
         text(get(data, "ClientRegion")), text(get(data, "UserType")), _either(data, event, "AgentVersion"),
         _either(data, event, "TargetAgentName"), text(get(data, "ClientIP")),
     )]

@@ -88,9 +88,9 @@ CREATE OR REPLACE MACRO copilot_actor_type(user_type) AS
         ELSE CASE WHEN user_type IS NULL OR trim(user_type::VARCHAR) = '' THEN 'person' ELSE 'other' END
     END;
 
--- The agent's id: AgentId, else the Copilot Studio app id in AppIdentity (Copilot.Studio.<id>).
+-- The agent's id: AgentId as received, else the Copilot Studio app id in AppIdentity (Copilot.Studio.<id>).
 CREATE OR REPLACE MACRO copilot_agent_id(agent_id, app_identity) AS
-    coalesce(nullif(trim(agent_id), ''),
+    coalesce(CASE WHEN trim(agent_id) <> '' THEN agent_id END,
              CASE WHEN starts_with(lower(trim(app_identity)), 'copilot.studio.')
                   THEN nullif(substr(trim(app_identity), length('Copilot.Studio.') + 1), '') END);
 
