@@ -35,7 +35,9 @@ from m365audit.store.spooled import sql_path
 
 SNAPSHOT_VIEWS = {"skus": "skus_at", "users": "users_at", "licence_assignments": "licence_assignments_at"}
 INTERACTION_VIEW = "copilot_interactions"
-PER_INTERACTION_VIEWS = ("copilot_accessed_resources", "copilot_messages", "copilot_contexts", "copilot_plugins")
+DATED_VIEWS = (INTERACTION_VIEW, "copilot_use", "ai_app_use")  # views with the record's created_at
+PER_INTERACTION_VIEWS = ("copilot_accessed_resources", "copilot_messages", "copilot_contexts", "copilot_plugins",
+                         "copilot_models", "copilot_record_admin_units")
 MANIFEST = "_m365audit_export.json"
 
 
@@ -109,7 +111,7 @@ def _view_query(con: duckdb.DuckDBPyConnection, view: str, latest_only: bool) ->
         if not parts:  # no snapshot yet: an empty dataset with the right columns
             parts = [f"SELECT *, NULL::DATE AS snapshot_date FROM {_ident(view)} LIMIT 0"]
         return " UNION ALL ".join(parts), "snapshot_date"
-    if view == INTERACTION_VIEW:
+    if view in DATED_VIEWS:
         query = f"SELECT *, CAST(timezone('UTC', created_at) AS DATE) AS created_date FROM {_ident(view)}"
         return query, "created_date"
     if view in PER_INTERACTION_VIEWS:

@@ -43,8 +43,9 @@ def db(template: Path, tmp_path: Path) -> Path:  # noqa: F811  (pytest injects t
     with duckdb.connect(str(path)) as con:
         con.execute("UPDATE copilot_message_facts SET jailbreak_detected = true "
                     "WHERE record_id = 'base-1' AND is_prompt")
-        con.execute("INSERT INTO copilot_accessed_resource_facts VALUES ('base-2', '', ?, 'docx', NULL, NULL, "
-                    "'Read', 'Success', true)", [HOSTILE])
+        con.execute("INSERT INTO copilot_accessed_resource_facts (record_id, resource_id, resource_name, "
+                    "resource_type, site_url, sensitivity_label_id, action, status, xpia_detected) "
+                    "VALUES ('base-2', '', ?, 'docx', NULL, NULL, 'Read', 'Success', true)", [HOSTILE])
     return path
 
 
