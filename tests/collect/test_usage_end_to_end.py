@@ -1,4 +1,5 @@
-"""The Copilot usage report over HTTP: CSV v1.0, JSON beta, the legacy 302, concealed names."""
+"""The Copilot usage reports over HTTP: CSV v1.0 (version 2, falling back to 1), JSON beta, the legacy 302,
+concealed names, and the user-count summary and trend."""
 
 from __future__ import annotations
 
@@ -28,33 +29,75 @@ def _usage(db) -> dict:
     return {r[0]: r[1:] for r in rows}
 
 
-@pytest.mark.parametrize("version", ["v1.0", "beta", "legacy"])
-def test_usage_report_rows_match_the_audit_records(make_server, tmp_path, version) -> None:
+def _truth(tenant: Tenant, days: int) -> dict[str, dict[str, object]]:
+    """Per seat holder, from the audit records of the period: last day per app, prompts, active days, agents."""
+    model = tenant.activity
+    end = model.window[1]
+    seat_holders = {u.user_principal_name.lower() for u in tenant.iter_users() if u.holds_copilot_seat()}
+    truth: dict[str, dict[str, object]] = {upn: {"prompts": 0, "work": 0, "web": 0, "days": set()}
+                                           for upn in seat_holders}
+    for record in model.records(model.window[0], end, ["CopilotInteraction"]):
+        day = record["CreationTime"][:10]
+        upn = record["UserId"].lower()
+        if upn not in truth or _ordinal(day) < end.date().toordinal() - days:
+            continue
+        host = record["CopilotEventData"]["AppHost"]
+        column = {"BizChat": "copilot_chat", "Bing": "copilot_chat", "Teams": "teams"}.get(host, host.lower())
+        seen = truth[upn]
+        seen[column] = day
+        prompts = sum(1 for m in record["CopilotEventData"]["Messages"] if m.get("isPrompt"))
+        seen["prompts"] += prompts
+        seen["days"].add(day)
+        if host in ("BizChat", "Bing"):
+            kind = "work" if host == "BizChat" else "web"
+            seen[kind] += prompts
+            seen[f"{kind}_last"] = day
+        if record.get("AgentId"):
+            seen["agent_last"] = day
+    return truth
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+@pytest.mark.parametrize(("version", "report_version", "days"),
+                         [("v1.0", "v2", 28), ("beta", "v1", 30), ("legacy", "v1", 30)])
+def test_usage_report_rows_match_the_audit_records(make_server, tmp_path, version, report_version, days) -> None:
     tenant = _tenant()
     server = make_server(tenant)
     db = tmp_path / "u.duckdb"
     result = collect_from(server, db, only=("usage",), extra={"usage_version": version})
-    assert result.counts["usage"]["source"] == f"graph-{version}"
-    assert "notices" not in result.counts["usage"]
+    usage = result.counts["usage"]
+    assert (usage["source"], usage["report_version"], usage["period"]) == (
+        f"graph-{version}", report_version, "D28" if report_version == "v2" else "D30")
+    assert "notices" not in usage
     rows = _usage(db)
-    # The truth, computed from the audit records themselves: last day per app in the 30 days.
-    model = tenant.activity
-    end = model.window[1]
-    last: dict[str, dict[str, object]] = {}
-    for record in model.records(model.window[0], end, ["CopilotInteraction"]):
-        day = record["CreationTime"][:10]
-        if (end.date().toordinal() - 30) <= _ordinal(day):
-            column = {"BizChat": "copilot_chat", "Bing": "copilot_chat", "Teams": "teams"}.get(
-                record["CopilotEventData"]["AppHost"], record["CopilotEventData"]["AppHost"].lower())
-            last.setdefault(record["UserId"].lower(), {})[column] = day
-    seat_holders = {u.user_principal_name.lower() for u in tenant.iter_users() if u.holds_copilot_seat()}
-    assert set(rows) == seat_holders
+    truth = _truth(tenant, days)
+    assert set(rows) == set(truth)
     for upn, row in rows.items():
         concealed, period, last_any, *apps = row
-        assert concealed is False and period == 30
-        want = last.get(upn, {})
-        assert [a.isoformat() if a else None for a in apps] == [want.get(c) for c in COLUMNS], upn
-        assert (last_any.isoformat() if last_any else None) == max(want.values(), default=None)
+        assert concealed is False and period == days
+        want = truth[upn]
+        assert [_iso(a) for a in apps] == [want.get(c) for c in COLUMNS], upn
+        dates = [v for k, v in want.items() if k in COLUMNS]
+        assert _iso(last_any) == max(dates, default=None)
+    with open_db(db, read_only=True) as con:
+        v2 = {r[0]: r[1:] for r in con.execute("""
+            SELECT user_principal_name, report_version, prompts_submitted, copilot_chat_work_prompts_submitted,
+                   copilot_chat_web_prompts_submitted, active_usage_days, copilot_chat_work_last_activity_date,
+                   copilot_chat_web_last_activity_date, microsoft_365_copilot_last_activity_date,
+                   edge_copilot_last_activity_date, agent_last_activity_date FROM copilot_usage""").fetchall()}
+    for upn, (got_version, *figures) in v2.items():
+        assert got_version == report_version
+        want = truth[upn]
+        expected = [want["prompts"], want["work"], want["web"], len(want["days"]), want.get("work_last"),
+                    want.get("web_last"), None, None, want.get("agent_last")]
+        if report_version == "v1":
+            expected = [None] * 9
+        assert [_iso(f) if hasattr(f, "isoformat") else f for f in figures] == expected, upn
+    if report_version == "v2":
+        assert sum(f[1] for f in v2.values()) > 0 and any(f[9] for f in v2.values())  # prompts and agents seen
 
 
 def _ordinal(day: str) -> int:
