@@ -151,3 +151,122 @@ def test_v1_falls_back_to_beta_when_the_path_is_unknown(make_server, tmp_path) -
     server.graph.hooks.append(no_v1)
     result = collect_from(server, tmp_path / "u.duckdb", only=("usage",))
     assert result.counts["usage"]["source"] == "graph-beta" and result.counts["usage"]["rows"] > 0
+
+
+def test_a_tenant_without_version_2_gets_version_1(make_server, tmp_path) -> None:
+    server = make_server(_tenant(usage_report_v2=False))
+    answers: list[tuple[str, int]] = []
+
+    def watch(request):
+        if "getMicrosoft365CopilotUsageUserDetail" in request.path:
+            answers.append((request.path.split("(", 1)[1], 0))
+        return None
+
+    server.graph.hooks.append(watch)
+    db = tmp_path / "u.duckdb"
+    result = collect_from(server, db, only=("usage",))
+    usage = result.counts["usage"]
+    assert (usage["source"], usage["report_version"], usage["period"]) == ("graph-v1.0", "v1", "D30")
+    assert [a for a, _ in answers] == ["period='D28',version='v2')", "period='D30')"]
+    assert any("does not serve version 2" in n for n in usage["notices"])
+    with open_db(db, read_only=True) as con:
+        assert con.execute("SELECT DISTINCT report_version, report_period, prompts_submitted FROM copilot_usage"
+                           ).fetchall() == [("v1", 30, None)]
+        # The count reports fell back the same way.
+        assert con.execute("SELECT DISTINCT report_version FROM usage_user_counts").fetchall() == [("v1",)]
+
+
+def test_what_the_unserved_version_answer_is(make_server) -> None:
+    """A v1-only tenant answers the version parameter as Graph answers an unknown function."""
+    import httpx
+
+    server = make_server(_tenant(usage_report_v2=False))
+    response = httpx.get(f"{server.base_url}/v1.0/copilot/reports/getMicrosoft365CopilotUsageUserDetail"
+                         "(period='D28',version='v2')", headers={"Authorization": "Bearer demo"})
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert (error["code"], error["message"]) == (
+        "BadRequest", "Resource not found for the segment 'getMicrosoft365CopilotUsageUserDetail'.")
+
+
+def test_a_validation_error_is_not_a_reason_to_fall_back(make_server, tmp_path) -> None:
+    server = make_server(_tenant())
+    from m365audit.simulator.http import GraphHttpError
+
+    def refuse(request):
+        if "version=" in request.path:
+            raise GraphHttpError(400, "BadRequest", "Invalid value for parameter 'period'.")
+        return None
+
+    server.graph.hooks.append(refuse)
+    from m365audit.errors import CollectionError
+
+    with pytest.raises(CollectionError, match="Invalid value for parameter 'period'"):
+        collect_from(server, tmp_path / "u.duckdb", only=("usage",))
+    with open_db(tmp_path / "u.duckdb", read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM usage_report_rows").fetchone() == (0,)
+
+
+def _count_truth(tenant: Tenant, days: int) -> tuple[dict[str, tuple[int, int]], dict[str, dict[str, int]], int]:
+    """From the audit records: per app, (seat holders on the refresh day, active seat holders in the period);
+    per day, active seat holders per app; and the period's prompts."""
+    model = tenant.activity
+    refresh = model.window[1].date().toordinal() - 1
+    first = refresh - days + 1
+    people = {p.upn.lower(): p for p in model.people}
+    apps = {"Microsoft Teams": {"Teams"}, "Word": {"Word"}, "Excel": {"Excel"}, "PowerPoint": {"PowerPoint"},
+            "Outlook": {"Outlook"}, "OneNote": {"OneNote"}, "Loop": {"Loop"}, "Copilot Chat": {"BizChat", "Bing"},
+            "Copilot Chat (work)": {"BizChat"}, "Copilot Chat (web)": {"Bing"}, "Edge": set(),
+            "Microsoft 365 Copilot": set(), "Any App": None}
+    active: dict[str, set[str]] = {a: set() for a in apps}
+    daily: dict[str, dict[str, set[str]]] = {}
+    prompts = 0
+    for record in model.records(model.window[0], model.window[1], ["CopilotInteraction"]):
+        day = _ordinal(record["CreationTime"][:10])
+        person = people[record["UserId"].lower()]
+        if not first <= day <= refresh or not model.licensed_on(person, day):
+            continue
+        prompts += sum(1 for m in record["CopilotEventData"]["Messages"] if m.get("isPrompt"))
+        for app, hosts in apps.items():
+            if hosts is None or record["CopilotEventData"]["AppHost"] in hosts:
+                active[app].add(person.upn)
+                daily.setdefault(record["CreationTime"][:10], {}).setdefault(app, set()).add(person.upn)
+    enabled = sum(1 for p in model.people if model.licensed_on(p, refresh))
+    return ({a: (enabled, len(u)) for a, u in active.items()},
+            {d: {a: len(u) for a, u in apps_.items()} for d, apps_ in daily.items()}, prompts)
+
+
+def test_user_count_summary_and_trend(make_server, tmp_path) -> None:
+    tenant = _tenant()
+    server = make_server(tenant)
+    db = tmp_path / "u.duckdb"
+    result = collect_from(server, db, only=("usage",))
+    summary_truth, daily_truth, prompts = _count_truth(tenant, 28)
+    assert result.counts["usage"]["summary_rows"] == 13 and result.counts["usage"]["trend_rows"] == 13 * 28
+    with open_db(db, read_only=True) as con:
+        summary = {r[0]: r[1:] for r in con.execute(
+            "SELECT app, enabled_users, active_users, prompts_submitted, report_period, report_version "
+            "FROM copilot_usage_summary").fetchall()}
+        trend = con.execute("SELECT report_date, app, active_users FROM copilot_usage_trend "
+                            "WHERE active_users > 0").fetchall()
+    assert {a: v[:2] for a, v in summary.items()} == summary_truth
+    assert summary["Any App"][2] == prompts and {v[3:] for v in summary.values()} == {(28, "v2")}
+    assert summary["Word"][1] > 0 and summary["Copilot Chat (web)"][1] > 0
+    got: dict[str, dict[str, int]] = {}
+    for day, app, active in trend:
+        got.setdefault(day.isoformat(), {})[app] = active
+    assert got == daily_truth
+
+
+def test_beta_count_reports_use_the_documented_json(make_server, tmp_path) -> None:
+    tenant = _tenant()
+    db = tmp_path / "u.duckdb"
+    collect_from(make_server(tenant), db, only=("usage",), extra={"usage_version": "beta"})
+    summary_truth, _, _ = _count_truth(tenant, 30)
+    with open_db(db, read_only=True) as con:
+        summary = {r[0]: r[1:] for r in con.execute(
+            "SELECT app, enabled_users, active_users, report_version FROM copilot_usage_summary").fetchall()}
+    assert {a: v[:2] for a, v in summary.items()} == {
+        a: v for a, v in summary_truth.items()
+        if a not in ("Copilot Chat (work)", "Copilot Chat (web)", "Edge", "Microsoft 365 Copilot")}
+    assert {v[2] for v in summary.values()} == {"v1"}
