@@ -213,7 +213,7 @@ def refuse_bad_rows(con: duckdb.DuckDBPyConnection, label: str) -> None:
                f"WHERE nullif(trim({c}), '') IS NOT NULL AND NOT {_DATE_OK.format(c=c)}" for c in DATES]
     checks.append("SELECT line, 'the Report Period is not a whole number of days' FROM usage_staged "
                   "WHERE nullif(trim(report_period), '') IS NOT NULL AND NOT (regexp_full_match(trim(report_period), "
-                  "'[0-9]{1,4}') AND trim(report_period)::INTEGER > 0)")
+                  "'[0-9]{1,4}') AND try_cast(trim(report_period) AS INTEGER) > 0)")
     checks += [f"SELECT line, '{TITLES[c]} is not a whole number' FROM usage_staged "
                f"WHERE nullif(trim({c}), '') IS NOT NULL AND NOT {_COUNT_OK.format(c=c)}" for c in COUNTS]
     row = con.execute(" UNION ALL ".join(checks) + " ORDER BY 1 LIMIT 1").fetchone()
