@@ -103,12 +103,12 @@ class UsageCounts:
                          "written.")
         if self.concealed_dropped:
             notes.append(f"{self.concealed_dropped:,} usage report rows had concealed names, so they could not be "
-                         f"shown to belong to {self.scope} and were not stored. {CONCEALED_HELP}")
+                         f"shown to belong to the scope ({self.scope}) and were not stored. {CONCEALED_HELP}")
         elif self.concealed:
             notes.append(CONCEALED_HELP)
         if self.out_of_scope:
-            notes.append(f"{self.out_of_scope:,} usage report rows of people outside {self.scope} were dropped "
-                         "and not stored.")
+            notes.append(f"{self.out_of_scope:,} usage report rows of people outside the scope ({self.scope}) were "
+                         "dropped and not stored.")
         return notes
 
     def as_dict(self) -> dict[str, object]:
