@@ -125,12 +125,7 @@ u AS (
     FROM users_at($ts)
 ),
 seat AS (SELECT DISTINCT user_id FROM licence_assignments_at($ts) WHERE holds_copilot_seat),
-chat AS (
-    SELECT DISTINCT p.user_id FROM assigned_plan_versions p
-    JOIN reference_service_plans r ON r.service_plan_id = p.service_plan_id AND r.role = 'copilot_chat'
-    WHERE p.valid_from <= $ts AND (p.valid_to IS NULL OR p.valid_to > $ts)
-      AND p.capability_status IN ('Enabled', 'Warning')
-),
+chat AS (SELECT user_id FROM copilot_chat_entitlement_at($ts)),  -- no licence: queries/views/036_copilot_chat.sql
 window_hits AS (
     SELECT user_id, lower(user_principal_name) AS upn FROM copilot_interactions
     WHERE created_at >= $from AND created_at < $to AND list_contains($types, record_type)
