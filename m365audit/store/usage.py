@@ -206,9 +206,9 @@ _COUNT_OK = "regexp_full_match(trim({c}), '[0-9]{{1,15}}')"
 
 def refuse_bad_rows(con: duckdb.DuckDBPyConnection, label: str) -> None:
     """Refuse usage_staged (UsageError naming the first bad line) unless every cell is sound."""
-    checks = [f"SELECT line, 'the Report Refresh Date is empty' FROM usage_staged "
-              f"WHERE nullif(trim(report_refresh_date), '') IS NULL AND nullif(trim(user_principal_name), '') "
-              f"IS NOT NULL"]
+    checks = ["SELECT line, 'the Report Refresh Date is empty' FROM usage_staged "
+              "WHERE nullif(trim(report_refresh_date), '') IS NULL AND nullif(trim(user_principal_name), '') "
+              "IS NOT NULL"]
     checks += [f"SELECT line, '{TITLES[c]} is not a date like 2026-03-31' FROM usage_staged "
                f"WHERE nullif(trim({c}), '') IS NOT NULL AND NOT {_DATE_OK.format(c=c)}" for c in DATES]
     checks.append("SELECT line, 'the Report Period is not a whole number of days' FROM usage_staged "
