@@ -1,15 +1,19 @@
 -- Who may use Microsoft 365 Copilot Chat. Defined here once; the FOI answer, the manager
 -- report and the docs read it.
 --
--- Copilot Chat (web-grounded chat, formerly Bing Chat Enterprise) comes with every
--- Microsoft Entra ID work account at no extra cost (Microsoft 365 Copilot documentation,
--- "Which Copilot is right for me or my organization?"); no licence or service plan grants
--- it. The Bing_Chat_Enterprise service plan that used to stand for it is marked "RETIRED"
--- in Microsoft's licensing reference CSV (migration 031) and is not read here. So the people
--- who may use Copilot Chat are the enabled member accounts: accountEnabled true and userType
--- Member (guests sign in to their own tenant's Copilot Chat). The users the database holds
--- are already limited to its --scope. Microsoft 365 Copilot, the paid seat, is
--- licence_assignments.holds_copilot_seat and is counted apart everywhere.
+-- Copilot Chat (web-grounded chat, formerly Bing Chat Enterprise) is "available at no
+-- additional cost for all Microsoft Entra account users with a Microsoft 365 or Office 365
+-- subscription" (Microsoft 365 Copilot documentation, agents admin guide, "Identify your
+-- Copilot licensing scenario"; the eligible licences are listed in "Manage Microsoft 365
+-- Copilot Chat", section "eligibility": Microsoft 365 A/Business/E/F/G, Office 365
+-- A/E/F/G, Teams). It is not a licence of its own: the Bing_Chat_Enterprise service plan
+-- that used to stand for it is marked "RETIRED" in Microsoft's licensing reference CSV
+-- (migration 031) and is not read here. So the people who may use Copilot Chat are the
+-- enabled member accounts: accountEnabled true and userType Member (guests use their own
+-- organisation's). An enabled member account without any Microsoft 365 or Office 365
+-- licence (an unlicensed service account, say) is counted too: this is an upper bound.
+-- The users the database holds are already limited to its --scope. Microsoft 365 Copilot,
+-- the paid seat, is licence_assignments.holds_copilot_seat and is counted apart everywhere.
 --
 -- Who used Copilot Chat is the audit log's business (copilot_interactions), not this file's.
 
