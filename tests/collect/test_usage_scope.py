@@ -127,3 +127,20 @@ def test_import_into_a_scoped_database_drops_other_organisations(make_server, tm
         stored = {r[0] for r in con.execute("SELECT user_principal_name FROM copilot_usage").fetchall()}
     assert stored == set(trust)
     assert _everywhere(db, council[0]) == 0 and _everywhere(db, "DC8C64D6EC3A3AA17481D7E5EB5B68A6") == 0
+
+
+def test_scoped_collect_from_the_cli_says_what_it_dropped(make_server, tmp_path) -> None:
+    tenant = _shared_tenant()
+    server = make_server(tenant)
+    db = tmp_path / "t.duckdb"
+    result = run_cli("collect", "--db", str(db), "--graph-url", server.url, "--auth", "token", "--only",
+                     "licences,usage", "--scope", f"domain:{TRUST.domain}", env={"M365AUDIT_TOKEN": "t"})
+    assert result.code == 0, result.stderr
+    others = _seat_holders(tenant, lambda u: not _in_trust(u))
+    assert (f"Note: {len(others):,} usage report rows of people outside the scope (users in the domain "
+            f"{TRUST.domain}) were dropped and not stored.") in result.stderr
+    assert f"dropped_out_of_scope={len(others)}" in result.stderr
+    assert not _file_holds(db, sorted(others)[-1])
+    # Nothing of it is left in a spool folder, a WAL or any other file beside the database.
+    leftovers = [f for f in tmp_path.rglob("*") if f.is_file() and f != db]
+    assert not [f for f in leftovers if sorted(others)[-1].encode() in f.read_bytes().lower()]
