@@ -143,6 +143,9 @@ SELECT grouping(department) = 1 AS is_total, department,
        count(*) FILTER (WHERE seat) AS licensed,
        count(*) FILTER (WHERE seat AND active) AS seat_active,
        count(*) FILTER (WHERE chat) AS chat_entitled,
+       -- Copilot Chat use: people without a seat can use only Copilot Chat. Hook for issue 13 items 3/4:
+       -- once copilot_interactions has `app`, count app IN ('Copilot Chat (work)', 'Copilot Chat (web)')
+       -- through the single definition of use instead. Who MAY use it: copilot_chat_entitlement_at.
        count(*) FILTER (WHERE NOT seat AND active) AS chat_active,
        count(*) FILTER (WHERE active) AS active,
        count(*) AS users

@@ -66,11 +66,11 @@ WHERE run_id = (SELECT run_id FROM usage_report_current);
 -- collection, one row per app: how many people are enabled for Copilot in it (hold a licence
 -- that includes it) and how many used it in the period. Tenant-wide figures from Microsoft:
 -- a database collected for a --scope does not collect them.
---   app: Microsoft's product name: Any app, Microsoft Teams, Word, Excel, PowerPoint, Outlook, OneNote, Loop, Copilot Chat; v2 adds Edge, Microsoft 365 Copilot, Copilot Chat (work), Copilot Chat (web)
+--   app: Microsoft's product name: Any App, Microsoft Teams, Word, Excel, PowerPoint, Outlook, OneNote, Loop, Copilot Chat; v2 adds Edge, Microsoft 365 Copilot, Copilot Chat (work), Copilot Chat (web)
 --   enabled_users: "<app> Enabled Users"
 --   active_users: "<app> Active Users"
---   prompts_submitted: v2 "Total prompts submitted" (on the Any app row, else NULL)
---   average_prompts: v2 "Average prompts submitted" (on the Any app row, else NULL)
+--   prompts_submitted: v2 "Total prompts submitted" (on the Any App row, else NULL)
+--   average_prompts: v2 "Average prompts submitted" (on the Any App row, else NULL)
 --   report_period: days covered
 --   report_refresh_date: the report's data date
 --   report_version: v1 or v2
@@ -90,7 +90,7 @@ WHERE report = 'summary'
 --   app: Microsoft's product name (as in copilot_usage_summary)
 --   enabled_users: people enabled for Copilot in the app that day
 --   active_users: people who used Copilot in the app that day
---   prompts_submitted: v2 "Prompts submitted" that day (on the Any app row, else NULL)
+--   prompts_submitted: v2 "Prompts submitted" that day (on the Any App row, else NULL)
 --   report_refresh_date: the report's data date
 --   report_version: v1 or v2
 CREATE OR REPLACE VIEW copilot_usage_trend AS

@@ -270,3 +270,19 @@ def test_beta_count_reports_use_the_documented_json(make_server, tmp_path) -> No
         a: v for a, v in summary_truth.items()
         if a not in ("Copilot Chat (work)", "Copilot Chat (web)", "Edge", "Microsoft 365 Copilot")}
     assert {v[2] for v in summary.values()} == {"v1"}
+
+
+def test_a_collected_report_older_than_an_imported_one_is_not_stored(make_server, tmp_path) -> None:
+    from tests.conftest import run_cli
+
+    db = tmp_path / "u.duckdb"
+    newer = tmp_path / "newer.csv"
+    newer.write_text("Report Refresh Date,User Principal Name,Report Period\n2099-01-31,x@example.gov.uk,30\n",
+                     encoding="utf-8")
+    assert run_cli("import", "usage-report", str(newer), "--db", str(db)).code == 0
+    result = collect_from(make_server(_tenant()), db, only=("usage",))
+    usage = result.counts["usage"]
+    assert (usage["rows"], usage["newer_report_kept"]) == (0, "2099-01-31")
+    assert any("older than the one already stored (refreshed 2099-01-31)" in n for n in usage["notices"])
+    with open_db(db, read_only=True) as con:
+        assert con.execute("SELECT user_principal_name FROM copilot_usage").fetchall() == [("x@example.gov.uk",)]

@@ -27,10 +27,10 @@ CREATE TABLE usage_user_counts (
     report_refresh_date  DATE NOT NULL,
     report_period        INTEGER,            -- days
     report_date          DATE,               -- the day (trend only)
-    app                  VARCHAR NOT NULL,   -- Microsoft's product name, e.g. Word, Copilot Chat (work), Any app
+    app                  VARCHAR NOT NULL,   -- Microsoft's product name, e.g. Word, Copilot Chat (work), Any App
     enabled_users        BIGINT,
     active_users         BIGINT,
-    prompts_submitted    BIGINT,             -- v2, on the 'Any app' row: total (summary) or that day's (trend)
-    average_prompts      DOUBLE,             -- v2 summary, on the 'Any app' row
+    prompts_submitted    BIGINT,             -- v2, on the 'Any App' row: total (summary) or that day's (trend)
+    average_prompts      DOUBLE,             -- v2 summary, on the 'Any App' row
     collected_at         TIMESTAMPTZ NOT NULL
 );
