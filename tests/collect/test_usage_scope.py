@@ -144,3 +144,22 @@ def test_scoped_collect_from_the_cli_says_what_it_dropped(make_server, tmp_path)
     # Nothing of it is left in a spool folder, a WAL or any other file beside the database.
     leftovers = [f for f in tmp_path.rglob("*") if f.is_file() and f != db]
     assert not [f for f in leftovers if sorted(others)[-1].encode() in f.read_bytes().lower()]
+
+
+def test_scope_matches_pseudonymised_names(make_server, tmp_path) -> None:
+    """With pseudonymised storage the users' names are HMACs; the scope still matches, through m365_upn."""
+    from m365audit.store.pseudonym import PseudonymKey
+
+    tenant = _shared_tenant()
+    db = tmp_path / "t.duckdb"
+    key = PseudonymKey.from_secret(b"0123456789abcdef-pseudonym-key-for-tests")
+    result = collect_from(make_server(tenant), db, scope=f"domain:{TRUST.domain}", only=("licences", "usage"),
+                          pseudonym_key=key)
+    ours, others = _seat_holders(tenant, _in_trust), _seat_holders(tenant, lambda u: not _in_trust(u))
+    usage = result.counts["usage"]
+    assert (usage["rows"], usage["dropped_out_of_scope"]) == (len(ours), len(others))
+    with open_db(db, read_only=True) as con:
+        joined = con.execute("SELECT count(*) FROM copilot_usage c JOIN users u "
+                             "ON u.user_principal_name = c.user_principal_name").fetchone()
+    assert joined == (len(ours),)
+    assert _everywhere(db, sorted(ours)[0]) == 0  # pseudonyms only
