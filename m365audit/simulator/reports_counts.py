@@ -11,7 +11,9 @@ Edge, Microsoft 365 Copilot, Copilot Chat (work) and (web) and prompt counts.
 from __future__ import annotations
 
 from bisect import bisect_right
+from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from m365audit.simulator import activity_catalogue as ac
@@ -30,35 +32,62 @@ V2_APPS: tuple[tuple[str, str, tuple[str, ...] | None], ...] = (
 )
 
 
+@dataclass(frozen=True)
+class Use:
+    """One seat holder's Copilot records on one day."""
+
+    licensed: bool  # held the seat that day (only then counted by the user-count reports)
+    hosts: frozenset[str]
+    prompts: int = 0  # messages with isPrompt (full records only)
+    work_prompts: int = 0  # of which in BizChat: Copilot Chat (work)
+    web_prompts: int = 0  # of which in Bing: Copilot Chat (web)
+    agent: bool = False  # a record named an agent
+
+
 class DayActivity:
-    """Per day: seat holders, and for each of them the AppHosts used and prompts submitted."""
+    """Per day: seat holders that day, and each seat holder's use (from full records when ``prompts``)."""
 
     def __init__(self, model: ActivityModel, first: int, last: int, prompts: bool) -> None:
-        self.days: dict[int, tuple[int, dict[int, tuple[set[str], int]]]] = {}
+        self.days: dict[int, tuple[int, dict[int, Use]]] = {}
         people = model.people
         seat_days = sorted(p.seat_from for p in people if p.seat_from is not None)
         for day in range(max(first, model.first_day), min(last + 1, model.end_day)):
             enabled = bisect_right(seat_days, day)  # seat holders on the day (licensed_on)
-            used: dict[int, tuple[set[str], int]] = {}
+            used: dict[int, Use] = {}
             plan = model.plan(day, ac.COPILOT)
             for pos, n in zip(plan.positions, plan.counts, strict=True):
                 person = people[pos]
-                if not model.licensed_on(person, day):
-                    continue
-                if prompts:
-                    records = model.builder.user_day(day, person, ac.COPILOT, n, True)
-                    hosts = {r["CopilotEventData"]["AppHost"] for r in records}
-                    count = sum(1 for r in records for m in r["CopilotEventData"]["Messages"] if m.get("isPrompt"))
-                else:
-                    rng = model.builder.rng(day, person, ac.COPILOT)
-                    model.builder.times(rng, n)
-                    hosts, count = set(model.builder.hosts(rng, person, n, True)), 0
-                used[pos] = (hosts, count)
+                if person.seat_from is not None:
+                    used[pos] = _use(model, day, person, n, prompts)
             self.days[day] = (enabled, used)
 
 
-def _active(used: dict[int, tuple[set[str], int]], hosts: tuple[str, ...] | None) -> set[int]:
-    return {pos for pos, (h, _) in used.items() if hosts is None or h & set(hosts)}
+def _use(model: ActivityModel, day: int, person: Any, n: int, prompts: bool) -> Use:
+    licensed = model.licensed_on(person, day)
+    if not prompts:
+        rng = model.builder.rng(day, person, ac.COPILOT)
+        model.builder.times(rng, n)
+        return Use(licensed, frozenset(model.builder.hosts(rng, person, n, licensed)))
+    records = model.builder.user_day(day, person, ac.COPILOT, n, licensed)
+    counts = {"": 0, "BizChat": 0, "Bing": 0}
+    for record in records:
+        event = record["CopilotEventData"]
+        asked = sum(1 for m in event["Messages"] if m.get("isPrompt"))
+        counts[""] += asked
+        if event["AppHost"] in counts:
+            counts[event["AppHost"]] += asked
+    return Use(licensed, frozenset(r["CopilotEventData"]["AppHost"] for r in records), counts[""],
+               counts["BizChat"], counts["Bing"], any(r.get("AgentId") for r in records))
+
+
+@lru_cache(maxsize=4)
+def day_activity(model: ActivityModel, first: int, last: int, prompts: bool) -> DayActivity:
+    """DayActivity, shared by the user detail, summary and trend of a period (a model never changes)."""
+    return DayActivity(model, first, last, prompts)
+
+
+def _active(used: dict[int, Use], hosts: tuple[str, ...] | None) -> set[int]:
+    return {pos for pos, u in used.items() if u.licensed and (hosts is None or u.hosts & set(hosts))}
 
 
 def _apps(version: str) -> tuple[tuple[str, str, tuple[str, ...] | None], ...]:
@@ -67,7 +96,7 @@ def _apps(version: str) -> tuple[tuple[str, str, tuple[str, ...] | None], ...]:
 
 def summary(model: ActivityModel, refresh: date, days: int, shown: int, version: str) -> dict[str, Any]:
     """One summary row: enabled and active users per app over the period, and (v2) prompts."""
-    activity = DayActivity(model, refresh.toordinal() - days + 1, refresh.toordinal(), version == "v2")
+    activity = day_activity(model, refresh.toordinal() - days + 1, refresh.toordinal(), version == "v2")
     enabled = activity.days.get(refresh.toordinal(), (0, {}))[0]
     row: dict[str, Any] = {"reportRefreshDate": refresh.isoformat(), "reportPeriod": shown}
     for name, prefix, hosts in _apps(version):
@@ -76,7 +105,7 @@ def summary(model: ActivityModel, refresh: date, days: int, shown: int, version:
             active |= _active(used, hosts)
         row[name] = (enabled, len(active), prefix)
     if version == "v2":
-        total = sum(c for _, used in activity.days.values() for _, c in used.values())
+        total = sum(u.prompts for _, used in activity.days.values() for u in used.values() if u.licensed)
         any_active = row["Any App"][1]
         row["prompts"] = (total, round(total / any_active, 1) if any_active else 0)
     return row
@@ -84,7 +113,7 @@ def summary(model: ActivityModel, refresh: date, days: int, shown: int, version:
 
 def trend(model: ActivityModel, refresh: date, days: int, version: str) -> list[dict[str, Any]]:
     """One row per day of the period, newest first."""
-    activity = DayActivity(model, refresh.toordinal() - days + 1, refresh.toordinal(), version == "v2")
+    activity = day_activity(model, refresh.toordinal() - days + 1, refresh.toordinal(), version == "v2")
     out = []
     for day in sorted(activity.days, reverse=True):
         enabled, used = activity.days[day]
@@ -92,7 +121,7 @@ def trend(model: ActivityModel, refresh: date, days: int, version: str) -> list[
         for name, prefix, hosts in _apps(version):
             row[name] = (enabled, len(_active(used, hosts)), prefix)
         if version == "v2":
-            row["prompts"] = sum(c for _, c in used.values())
+            row["prompts"] = sum(u.prompts for u in used.values() if u.licensed)
         out.append(row)
     return out
 

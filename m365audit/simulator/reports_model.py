@@ -18,6 +18,7 @@ from typing import Any
 
 from m365audit.simulator import activity_catalogue as ac
 from m365audit.simulator.activity import ActivityModel
+from m365audit.simulator.reports_counts import day_activity
 
 COLUMNS = ("copilot_chat", "teams", "word", "excel", "powerpoint", "outlook", "onenote", "loop")
 
@@ -89,34 +90,26 @@ def usage_rows(model: ActivityModel, refresh: date, period_days: int | None) -> 
 
 
 def usage_rows_v2(model: ActivityModel, refresh: date, period_days: int | None) -> list[dict[str, Any]]:
-    """usage_rows plus the version 2 figures, from the full records of each seat holder."""
+    """usage_rows plus the version 2 figures, from the full records of each seat holder in the period."""
     first = model.first_day if period_days is None else refresh.toordinal() - period_days + 1
-    extra: dict[int, dict[str, Any]] = {}
-    people = model.people
-    for day in range(max(first, model.first_day), min(refresh.toordinal() + 1, model.end_day)):
-        plan = model.plan(day, ac.COPILOT)
-        for pos, n in zip(plan.positions, plan.counts, strict=True):
-            person = people[pos]
-            if person.seat_from is None:
-                continue
-            records = model.builder.user_day(day, person, ac.COPILOT, n, model.licensed_on(person, day))
-            seen = extra.setdefault(pos, {"prompts": 0, "work": 0, "web": 0, "days": set()})
-            for record in records:
-                host = record["CopilotEventData"]["AppHost"]
-                prompts = sum(1 for m in record["CopilotEventData"]["Messages"] if m.get("isPrompt"))
-                seen["prompts"] += prompts
-                seen["days"].add(day)
-                kind = {"BizChat": "work", "Bing": "web"}.get(host)
-                if kind:
-                    seen[kind] += prompts
-                    seen[f"{kind}_last"] = date.fromordinal(day)
-                if record.get("AgentId"):
-                    seen["agent_last"] = date.fromordinal(day)
+    totals: dict[int, dict[str, Any]] = {}
+    for day, (_, used) in day_activity(model, first, refresh.toordinal(), True).days.items():
+        for pos, use in used.items():
+            seen = totals.setdefault(pos, {"prompts": 0, "work": 0, "web": 0, "days": 0})
+            seen["prompts"] += use.prompts
+            seen["work"] += use.work_prompts
+            seen["web"] += use.web_prompts
+            seen["days"] += 1
+            for host, key in (("BizChat", "work_last"), ("Bing", "web_last")):
+                if host in use.hosts:
+                    seen[key] = max(seen.get(key, date.min), date.fromordinal(day))
+            if use.agent:
+                seen["agent_last"] = max(seen.get("agent_last", date.min), date.fromordinal(day))
     rows = usage_rows(model, refresh, period_days)
-    by_upn = {p.upn: pos for pos, p in enumerate(people)}
+    by_upn = {p.upn: pos for pos, p in enumerate(model.people)}
     for row in rows:
-        seen = extra.get(by_upn[row["upn"]], {"prompts": 0, "work": 0, "web": 0, "days": set()})
-        row["v2"] = [str(seen["prompts"]), str(seen["work"]), str(seen["web"]), str(len(seen["days"])),
+        seen = totals.get(by_upn[row["upn"]], {"prompts": 0, "work": 0, "web": 0, "days": 0})
+        row["v2"] = [str(seen["prompts"]), str(seen["work"]), str(seen["web"]), str(seen["days"]),
                      seen.get("work_last"), seen.get("web_last"), None, None, seen.get("agent_last")]
     return rows
 
