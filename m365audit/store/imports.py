@@ -159,7 +159,6 @@ def import_usage_report(db: Path, file: Path) -> ImportSummary:
                                       version=version)
             summary.run_id = run_id
             summary.imported = counts.rows
-            summary.already_present = counts.duplicates
             summary.usage = counts.as_dict()
             summary.notices = counts.notices()
             pseudonym.pseudonymise_if_required(con, run_id)
