@@ -88,3 +88,17 @@ def test_published_answer_withholds_the_three_seats_but_not_copilot_chat(trust) 
     text = run_cli("foi", "--db", str(db), "--format", "md").stdout
     assert "| Microsoft 365 Copilot Chat |" in text and "| 294 |" in text
     assert "not applicable (no licence needed)" in text
+
+
+def test_nothing_counts_the_retired_plan() -> None:
+    """Who may use Copilot Chat is defined once (queries/views/036_copilot_chat.sql); no code reads the retired
+    Bing_Chat_Enterprise plan as an entitlement. The simulator's catalogue lists it, as real SKUs do."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    allowed = {"m365audit/store/migrations/001_core.sql", "m365audit/store/migrations/031_copilot_chat_not_a_licence.sql",
+               "queries/views/010_licences.sql", "m365audit/simulator/catalogue.py"}
+    readers = [str(f.relative_to(root)) for pattern in ("m365audit/**/*.py", "m365audit/**/*.sql", "queries/**/*.sql")
+               for f in root.glob(pattern)
+               if any(s in f.read_text(encoding="utf-8") for s in ("0d0c0d31", "retired_copilot_chat", "'copilot_chat'"))]
+    assert sorted(set(readers) - allowed) == []
