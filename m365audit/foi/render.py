@@ -1,13 +1,10 @@
-"""Rendering an FOI answer as JSON, Markdown, CSV or DOCX bytes, and writing it atomically."""
+"""Rendering an FOI answer as JSON, Markdown, CSV or DOCX bytes (written by m365audit.outputs)."""
 
 from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from m365audit.errors import UsageError
@@ -87,18 +84,3 @@ def csv_text(answer: dict[str, Any]) -> str:
         text = "" if value is None else str(value).lower() if isinstance(value, bool) else value
         writer.writerow([section, spreadsheet_safe(item), measure, spreadsheet_safe(text)])
     return out.getvalue()
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path`` and rename it into place: never a half-written answer."""
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise UsageError(f"Cannot write {path}: the folder {folder} does not exist.")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
