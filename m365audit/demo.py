@@ -35,8 +35,13 @@ class _DemoCredential:
 def _is_demo_database(path: Path) -> bool:
     import duckdb
 
+    from m365audit.store.db import connection_config, recognise_database, recognise_file
+
+    recognise_file(path)  # another program's file is refused, not replaced
     try:
-        with duckdb.connect(str(path), read_only=True) as con:
+        with duckdb.connect(str(path), read_only=True, config=connection_config()) as con:
+            if not recognise_database(con, path):
+                return True  # an empty DuckDB file holds nothing to lose
             rows = con.execute("SELECT DISTINCT graph_url FROM runs").fetchall()
     except duckdb.Error:
         return False

@@ -99,7 +99,8 @@ def _export_view(con: duckdb.DuckDBPyConnection, view: str, work: Path, latest_o
         if not any(folder.rglob("*.parquet")):
             # Nothing to partition: one empty file still tells readers the columns.
             folder.mkdir(exist_ok=True)
-            con.execute(f"COPY ({query} LIMIT 0) TO '{sql_path(folder / 'part-0.parquet')}' (FORMAT parquet)")
+            empty = sql_path(folder / "part-0.parquet")
+            con.execute(f"COPY (SELECT * FROM ({query}) LIMIT 0) TO '{empty}' (FORMAT parquet)")
     except duckdb.Error as exc:
         raise DatabaseError(f"Cannot export the view {view}: {str(exc).strip().splitlines()[0]}") from None
     row = con.execute(f"SELECT count(*) FROM read_parquet('{sql_path(folder)}/**/*.parquet')").fetchone()
