@@ -90,17 +90,10 @@ def safe_column(name: str) -> pl.Expr:
 
 
 def write_frame(frame: pl.DataFrame, path: Any, text_columns: Iterable[str]) -> None:
-    """A polars frame as CSV through the same rules: text columns made safe, CRLF, minimal quoting.
-
-    polars quotes a field holding the separator, the quote or LF, but not a bare CR;
-    CR in a text column is therefore quoted by always quoting the columns that hold one.
-    """
-    import polars as pl
-
+    """A polars frame as CSV by the same rules: text columns made safe, CRLF, a field holding CR, LF,
+    the comma or a quote quoted (polars' "necessary" style quotes each of them), and a byte-order
+    mark so that Excel reads UTF-8 (accents, the pound sign)."""
     names = list(text_columns)
     safe = frame.with_columns([safe_column(n) for n in names]) if names else frame
-    has_cr = any(safe[n].str.contains("\r").any() for n in names) if names else False
     safe.write_csv(path, include_bom=True, date_format="%Y-%m-%d", datetime_format="%Y-%m-%dT%H:%M:%SZ",
-                   float_precision=None, line_terminator=LINE_END,
-                   quote_style="non_numeric" if has_cr else "necessary")
-    del pl
+                   float_precision=None, line_terminator=LINE_END, quote_style="necessary")

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from typing import Any
 
+from m365audit.csv_output import csv_text as write_csv_text
 from m365audit.errors import UsageError
 from m365audit.foi.layout import Section, sections, title
-from m365audit.report.safety import spreadsheet_safe
 
 FORMATS = ("md", "csv", "json", "docx")
 # Backslash-escape what could make tenant text markup: emphasis, code, tables, headings, links, HTML tags.
@@ -63,9 +61,6 @@ def _md_table(section: Section) -> list[str]:
 
 def csv_text(answer: dict[str, Any]) -> str:
     """Long form, one value a line: section, item, measure, value. Suppressed counts stay text."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["section", "item", "measure", "value"])
     rows: list[tuple[str, str, str, Any]] = [("answer", "", "as_of", answer["as_of"])]
     for s in answer["systems"]:
         rows += [("systems", s["name"], k, s[k]) for k in ("purpose", "entitled_users", "licensed_users",
@@ -80,7 +75,6 @@ def csv_text(answer: dict[str, Any]) -> str:
                                                          "basis", "held")]
     rows += [("suppression", "", k, v) for k, v in answer["suppression"].items()]
     rows.append(("method", "", "text", answer["method"]))
-    for section, item, measure, value in rows:
-        text = "" if value is None else str(value).lower() if isinstance(value, bool) else value
-        writer.writerow([section, spreadsheet_safe(item), measure, spreadsheet_safe(text)])
-    return out.getvalue()
+    return write_csv_text(["section", "item", "measure", "value"],
+                          ([section, item, measure, "" if value is None else str(value).lower()
+                            if isinstance(value, bool) else value] for section, item, measure, value in rows))

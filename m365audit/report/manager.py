@@ -121,9 +121,9 @@ def write_reports(db: Path, out: Path, formats: str | Sequence[str] = FORMATS, p
     out = Path(out)
     sources = [*inputs, *([Path(policy.source)] if policy and policy.source and Path(policy.source).is_file() else [])]
     protected = protected_paths(db, sources)
+    pseudonymiser = Pseudonymiser(load_key(out)) if pseudonymise else None
     check_folder(out, option="--out", replace=replace, protected=protected,
                  names=report_names(chosen, department))
-    pseudonymiser = Pseudonymiser(load_key(out)) if pseudonymise else None
     with open_db(db, read_only=True) as con:
         report = build_report(con, policy or Policy(), department, pseudonymiser, progress)
     stem = file_stem(report.department)

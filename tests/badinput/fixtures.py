@@ -54,3 +54,15 @@ def tables_digest(db: Path) -> dict[str, int]:
             row = con.execute(f'SELECT count(*), coalesce(sum(hash(t)), 0) FROM "{name}" t').fetchone()
             out[name] = hash(row)
     return out
+
+
+def cli_bytes(*args: str) -> tuple[int, bytes, str]:
+    """Run the CLI and keep standard output as bytes (run_cli's text mode turns CRLF into LF)."""
+    import os
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "m365audit", *args], capture_output=True,
+                          env={k: v for k, v in os.environ.items() if k != "M365AUDIT_DEBUG"},
+                          stdin=subprocess.DEVNULL, timeout=300)
+    return proc.returncode, proc.stdout, proc.stderr.decode("utf-8", "replace")
