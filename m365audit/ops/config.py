@@ -155,6 +155,7 @@ SCHEMA: dict[str, dict[str, tuple[str, Parser]]] = {
     # Passed to the audit source as CollectOptions.extra["audit_<key>"]; see collect/audit_settings.py.
     "audit": {"record_types": ("extra.audit_record_types", _texts), "version": ("extra.audit_version",
                                                                                _one_of("v1.0", "beta")),
+              "retention_days": ("extra.audit_retention_days", _whole(1, 3650)),
               **{key: (f"extra.audit_{key}", parse) for key, parse in AUDIT_NUMBERS.items()}},
     "checks": {"enabled": ("checks_enabled", _flag), "policy": ("policy_file", _text),
                "fail_on": ("fail_on", _one_of(*SEVERITIES))},
@@ -209,9 +210,14 @@ def check_runtime(config: RunConfig) -> None:
     overrides, and the memory cap. Checked when the configuration is loaded, so `doctor`
     fails where `run` would (exit 2) and a run fails before it collects anything."""
     from m365audit.collect.audit_settings import AuditSettings
+    from m365audit.collect.window import retention_days
     from m365audit.store.db import memory_limit_setting
 
-    AuditSettings.from_extra(dict(config.extra))
+    settings = AuditSettings.from_extra(dict(config.extra))
+    days = retention_days(config.extra.get("audit_retention_days"))
+    if settings.first_run.days > days:
+        raise UsageError(f"{config.source}: [audit] first_run_days ({settings.first_run.days}) reaches further back "
+                         f"than the audit log keeps ({days} days; set [audit] retention_days for Audit Premium).")
     memory_limit_setting()
 
 
