@@ -224,5 +224,6 @@ def cause(exc: OSError) -> str:
     known = {errno.ENOSPC: "the disk is full", errno.EROFS: "the file system is read-only",
              errno.EACCES: "permission denied", errno.EPERM: "operation not permitted",
              errno.EDQUOT: "the disk quota is exceeded", errno.EISDIR: "it is a folder",
+             errno.ELOOP: "it is a symbolic link",
              errno.ENOTDIR: "a part of the path is not a folder", errno.ENOENT: "the folder does not exist"}
     return known.get(exc.errno or 0) or (exc.strerror or str(exc)).rstrip(".").lower()

@@ -31,7 +31,7 @@ import duckdb
 from m365audit import __version__
 from m365audit.errors import DatabaseError, UsageError
 from m365audit.outputs import OutputError, cause, check_folder, protected_paths
-from m365audit.store.db import open_db
+from m365audit.store.db import open_db, storage_cause
 from m365audit.store.scope import current_scope
 from m365audit.store.spooled import sql_path
 
@@ -102,6 +102,9 @@ def _export_view(con: duckdb.DuckDBPyConnection, view: str, work: Path, latest_o
             empty = sql_path(folder / "part-0.parquet")
             con.execute(f"COPY (SELECT * FROM ({query}) LIMIT 0) TO '{empty}' (FORMAT parquet)")
     except duckdb.Error as exc:
+        words = storage_cause(exc)
+        if words is not None:
+            raise OutputError(f"Cannot export to {work.parent}: {words}; nothing was written.") from None
         raise DatabaseError(f"Cannot export the view {view}: {str(exc).strip().splitlines()[0]}") from None
     row = con.execute(f"SELECT count(*) FROM read_parquet('{sql_path(folder)}/**/*.parquet')").fetchone()
     return Dataset(view, partition, int(row[0]) if row else 0)

@@ -215,6 +215,12 @@ def open_db(
         else:
             migrate(con, path)
         yield con
+    except (duckdb.Error, OSError) as exc:
+        words = storage_cause(exc)
+        if words is None:
+            raise
+        raise DatabaseError(f"Cannot write the database {path}: {words}; the last committed data is "
+                            "unchanged.") from None
     finally:
         con.close()
 
@@ -289,8 +295,40 @@ def migrate(con: duckdb.DuckDBPyConnection, path: Path | str = "database") -> No
         create_views(con)
         con.execute("COMMIT")
     except Exception:
-        con.execute("ROLLBACK")
+        rollback(con)
         raise
+
+
+def rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back, keeping the error that made it necessary.
+
+    A COMMIT that failed (a full disk) has already ended the transaction; DuckDB's
+    "cannot rollback - no transaction is active" would then replace the real cause.
+    """
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:
+        pass
+
+
+# DuckDB's words for a storage failure, and what they mean to the operator.
+_STORAGE_CAUSES = (("no space left on device", "the disk is full"),
+                   ("disk quota exceeded", "the disk quota is exceeded"),
+                   ("read-only file system", "the file system is read-only"),
+                   ("permission denied", "permission denied"),
+                   ("could not write", "it cannot be written"), ("could not allocate", "the disk is full"))
+
+
+def storage_cause(exc: BaseException) -> str | None:
+    """The storage failure behind ``exc`` (or an exception it happened during), in words."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        text = str(seen).lower()
+        for fragment, words in _STORAGE_CAUSES:
+            if fragment in text:
+                return words
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def view_files() -> list[Path]:

@@ -24,7 +24,7 @@ from m365audit.store import audit as audit_store
 from m365audit.store import pseudonym, purview_csv
 from m365audit.store import usage as usage_store
 from m365audit.store.csv_text import BadFile, CsvText, prepare
-from m365audit.store.db import open_db
+from m365audit.store.db import open_db, rollback
 from m365audit.store.lock import writer_lock
 from m365audit.store.purview_csv import BadRow
 from m365audit.store.runs import finish_run, start_run
@@ -75,7 +75,7 @@ def import_purview_audit(db: Path, file: Path, *, skip_bad_rows: bool = False,
             _land_purview(con, summary, bad, reject_path)
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            rollback(con)
             raise
     return summary
 
