@@ -194,6 +194,7 @@ def mark_folder(path: Path) -> None:
     """Write the marker that lets later runs replace this folder's files without --replace."""
     (path / MARKER).write_text("Written by m365audit; its files are replaced when the command runs again.\n",
                                encoding="utf-8")
+    os.chmod(path / MARKER, 0o600)
 
 
 def write_atomically(path: Path, data: bytes, *, option: str = "the output", mode: int = 0o600) -> Path:

@@ -40,6 +40,7 @@ def staging(out: Path) -> Iterator[Path]:
 def publish(tmp: Path, out: Path, names: list[str], protected: Protected = ()) -> list[Path]:
     """Move the finished files (and folders) ``names`` from ``tmp`` into ``out``, marked as m365audit's."""
     try:
+        _owner_only(tmp)
         if not out.exists():
             # A new report folder: one rename publishes everything at once. It keeps the
             # temporary folder's owner-only permissions, as the reports hold personal data.
@@ -56,6 +57,16 @@ def publish(tmp: Path, out: Path, names: list[str], protected: Protected = ()) -
     except OSError as exc:
         raise OutputError(f"Cannot write the reports to {out}: {cause(exc)}.") from None
     return [out / name for name in names]
+
+
+def _owner_only(folder: Path) -> None:
+    """Reports hold personal data: every file 0600 and folder 0700, whatever the umask."""
+    os.chmod(folder, 0o700)
+    for root, folders, files in os.walk(folder):
+        for name in folders:
+            os.chmod(Path(root) / name, 0o700)
+        for name in files:
+            os.chmod(Path(root) / name, 0o600)
 
 
 def _replace(source: Path, target: Path) -> None:
