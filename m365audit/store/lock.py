@@ -6,7 +6,13 @@ cannot stop a second collector from interleaving its steps. A lock file
 ``<db>.lock`` next to the database does: it is held with ``flock`` for the
 whole run and names its holder (pid, host, command, start time).
 
-``flock`` locks die with their process, so a lock left by a killed run is
+The lock is an OS lock on the open file: ``flock`` on Linux and macOS,
+``msvcrt.locking`` on Windows (Task Scheduler, Azure Automation hybrid
+workers), each imported only where it exists, so importing this module never
+needs a POSIX-only module. On Windows the locked byte lies far past the
+holder's text, which other processes can still read.
+
+OS file locks die with their process, so a lock left by a killed run is
 never stale: the next run takes it at once and learns, from the text still
 in the file, which run ended without finishing. Readers (check, report,
 foi, licences) ignore this file and read the last committed state.
@@ -17,7 +23,6 @@ calls ``collect``, which takes it again).
 
 from __future__ import annotations
 
-import fcntl
 import os
 import socket
 import stat
@@ -90,16 +95,14 @@ def _acquire(path: Path, command: str, db: Path) -> tuple[int, Holder | None]:
         raise DatabaseError(f"Cannot create {db}: the folder {path.parent} does not exist.")
     while True:
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | _NOFOLLOW | _BINARY, 0o600)
         except OSError as exc:
             raise DatabaseError(f"Cannot create the lock file {path} beside the database {db}: {cause(exc)}; "
                                 "nothing was changed.") from None
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             os.close(fd)
             raise DatabaseError(f"The lock file {path} is not a regular file; remove it and try again.")
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not _try_lock(fd):
             who = _read(fd).describe()
             os.close(fd)
             raise DatabaseError(
@@ -120,6 +123,32 @@ def _acquire(path: Path, command: str, db: Path) -> tuple[int, Holder | None]:
     return fd, previous if previous.pid else None
 
 
+_WINDOWS = os.name == "nt"
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # Windows has no symbolic-link flag; the resolve() above still applies
+_BINARY = getattr(os, "O_BINARY", 0)
+_WINDOWS_LOCK_OFFSET = 1 << 30  # the byte Windows locks: past any holder text, which stays readable
+
+
+def _try_lock(fd: int) -> bool:
+    """Take the exclusive OS lock on ``fd`` without waiting; False when another process holds it."""
+    if _WINDOWS:
+        import msvcrt
+
+        os.lseek(fd, _WINDOWS_LOCK_OFFSET, os.SEEK_SET)
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]  # Windows-only names
+        except OSError:
+            return False
+        return True
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
 def _same_file(fd: int, path: Path) -> bool:
     try:
         return os.fstat(fd).st_ino == os.stat(path).st_ino
@@ -129,7 +158,8 @@ def _same_file(fd: int, path: Path) -> bool:
 
 def _read(fd: int) -> Holder:
     try:
-        raw = os.pread(fd, 4096, 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        raw = os.read(fd, 4096)
         data = orjson.loads(raw) if raw.strip() else {}
     except (OSError, orjson.JSONDecodeError):
         data = {}
@@ -144,11 +174,21 @@ def _write(fd: int, command: str) -> None:
     text = orjson.dumps({"pid": os.getpid(), "host": socket.gethostname(), "command": command,
                          "started_at": datetime.now(UTC).isoformat(timespec="seconds")})
     os.ftruncate(fd, 0)
-    os.pwrite(fd, text, 0)
+    os.lseek(fd, 0, os.SEEK_SET)
+    os.write(fd, text)
     os.fsync(fd)
 
 
 def _release(path: Path, fd: int) -> None:
+    if _WINDOWS:
+        # Windows cannot delete an open file: close (which drops the lock), then remove it if
+        # nobody took it meanwhile; a file left behind is harmless (the next run reuses it).
+        os.close(fd)
+        try:
+            path.unlink(missing_ok=True)
+        except PermissionError:
+            pass
+        return
     # Unlink while still holding the lock (see _acquire's inode check), then drop it.
     try:
         path.unlink(missing_ok=True)
