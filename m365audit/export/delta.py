@@ -62,7 +62,8 @@ def export_delta(db: Path, target: LakeTarget, *, memory_limit: str = "512MB") -
             layouts = [layout_of(con, view) for view in public_views(con)]
             return [_export_table(con, target, layout, state) for layout in layouts]
     except (DeltaError, OSError) as exc:
-        raise UsageError(f"Cannot write the Delta export at {target.uri}: {_first_line(exc)}.") from None
+        raise UsageError(f"Cannot write the Delta export at {target.uri} ({_first_line(exc)}); check the address, "
+                         "the network and the credentials.") from None
     except duckdb.Error as exc:
         raise DatabaseError(f"Cannot export {db} to Delta: {_first_line(exc)}.") from None
 

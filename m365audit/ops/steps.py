@@ -170,6 +170,18 @@ def foi_step(ctx: RunContext) -> Outcome:
     return Outcome("ok", {"files": len(written), "folder": str(out)})
 
 
+def export_step(ctx: RunContext) -> Outcome:
+    from m365audit.export.delta import export_delta
+    from m365audit.export.lake_target import lake_target
+
+    uri = ctx.config.export_delta
+    if uri is None:
+        return Outcome("skipped", message="no [export] delta")
+    tables = export_delta(ctx.config.db, lake_target(uri, lambda: ctx.credential))
+    return Outcome("ok", {"tables": len(tables), "partitions_written": sum(t.parts_written for t in tables),
+                          "rows_written": sum(t.rows_written for t in tables)})
+
+
 def _write_atomically(path: Path, data: bytes) -> Path:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_bytes(data)
@@ -206,5 +218,5 @@ def _licences(ctx: RunContext) -> dict[str, Any] | None:
 
 STEPS: tuple[tuple[str, Step], ...] = (
     ("collect", collect_step), ("retention", retention_step), ("check", check_step),
-    ("report", report_step), ("foi", foi_step), ("email", email_step),
+    ("report", report_step), ("foi", foi_step), ("export", export_step), ("email", email_step),
 )
