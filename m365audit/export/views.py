@@ -23,6 +23,7 @@ import duckdb
 SNAPSHOT_MACROS = {"skus": "skus_at", "users": "users_at", "licence_assignments": "licence_assignments_at"}
 INTERACTION_VIEW = "copilot_interactions"
 RECORD_KEY = "record_id"
+SNAPSHOT_PARTITION = "snapshot_date"
 KINDS = ("snapshot", "interaction", "per_interaction", "state")
 
 
@@ -47,7 +48,7 @@ def view_columns(con: duckdb.DuckDBPyConnection, view: str) -> list[str]:
 
 def layout_of(con: duckdb.DuckDBPyConnection, view: str) -> ViewLayout:
     if view in SNAPSHOT_MACROS:
-        return ViewLayout(view, "snapshot", "snapshot_date")
+        return ViewLayout(view, "snapshot", SNAPSHOT_PARTITION)
     if view == INTERACTION_VIEW:
         return ViewLayout(view, "interaction", "created_date")
     if RECORD_KEY in view_columns(con, view) and INTERACTION_VIEW in public_views(con):
@@ -69,10 +70,10 @@ def layout_query(layout: ViewLayout, *, snapshots: list[datetime] | None = None,
     view = ident(layout.name)
     if layout.kind == "snapshot":
         macro = SNAPSHOT_MACROS[layout.name]
-        parts = [f"SELECT *, DATE '{ts.astimezone(UTC):%Y-%m-%d}' AS snapshot_date FROM {macro}("
+        parts = [f"SELECT *, DATE '{ts.astimezone(UTC):%Y-%m-%d}' AS {SNAPSHOT_PARTITION} FROM {macro}("
                  f"TIMESTAMPTZ '{ts.astimezone(UTC).isoformat()}')" for ts in snapshots or []]
         # No snapshot: an empty dataset with the right columns.
-        return " UNION ALL ".join(parts) or f"SELECT *, NULL::DATE AS snapshot_date FROM {view} LIMIT 0"
+        return " UNION ALL ".join(parts) or f"SELECT *, NULL::DATE AS {SNAPSHOT_PARTITION} FROM {view} LIMIT 0"
     when = _days_filter(days)
     if layout.kind == "interaction":
         return f"SELECT * FROM (SELECT *, {_utc_date('created_at')} AS created_date FROM {view}){when}"
