@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -39,9 +38,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Bring the lakehouse's Delta tables (one per public view) up to date, writing only what changed."""
         from m365audit.export.delta import export_delta
-        from m365audit.export.lake_target import lake_target
+        from m365audit.export.lake_target import credential_for, lake_target
 
-        tables = export_delta(db, lake_target(uri, _credential(auth)))
+        tables = export_delta(db, lake_target(uri, credential_for(auth)))
         for t in tables:
             note = f"{t.parts_written} partition(s) written" if t.parts_written else "unchanged"
             typer.echo(f"{t.name}: {t.rows:,} rows ({note}; schema version {t.schema_version})", err=True)
@@ -50,13 +49,3 @@ def register(app: typer.Typer) -> None:
 
     app.add_typer(export_app, name="export")
 
-
-def _credential(auth: str) -> Callable[[], Any]:
-    """Builds the azure-identity credential only when an abfss:// target asks for a token."""
-
-    def build() -> Any:
-        from m365audit.collect.auth import make_credential
-
-        return make_credential(auth)
-
-    return build

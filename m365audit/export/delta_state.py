@@ -43,8 +43,8 @@ def current_fingerprints(con: duckdb.DuckDBPyConnection, layout: ViewLayout) -> 
         row = con.execute(f"SELECT count(*) || ':' || coalesce(bit_xor(hash(q)), 0) FROM ({query}) q").fetchone()
         return {WHOLE: str(row[0]) if row else "0:0"}
     part = layout.partition_by
-    rows = con.execute(f"SELECT {part}, count(*) || ':' || bit_xor(hash(q)) FROM ({query}) q GROUP BY {part}")
-    return {part_key(day): str(fingerprint) for day, fingerprint in rows.fetchall()}
+    grouped = con.execute(f"SELECT {part}, count(*) || ':' || bit_xor(hash(q)) FROM ({query}) q GROUP BY {part}")
+    return {part_key(day): str(fingerprint) for day, fingerprint in grouped.fetchall()}
 
 
 def load_state(target: LakeTarget) -> dict[tuple[str, str], str]:

@@ -74,6 +74,17 @@ def storage_options(scheme: str, uri: str, credential: Callable[[], Any] | None)
     return options
 
 
+def credential_for(auth: str) -> Callable[[], Any]:
+    """Builds the azure-identity credential of ``--auth`` only when an abfss:// target asks for a token."""
+
+    def build() -> Any:
+        from m365audit.collect.auth import make_credential
+
+        return make_credential(auth)
+
+    return build
+
+
 def lake_target(uri: str, credential: Callable[[], Any] | None = None) -> LakeTarget:
     scheme, normalised = parse_lake_uri(uri)
     target = LakeTarget(normalised, scheme, storage_options(scheme, normalised, credential))
