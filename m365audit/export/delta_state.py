@@ -40,8 +40,8 @@ def current_fingerprints(con: duckdb.DuckDBPyConnection, layout: ViewLayout) -> 
         return {part_key(day): str(taken) for day, taken in rows}
     query = layout_query(layout)
     if layout.partition_by is None:
-        row = con.execute(f"SELECT count(*) || ':' || coalesce(bit_xor(hash(q)), 0) FROM ({query}) q").fetchone()
-        return {WHOLE: str(row[0]) if row else "0:0"}
+        rows = con.execute(f"SELECT count(*) || ':' || coalesce(bit_xor(hash(q)), 0) FROM ({query}) q").fetchall()
+        return {WHOLE: str(rows[0][0])}
     part = layout.partition_by
     grouped = con.execute(f"SELECT {part}, count(*) || ':' || bit_xor(hash(q)) FROM ({query}) q GROUP BY {part}")
     return {part_key(day): str(fingerprint) for day, fingerprint in grouped.fetchall()}
