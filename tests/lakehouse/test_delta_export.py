@@ -191,3 +191,9 @@ def test_nightly_run_exports_the_lake(make_server, tmp_path) -> None:
             assert lake.count() == 2 * _view_rows(db, view)  # one snapshot per day
         else:
             assert lake.count() == _view_rows(db, view)
+
+
+def test_spark_engine_without_an_export_is_one_sentence(tmp_path) -> None:
+    result = run_cli("check", "--engine", "spark", "--lake", str(tmp_path))
+    assert_clean_failure(result, 2, "holds no m365audit Delta export")
+    assert_clean_failure(run_cli("check", "--engine", "spark"), 2, "--engine spark needs --lake")
