@@ -20,7 +20,7 @@ import duckdb
 import pyarrow as pa
 
 from m365audit.errors import UsageError
-from m365audit.export.views import ident
+from m365audit.export.views import SNAPSHOT_PARTITION, ident
 
 SCHEMA_VERSION = "m365audit.schema_version"
 # DuckDB types Delta has no equal for, and what they are written as.
@@ -69,8 +69,10 @@ def annotated(schema: pa.Schema, view: str, partition: str | None, version: int 
     """``schema`` with each column's documented meaning as its ``comment`` and ``version`` as the
     schema version that added it."""
     notes = dict(table_doc(view).columns)
-    if partition:
-        notes[partition] = f"UTC date this row is filed under (partition column, {partition})"
+    if partition == SNAPSHOT_PARTITION:
+        notes[partition] = "UTC day of the snapshot these rows describe (that day's last); partition column"
+    elif partition:
+        notes[partition] = "UTC date of the interaction (NULL when it is not in the database); partition column"
     return pa.schema([_noted(f, notes.get(f.name), version) for f in schema])
 
 
