@@ -75,8 +75,8 @@ def check_database(db: Path, policy: Policy, checked_at: datetime, key: Pseudony
     short write transaction afterwards. A file from an older version is
     migrated first (only when it exists: a missing file is an error).
     """
+    from m365audit.checks.history import save_check_run
     from m365audit.store.db import open_db
-    from m365audit.store.findings import save_check_run
 
     if db.exists():
         with open_db(db):
