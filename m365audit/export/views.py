@@ -24,6 +24,8 @@ SNAPSHOT_MACROS = {"skus": "skus_at", "users": "users_at", "licence_assignments"
 INTERACTION_VIEW = "copilot_interactions"
 RECORD_KEY = "record_id"
 SNAPSHOT_PARTITION = "snapshot_date"
+CREATED_PARTITION = "created_date"
+PARTITION_COLUMNS = (SNAPSHOT_PARTITION, CREATED_PARTITION)
 KINDS = ("snapshot", "interaction", "per_interaction", "state")
 
 
@@ -50,9 +52,9 @@ def layout_of(con: duckdb.DuckDBPyConnection, view: str) -> ViewLayout:
     if view in SNAPSHOT_MACROS:
         return ViewLayout(view, "snapshot", SNAPSHOT_PARTITION)
     if view == INTERACTION_VIEW:
-        return ViewLayout(view, "interaction", "created_date")
+        return ViewLayout(view, "interaction", CREATED_PARTITION)
     if RECORD_KEY in view_columns(con, view) and INTERACTION_VIEW in public_views(con):
-        return ViewLayout(view, "per_interaction", "created_date")
+        return ViewLayout(view, "per_interaction", CREATED_PARTITION)
     return ViewLayout(view, "state", None)
 
 

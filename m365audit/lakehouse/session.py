@@ -24,7 +24,11 @@ def spark_session() -> Any:
                          "(or pip install 'm365audit[spark]').") from None
     spark = (SparkSession.builder.appName("m365audit check")
              .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4")
-             .config("spark.sql.session.timeZone", "UTC").getOrCreate())
+             .config("spark.sql.session.timeZone", "UTC")
+             # Tables read as file lists (a local Spark without a Delta reader): list them in the
+             # driver rather than with a Spark job per table.
+             .config("spark.sql.sources.parallelPartitionDiscovery.threshold", "100000")
+             .getOrCreate())
     spark.sparkContext.setLogLevel("ERROR")
     return spark
 

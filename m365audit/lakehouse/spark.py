@@ -19,15 +19,15 @@ Entry point for a Fabric or Databricks notebook::
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from m365audit.checks.catalogue import Check, load_catalogue, spark_variant
 from m365audit.checks.model import CheckRun
 from m365audit.checks.runner import run_check
-from m365audit.export.delta_state import STATE_TABLE
-from m365audit.export.views import SNAPSHOT_PARTITION
+from m365audit.export.delta_state import NO_DATE, STATE_TABLE
+from m365audit.export.views import PARTITION_COLUMNS, SNAPSHOT_PARTITION
 from m365audit.lakehouse.translate import positional_names, to_spark
 from m365audit.policy import Policy, load_policy
 
@@ -67,24 +67,33 @@ def _spark_args(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def register_lake(spark: Any, uri: str, storage_options: dict[str, str] | None = None) -> list[str]:
-    """Register each table of the export at ``uri`` as a temporary view named after it."""
-    from deltalake import DeltaTable
+    """Register each table of the export at ``uri`` as a temporary view named after it.
 
-    state = DeltaTable(f"{uri.rstrip('/')}/{STATE_TABLE}", storage_options=storage_options)
-    names = sorted(set(state.to_pyarrow_table(columns=["table_name"]).column(0).to_pylist()))
-    for name in names:
-        frame = read_delta(spark, f"{uri.rstrip('/')}/{name}", storage_options)
+    The tables and each one's partitions come from ``_m365audit_export`` (one small read), so
+    finding a snapshot table's latest day scans no data.
+    """
+    root = uri.rstrip("/")
+    parts: dict[str, list[str]] = {}
+    for name, part in read_delta(spark, f"{root}/{STATE_TABLE}", storage_options).select(
+            "table_name", "part").collect():
+        parts.setdefault(name, []).append(part)
+    for name in sorted(parts):
+        frame = read_delta(spark, f"{root}/{name}", storage_options)
         if SNAPSHOT_PARTITION in frame.columns:
-            latest = frame.agg({SNAPSHOT_PARTITION: "max"}).collect()[0][0]
-            frame = frame.where(frame[SNAPSHOT_PARTITION] == latest)
-        partitions = DeltaTable(f"{uri.rstrip('/')}/{name}", storage_options=storage_options).metadata()
-        frame.drop(*partitions.partition_columns).createOrReplaceTempView(name)
-    return names
+            latest = max((p for p in parts[name] if p != NO_DATE), default=None)
+            frame = frame.where(frame[SNAPSHOT_PARTITION] == _date(latest)) if latest else frame.limit(0)
+        frame.drop(*(c for c in PARTITION_COLUMNS if c in frame.columns)).createOrReplaceTempView(name)
+    return sorted(parts)
+
+
+def _date(text: str) -> date:
+    return date.fromisoformat(text)
 
 
 def read_delta(spark: Any, table_uri: str, storage_options: dict[str, str] | None = None) -> Any:
-    """A Delta table as a DataFrame: Spark's own Delta reader where the session has one (Fabric,
-    Databricks, delta-spark); otherwise the table's current files, as the Delta log lists them."""
+    """A Delta table as a DataFrame: Spark's own Delta reader, with the session's credentials, where
+    the session has one (Fabric, Databricks, Synapse, delta-spark); otherwise the table's current
+    files as ``deltalake`` reads them from the Delta log (with ``storage_options``)."""
     try:
         return spark.read.format("delta").load(table_uri)
     except Exception as exc:  # pyspark raises its own error types for a missing data source
