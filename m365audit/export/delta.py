@@ -20,6 +20,7 @@ Schemas are documented and versioned in the tables themselves (``delta_schema``)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -86,7 +87,7 @@ def _export_table(con: duckdb.DuckDBPyConnection, target: LakeTarget, layout: Vi
     uri = target.table_uri(layout.name)
     table = DeltaTable(uri, storage_options=target.storage_options) \
         if DeltaTable.is_deltatable(uri, target.storage_options) else None
-    if table is None and (layout.name, "") not in state and _local_foreign(target, layout.name):
+    if table is None and _local_foreign(target, layout.name):
         raise UsageError(f"{target.table_uri(layout.name)} holds files but is not a Delta table; move them away.")
     now = current_fingerprints(con, layout)
     changed = {k: v for k, v in now.items() if table is None or state.get((layout.name, k)) != v}
@@ -107,7 +108,7 @@ def _local_foreign(target: LakeTarget, name: str) -> bool:
 def _changed_rows(con: duckdb.DuckDBPyConnection, layout: ViewLayout, parts: list[str],
                   table: DeltaTable | None) -> pa.RecordBatchReader:
     if layout.kind == "snapshot":
-        times = [t for t in snapshot_times(con) if str(t.date()) in parts]
+        times = [t for t in snapshot_times(con) if str(t.astimezone(UTC).date()) in parts]
         query = layout_query(layout, snapshots=times)
     elif layout.partition_by:
         query = layout_query(layout, days=[None if p == NO_DATE else _date(p) for p in parts])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -146,6 +147,11 @@ def test_bad_targets_are_one_sentence_and_exit_2(db, tmp_path) -> None:
     assert sorted(p.name for p in foreign.iterdir()) == ["notes.txt"]
     assert_clean_failure(run_cli("export", "delta", str(tmp_path / "no" / "lake"), "--db", str(db)), 2,
                          "does not exist")
+    lake = tmp_path / "lake"
+    _export(db, lake)
+    shutil.rmtree(lake / "groups" / "_delta_log")  # parquet files left without their log
+    assert_clean_failure(run_cli("export", "delta", str(lake), "--db", str(db)), 2,
+                         "groups holds files but is not a Delta table")
     unreachable = {"AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_ACCESS_KEY_ID": "test", "AWS_REGION": "eu-west-2",
                    "AWS_SECRET_ACCESS_KEY": "test", "AWS_ALLOW_HTTP": "true"}
     assert_clean_failure(run_cli("export", "delta", "s3://bucket/lake", "--db", str(db), env=unreachable), 2,
