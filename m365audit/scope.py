@@ -8,6 +8,9 @@ organisations; an audit of one of them collects only its users:
 - ``domain:<a.gov.uk,b.gov.uk>``: users whose UPN ends in one of the domains;
 - ``company:<name>``: users whose ``companyName`` is the name (any case).
 
+Domain and company scopes name their users in ``userPrincipalNameFilters`` when
+they are few, and drop other organisations' audit records on loading.
+
 The canonical text (``str(scope)``) is what runs and snapshots record, so the
 same scope written differently (``DOMAIN:B.gov.uk,a.gov.uk``) is the same scope.
 """

@@ -69,6 +69,11 @@ class CheckRun:
     snapshot_at: datetime | None = None
     fixed: tuple[tuple[str, str], ...] = field(default=())  # (check_id, subject) fixed since the previous run
     run_id: str | None = None
+    scope: str | None = None  # the database's scope in words (store.scope.ScopeRecord.description); None: whole tenant
+
+    @property
+    def scope_text(self) -> str:
+        return self.scope or "the whole tenant"
 
     @property
     def check_date(self) -> date:

@@ -15,6 +15,7 @@ from m365audit.checks.params import bind
 from m365audit.checks.subjects import match_pseudonymised
 from m365audit.policy import Policy
 from m365audit.store.pseudonym import PseudonymKey
+from m365audit.store.scope import current_scope
 
 
 def run_checks(con: duckdb.DuckDBPyConnection, policy: Policy, checked_at: datetime,
@@ -28,7 +29,9 @@ def run_checks(con: duckdb.DuckDBPyConnection, policy: Policy, checked_at: datet
     matched = match_pseudonymised(con, policy, key)
     results = tuple(run_check(con, check, matched, checked_at.date()) for check in checks)
     row = con.execute("SELECT max(snapshot_at) FROM users").fetchone()
-    return CheckRun(checked_at, matched, results, snapshot_at=row[0] if row else None)
+    scope = current_scope(con)
+    return CheckRun(checked_at, matched, results, snapshot_at=row[0] if row else None,
+                    scope=scope.description if scope is not None else None)
 
 
 def run_check(con: duckdb.DuckDBPyConnection, check: Check, policy: Policy, check_date: date) -> CheckResult:

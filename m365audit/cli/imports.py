@@ -74,4 +74,7 @@ def _purview_text(s: dict[str, Any]) -> str:
         parts.append(f"{s['skipped_rows']:,} rows of record types m365audit does not audit skipped ({kinds})")
     if s["bad_rows"]:
         parts.append(f"{s['bad_rows']:,} bad rows written to {s['reject_file']}")
+    if s["scope"]:
+        parts.append(f"{s['out_of_scope']:,} rows of users outside the database's scope ({s['scope']}) "
+                     "dropped, not imported")
     return f"Imported {s['imported']:,} AI interaction records from {Path(s['file']).name} ({'; '.join(parts)})."

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -33,6 +34,22 @@ SOURCE = "audit"
 QUERIES = "/security/auditLog/queries"
 _DONE = "succeeded"
 _FAILED = ("failed", "cancelled")
+
+
+# Answers that mean "this version does not serve the audit log query API" (not "your query is wrong").
+_NOT_SERVED = re.compile(r"resource not found|no http resource|unsupported api version|"
+                         r"api version .*not supported|is not supported in this api version", re.IGNORECASE)
+
+
+class AuditQueryRefused(CollectionError):
+    """Graph refused the query itself (a validation 400): no other slice or version would fare better."""
+
+
+def not_served(exc: GraphResponseError) -> bool:
+    """404 / 405 / 501, or a 400 whose message says the resource is not found or unsupported."""
+    if exc.status in (404, 405, 501):
+        return True
+    return exc.status == 400 and bool(_NOT_SERVED.search(exc.detail or exc.message))
 
 
 @dataclass(frozen=True, order=True)
@@ -72,6 +89,7 @@ class AuditCollector:
         self._semaphore = asyncio.Semaphore(settings.concurrency)
         self._probe = asyncio.Lock()  # the first query settles the API version before the others
         self._version_settled = False
+        self._refused: AuditQueryRefused | None = None
         self._count = 0
 
     async def fetch(self, window: Slice) -> AuditFetch:
@@ -101,6 +119,8 @@ class AuditCollector:
             path = self.folder / f"audit-{self._next()}.ndjson"
             result.records += await self._page(query, version, path)
             result.spools.append((piece, path))
+        except AuditQueryRefused:
+            raise  # the same query would be refused for every slice: stop, with Graph's message
         except CollectionError as exc:
             log.info("audit slice %s failed: %s", piece.label(), exc.message)  # reported at the end
             result.failures.append((piece, exc.message.rstrip(".")))
@@ -115,7 +135,15 @@ class AuditCollector:
         if self._version_settled:
             return await self._post(piece)
         async with self._probe:
-            created = await self._post(piece)
+            if self._refused is not None:
+                raise self._refused  # the slices waiting behind a refused first query send nothing
+            if self._version_settled:
+                return await self._post(piece)
+            try:
+                created = await self._post(piece)
+            except AuditQueryRefused as exc:
+                self._refused = exc
+                raise
             self._version_settled = True
             return created
 
@@ -130,20 +158,31 @@ class AuditCollector:
         }
         version = self.version
         try:
-            response = await self.client.request("POST", QUERIES, json_body=body, version=version)
+            response = await self._send(body, version)
         except GraphResponseError as exc:
-            # The API has moved between v1.0 and beta: a v1.0 that does not know the path
-            # answers 404 or 400, and beta is tried (and kept for the rest of the run).
-            if version != "v1.0" or exc.status not in (400, 404):
+            # The API has moved between v1.0 and beta (back to beta in 2025, MC1052169). Until one
+            # version has answered in this run, an answer that says the path is not served there
+            # moves to the other version; any other error, a validation 400 above all, does not.
+            if self._version_settled or not not_served(exc):
                 raise
-            if self.version == "v1.0":
-                log.info("audit log query API not available at v1.0 (%s); using beta", exc.status)
-            self.version = version = "beta"
-            response = await self.client.request("POST", QUERIES, json_body=body, version=version)
+            other = "beta" if version == "v1.0" else "v1.0"
+            log.info("audit log query API not available at %s (%s); trying %s", version, exc.status, other)
+            self.version = version = other
+            response = await self._send(body, version)
         query_id = _json(response.content).get("id")
         if not isinstance(query_id, str) or not query_id:
             raise CollectionError("the audit log query was created without an id")
         return query_id, version
+
+    async def _send(self, body: dict[str, Any], version: str) -> Any:
+        try:
+            return await self.client.request("POST", QUERIES, json_body=body, version=version)
+        except GraphResponseError as exc:
+            if exc.status == 400 and not not_served(exc):
+                raise AuditQueryRefused(
+                    f"Microsoft Graph refused the audit log query at {version} ({exc.detail}), so no audit "
+                    "records were collected; check the audit settings and --scope.") from None
+            raise
 
     async def _wait(self, query_id: str, version: str) -> dict[str, Any]:
         """Poll until the query has succeeded; unknown statuses count as still running."""

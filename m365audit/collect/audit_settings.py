@@ -6,8 +6,9 @@ CopilotInteraction), ``audit_slice_hours`` (24), ``audit_overlap_hours`` (48),
 (4), ``audit_poll_initial`` / ``audit_poll_max`` seconds (5, or env M365AUDIT_AUDIT_POLL_SECONDS / 60),
 ``audit_query_timeout``
 seconds (3600), ``audit_page_size`` (none: Graph's default), ``audit_min_slice_minutes``
-(1), ``audit_query_filters`` (extra auditLogQuery properties, e.g.
-administrativeUnitIdFilters, set by a scope).
+(1), ``audit_query_filters`` (extra auditLogQuery properties; a scope adds its own),
+``audit_upn_filter_limit`` (500: the most known users a domain or company scope names in
+userPrincipalNameFilters; above it records are filtered on loading, see collect/scope.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from m365audit.collect.scope import UPN_FILTER_LIMIT
 from m365audit.errors import UsageError
 
 AI_RECORD_TYPES = ("CopilotInteraction", "AIAppInteraction", "ConnectedAIAppInteraction", "TeamCopilotInteraction")
@@ -37,6 +39,7 @@ class AuditSettings:
     page_size: int | None = None
     min_slice: timedelta = timedelta(minutes=1)
     query_filters: dict[str, Any] = field(default_factory=dict)
+    upn_filter_limit: int = UPN_FILTER_LIMIT
 
     @classmethod
     def from_extra(cls, extra: dict[str, Any]) -> AuditSettings:
@@ -63,6 +66,7 @@ class AuditSettings:
             page_size=int(page) if page else None,
             min_slice=timedelta(minutes=_positive(extra, "audit_min_slice_minutes", 1)),
             query_filters=dict(filters),
+            upn_filter_limit=int(_positive(extra, "audit_upn_filter_limit", UPN_FILTER_LIMIT, zero_ok=True)),
         )
 
 

@@ -18,10 +18,11 @@ from m365audit.permissions import permission_for
 class GraphResponseError(CollectionError):
     """Graph answered with an error status after retries."""
 
-    def __init__(self, message: str, status: int, code: str | None) -> None:
+    def __init__(self, message: str, status: int, code: str | None, detail: str = "") -> None:
         super().__init__(message)
         self.status = status
         self.code = code
+        self.detail = detail  # "400 BadRequest: <Graph's own message>", as shown in ``message``
 
 
 def is_json(body: bytes) -> bool:
@@ -78,7 +79,7 @@ def error_from_response(response: httpx.Response, url: str) -> GraphResponseErro
         text = f"Microsoft Graph has no {path} at {urlsplit(url).netloc} ({detail}); check --graph-url."
     else:
         text = f"Microsoft Graph answered {path} with an error ({detail})."
-    return GraphResponseError(text, status, code)
+    return GraphResponseError(text, status, code, detail)
 
 
 def describe_transport(exc: Exception) -> str:

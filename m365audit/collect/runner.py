@@ -22,7 +22,7 @@ from m365audit.collect import audit, labels, usage
 from m365audit.collect.auth import make_credential
 from m365audit.collect.directory import collect_directory, delta_state, usable_delta_link
 from m365audit.collect.graph import GraphClient, RetryPolicy, parse_graph_url
-from m365audit.collect.scope import fetch_unit_members, unit_display_name
+from m365audit.collect.scope import check_scope_matches, fetch_unit_members
 from m365audit.collect.spool import SpoolFolder, remove_leftovers, spool_root
 from m365audit.errors import CollectionError, M365AuditError, UsageError
 from m365audit.scope import Scope, parse_scope
@@ -32,7 +32,7 @@ from m365audit.store.directory import DirectoryFiles, load_directory_snapshot
 from m365audit.store.lock import writer_lock
 from m365audit.store.pseudonym import PseudonymKey
 from m365audit.store.runs import close_interrupted_runs, finish_run, get_state, set_state, start_run
-from m365audit.store.scope import check_scope, discard_collected_data, record_scope, user_filter_sql
+from m365audit.store.scope import check_scope, discard_collected_data, known_users, record_scope, user_filter_sql
 
 log = logging.getLogger("m365audit.collect")
 
@@ -109,6 +109,8 @@ def collect(options: CollectOptions, progress: ProgressFn | None = None) -> Coll
     target = parse_graph_url(options.graph_url)
     scope = parse_scope(options.scope)
     credential = options.credential or make_credential(options.auth)
+    # A scope that matches nobody is bad input: refused before anything is fetched or written.
+    label = None if scope is None else asyncio.run(_check_scope_matches(options, target, scope, credential))
     with writer_lock(options.db, options.command) as previous:
         if previous is not None:
             log.warning("%s ended without finishing; its uncommitted work was discarded",
@@ -117,23 +119,29 @@ def collect(options: CollectOptions, progress: ProgressFn | None = None) -> Coll
         if removed:
             log.info("deleted %d spool folder(s) left by an interrupted run", removed)
         try:
-            return _collect_locked(options, target, scope, credential, progress)
+            return _collect_locked(options, target, scope, label, credential, progress)
         finally:
             with contextlib.suppress(OSError):
                 spool_root(options.db).rmdir()  # only when empty
 
 
-def _collect_locked(options: CollectOptions, target: Any, scope: Scope | None, credential: Any,
-                    progress: ProgressFn | None) -> CollectResult:
+async def _check_scope_matches(options: CollectOptions, target: Any, scope: Scope, credential: Any) -> str | None:
+    async with GraphClient(credential, target, policy=options.policy) as client:
+        return await check_scope_matches(client, scope)
+
+
+def _collect_locked(options: CollectOptions, target: Any, scope: Scope | None, label: str | None,
+                    credential: Any, progress: ProgressFn | None) -> CollectResult:
     started = time.monotonic()
     taken_at = options.now or datetime.now(UTC)
     with _writer_db(options) as con:
         close_interrupted_runs(con)
         discard = check_scope(con, None if scope is None else str(scope), replace=options.replace_scope,
                               db=options.db)
+        _check_directory_known(con, scope, options.only, discard)
         run_id = start_run(con, options.command, graph_url=target.root,
                            scope=None if scope is None else str(scope), started_at=taken_at)
-    run = _Run(options, run_id, taken_at, scope, discard)
+    run = _Run(options, run_id, taken_at, scope, discard, label)
     try:
         asyncio.run(_collect_async(run, target, credential, progress))
     except M365AuditError as exc:
@@ -150,6 +158,16 @@ def _collect_locked(options: CollectOptions, target: Any, scope: Scope | None, c
     with open_db(options.db, wait=_writer_wait()) as con:
         finish_run(con, run_id, status="succeeded", counts=run.counts)
     return CollectResult(run_id, run.counts, time.monotonic() - started)
+
+
+def _check_directory_known(con: Any, scope: Scope | None, only: tuple[str, ...], discard: bool) -> None:
+    """A company scope keeps the audit records of the directory's users: they must be known first."""
+    if scope is None or scope.kind != "company" or "audit" not in only or "licences" in only:
+        return
+    if discard or not known_users(con):
+        raise UsageError(f"--scope {scope} keeps the audit records of the organisation's users, and the "
+                         "database does not know them yet: collect the directory in the same run "
+                         "(add licences to --only).")
 
 
 def _writer_wait() -> float:
@@ -187,8 +205,6 @@ def _record_failure(db: Path, run_id: str, counts: dict[str, Any], message: str)
 async def _collect_async(run: _Run, target: Any, credential: Any, progress: ProgressFn | None) -> None:
     options = run.options
     async with GraphClient(credential, target, policy=options.policy) as client:
-        if run.scope is not None and run.scope.kind == "au":
-            run.label = await unit_display_name(client, run.scope)
         if "licences" in options.only:
             await _collect_licences(client, run, progress)
         for name in options.only:

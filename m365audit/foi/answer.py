@@ -20,6 +20,7 @@ from m365audit.foi.method import method_text
 from m365audit.foi.periods import end_of_day, last_financial_years, reporting_periods, utc_day
 from m365audit.foi.suppression import Outcome, Table, display, protect
 from m365audit.policy import Policy
+from m365audit.store.scope import current_scope
 
 COPILOT = "Microsoft 365 Copilot"
 CHAT = "Microsoft 365 Copilot Chat"
@@ -39,6 +40,12 @@ class FoiOptions:
     as_of: date | None = None  # default: the day of the latest snapshot
     years: int = 3
     lower_bound: bool = False
+
+
+def _scope_words(con: duckdb.DuckDBPyConnection) -> str | None:
+    """Whose figures these are, in words, for a scoped database (one organisation of a shared tenant)."""
+    scope = current_scope(con)
+    return None if scope is None or scope.scope is None else scope.description
 
 
 def build_answer(con: duckdb.DuckDBPyConnection, policy: Policy, options: FoiOptions) -> dict[str, Any]:
@@ -61,6 +68,7 @@ def build_answer(con: duckdb.DuckDBPyConnection, policy: Policy, options: FoiOpt
     estimates = estimate_periods(con, periods, policy, ai_skus, info.first, options.lower_bound)
     return {
         "as_of": as_of.isoformat(),
+        "scope": _scope_words(con),
         "systems": [
             _system(COPILOT, shown[keys["copilot.licensed"]], shown[keys["copilot.licensed"]],
                     shown[keys["copilot.active"]]),

@@ -39,7 +39,9 @@ def money_text(amount: float, currency: str) -> str:
 
 
 def title(answer: dict[str, Any]) -> str:
-    return f"Use of artificial intelligence: figures as at {long_date(answer['as_of'])}"
+    scope = answer.get("scope")
+    whose = f", for {scope}" if scope else ""
+    return f"Use of artificial intelligence: figures as at {long_date(answer['as_of'])}{whose}"
 
 
 def sections(answer: dict[str, Any]) -> list[Section]:

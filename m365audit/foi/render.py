@@ -69,7 +69,8 @@ def csv_text(answer: dict[str, Any]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["section", "item", "measure", "value"])
-    rows: list[tuple[str, str, str, Any]] = [("answer", "", "as_of", answer["as_of"])]
+    rows: list[tuple[str, str, str, Any]] = [("answer", "", "as_of", answer["as_of"]),
+                                             ("answer", "", "scope", answer.get("scope") or "the whole tenant")]
     for s in answer["systems"]:
         rows += [("systems", s["name"], k, s[k]) for k in ("purpose", "entitled_users", "licensed_users",
                                                            "active_users")]

@@ -166,7 +166,8 @@ SCHEMA: dict[str, dict[str, tuple[str, Parser]]] = {
                                                                                _one_of("v1.0", "beta")),
               **{key: (f"extra.audit_{key}", _positive) for key in (
                   "slice_hours", "overlap_hours", "first_run_days", "concurrency", "poll_initial", "poll_max",
-                  "query_timeout")}},
+                  "query_timeout")},
+              "upn_filter_limit": ("extra.audit_upn_filter_limit", _whole(0, 100_000))},
     "checks": {"enabled": ("checks_enabled", _flag), "policy": ("policy_file", _text),
                "fail_on": ("fail_on", _one_of(*SEVERITIES))},
     "report": {"folder": ("report_folder", _text), "formats": ("report_formats", _subset(*REPORT_FORMATS)),

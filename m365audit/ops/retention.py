@@ -70,8 +70,9 @@ def _strip_activity(con: duckdb.DuckDBPyConnection, cutoff: datetime, run_id: st
                OR user_principal_name IS NOT NULL OR user_id IS NOT NULL)""", {"cutoff": cutoff})
     con.execute("""
         INSERT INTO copilot_activity_daily_totals
+            (day, department, app_host, record_type, active_users, interactions, run_id, app)
         SELECT (f.created_at AT TIME ZONE 'UTC')::DATE, d.department, f.app_host, f.record_type,
-               count(DISTINCT coalesce(f.user_id, f.user_principal_name)), count(*), ?
+               count(DISTINCT coalesce(f.user_id, f.user_principal_name)), count(*), ?, f.app
         FROM copilot_interaction_facts f
         LEFT JOIN (SELECT user_id, arg_max(department, valid_from) AS department
                    FROM user_versions GROUP BY user_id) d ON d.user_id = f.user_id
@@ -79,7 +80,7 @@ def _strip_activity(con: duckdb.DuckDBPyConnection, cutoff: datetime, run_id: st
         GROUP BY ALL""", [run_id])
     counts = {"activity_summarised": _count(con, "SELECT count(*) FROM _expiring")}
     counts["activity_stripped"] = _changed(con, """
-        UPDATE copilot_interaction_facts SET user_principal_name = NULL, user_id = NULL
+        UPDATE copilot_interaction_facts SET user_principal_name = NULL, user_id = NULL, client_ip = NULL
         WHERE record_id IN (SELECT record_id FROM _expiring)""")
     _changed(con, """
         UPDATE audit_records SET user_principal_name = NULL, user_key = NULL, audit_data = NULL

@@ -15,7 +15,8 @@ from m365audit.checks.catalogue import SEVERITIES
 from m365audit.checks.model import CheckResult, CheckRun, Finding
 from m365audit.report.safety import spreadsheet_safe, terminal_text
 
-CSV_COLUMNS = ("checked_at", "check_id", "title", "severity", "status", "subject", "detail", "excepted", "change")
+CSV_COLUMNS = ("checked_at", "check_id", "title", "severity", "status", "subject", "detail", "excepted", "change",
+               "scope")
 
 
 def ordered_findings(run: CheckRun) -> list[Finding]:
@@ -27,6 +28,7 @@ def as_json(run: CheckRun) -> dict[str, Any]:
     return {
         "checked_at": run.checked_at.isoformat(),
         "policy": run.policy.name,
+        "scope": run.scope_text,
         "checks": [{"check_id": r.check.id, "title": r.check.title, "severity": r.check.severity,
                     "status": r.status, "failures": r.failures, "reason": r.reason} for r in run.results],
         "findings": [{"check_id": f.check_id, "severity": f.severity, "subject": f.subject, "detail": f.detail,
@@ -45,11 +47,12 @@ def write_csv(run: CheckRun, out: IO[str]) -> None:
     when = run.checked_at.isoformat()
     for r in run.records:
         writer.writerow([when, r.check_id, titles[r.check_id], r.severity, r.status, spreadsheet_safe(r.subject),
-                         spreadsheet_safe(r.detail), _flag(r.excepted) if r.status == "fail" else "", r.change or ""])
+                         spreadsheet_safe(r.detail), _flag(r.excepted) if r.status == "fail" else "", r.change or "",
+                         spreadsheet_safe(run.scope_text)])
     severities = {r.check.id: r.check.severity for r in run.results}
     for check_id, subject in run.fixed:
         writer.writerow([when, check_id, titles[check_id], severities[check_id], statuses[check_id],
-                         spreadsheet_safe(subject), "no longer found", "", "fixed"])
+                         spreadsheet_safe(subject), "no longer found", "", "fixed", spreadsheet_safe(run.scope_text)])
 
 
 def _flag(value: bool) -> str:
@@ -90,7 +93,8 @@ def _checks_table(run: CheckRun) -> Any:
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=Text(f"Policy checks: {terminal_text(run.policy.name)}, as of {run.check_date:%Y-%m-%d}"),
+    table = Table(title=Text(f"Policy checks: {terminal_text(run.policy.name)}, as of {run.check_date:%Y-%m-%d}, "
+                             f"for {terminal_text(run.scope_text)}"),
                   box=box.SIMPLE_HEAD)
     table.add_column("Check", no_wrap=True)
     table.add_column("Severity", no_wrap=True)

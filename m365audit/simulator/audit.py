@@ -9,11 +9,12 @@ first records served. Some pages are empty yet carry a nextLink, as Graph's are.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import uuid
 import weakref
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -78,8 +79,8 @@ class AuditService:
         self._lock = threading.Lock()
         # Fault injection: return "failed" or "cancelled" to end a query that way.
         self.fail_query: Callable[[AuditQuery], str | None] | None = None
-        # Administrative unit id -> user indexes; the tenant has no AUs unless a test sets this.
-        self.admin_unit_members: Callable[[str], Collection[int]] | None = None
+        self._units_of = functools.lru_cache(maxsize=65536)(self._user_units)
+        self._units = functools.lru_cache(maxsize=4)(lambda _generation: tenant.administrative_units())
 
     @property
     def behaviour(self) -> Any:
@@ -143,14 +144,14 @@ class AuditService:
         served = min(query.selection.total, behaviour.audit_record_limit)
         every = behaviour.audit_empty_page_every
         if every and page_no % every == every - 1 and offset < served:
-            rows: list[dict[str, Any]] = []
+            rows: list[tuple[int, dict[str, Any]]] = []
         else:
-            rows = query.selection.page(offset, min(size, served - offset))
+            rows = query.selection.page_with_users(offset, min(size, served - offset))
         offset += len(rows)
         path = f"{_QUERIES}/{query.id}/records"
         payload: dict[str, Any] = {
             "@odata.context": f"{request.root}/$metadata#security/auditLog/queries('{query.id}')/records",
-            "value": [self._record_json(r, query) for r in rows],
+            "value": [self._record_json(r, self._units_of(self.tenant.generation, index)) for index, r in rows],
         }
         if offset < served:
             params = {"$skiptoken": encode_token({"o": offset, "p": page_no + 1})}
@@ -174,12 +175,29 @@ class AuditService:
         if units is None:
             return None
         members: set[int] = set()
-        if self.admin_unit_members is not None:
-            for unit in units:
-                members.update(self.admin_unit_members(unit))
+        for unit in units:
+            members.update(self.tenant.unit_member_indexes(unit.lower()))
         return members.__contains__
 
-    def _record_json(self, data: dict[str, Any], query: AuditQuery) -> dict[str, Any]:
+    def _user_units(self, _generation: int, index: int) -> tuple[str, ...]:
+        """The administrative units a record of user ``index`` is tagged with (Graph: administrativeUnits).
+
+        The same rule as the units' member lists (``aggregates.compute_aggregates``), read from the
+        user's profile so that a page of records never builds a million-member set.
+        """
+        if self.tenant.generated(index):
+            profile = self.tenant.profile(index)
+            organisation = profile.organisation.name
+            department = profile.department.name if profile.department else None
+        else:
+            user = self.tenant.user(index)
+            if user is None:
+                return ()
+            organisation, department = user.organisation, user.department
+        return tuple(unit.id for unit in self._units(_generation)
+                     if unit.organisation == organisation and unit.department in (None, department))
+
+    def _record_json(self, data: dict[str, Any], units: tuple[str, ...]) -> dict[str, Any]:
         upn = data["UserId"]
         return {
             "id": data["Id"],
@@ -193,7 +211,7 @@ class AuditService:
             "objectId": None,
             "userPrincipalName": upn,
             "clientIp": data["ClientIP"],
-            "administrativeUnits": list(query.admin_units or []),
+            "administrativeUnits": list(units),
             "auditData": {"@odata.type": _DATA_TYPE.get(data["Operation"]), **data},
         }
 
@@ -205,7 +223,8 @@ class AuditService:
         return query
 
     def _check_version(self, request: Request) -> None:
-        if request.version == "v1.0" and not self.behaviour.audit_v1:
+        served = self.behaviour.audit_v1 if request.version == "v1.0" else self.behaviour.audit_beta
+        if not served:
             raise GraphHttpError(404, "NotFound", "Resource not found for the segment 'auditLog'.")
 
 

@@ -35,6 +35,7 @@ class ActivityRates:
     restricted_documents: float = 0.004  # share of Word/Outlook uses on a disciplinary/legal/complaint letter
     third_party_users: float = 0.03  # share of Copilot users who also use a third-party AI app
     third_party_per_day: float = 1.5  # mean AIAppInteraction records of such a user per working day
+    programs_per_day: float = 3.0  # mean Copilot records of each actor in PROGRAMS per working day (0: none)
     # Switches that make activity clean by construction (the demo): only trained staff use Copilot Chat,
     # and every seat holder who uses Copilot at all does so at least on one Monday in every
     # ``use_every_weeks`` weeks (0: no such floor), so no such seat is idle for 30 days.
@@ -83,6 +84,7 @@ class ApiBehaviour:
     audit_page_size: int = 1000  # records per page (also the largest $top accepted)
     audit_polls_until_done: int = 3  # status polls before a query has succeeded
     audit_empty_page_every: int = 7  # every Nth page is empty but carries a nextLink (0: never)
-    audit_v1: bool = True  # False: v1.0 /security/auditLog answers 404 (only beta has it)
+    audit_v1: bool = True  # False: v1.0 /security/auditLog answers 404 (only beta has it, as after MC1052169)
+    audit_beta: bool = True  # False: beta /security/auditLog answers 404 (only v1.0 has it)
     conceal_report_names: bool = False  # initial admin/reportSettings displayConcealedNames
     report_download_ttl: float = 300.0  # seconds a legacy report download URL stays valid

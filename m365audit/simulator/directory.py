@@ -21,12 +21,11 @@ from m365audit.simulator.http import (
     select_fields,
 )
 from m365audit.simulator.tenant import Tenant
+from m365audit.simulator.user_filters import user_filter, wants_count
 from m365audit.simulator.user_properties import USER_DEFAULT, USER_KNOWN, USER_PROPERTIES, user_json
 
 __all__ = ["USER_DEFAULT", "USER_PROPERTIES", "register", "user_json"]
 
-_SKU_FILTER = re.compile(
-    r"^assignedLicenses/any\((\w+):\s*\1/skuId\s+eq\s+([0-9a-fA-F-]{36})\)$", re.IGNORECASE)
 _GROUP_NAME_FILTER = re.compile(r"^displayName\s+eq\s+'((?:[^']|'')*)'$", re.IGNORECASE)
 GROUP_PROPERTIES = ["id", "displayName", "description", "assignedLicenses", "mailEnabled",
                     "securityEnabled", "groupTypes", "createdDateTime"]
@@ -66,7 +65,8 @@ def register(router: Router, tenant: Tenant) -> None:
     def list_users(request: Request, _m: re.Match[str]) -> Response:
         fields = select_fields(request, USER_KNOWN, USER_DEFAULT, "user")
         top = page_size(request)
-        sku_filter = _parse_user_filter(request.query.get("$filter"))
+        keep = user_filter(request)
+        count = wants_count(request)
         start = 0
         if "$skiptoken" in request.query:
             start = int(decode_token(request.query["$skiptoken"]).get("o", 0))
@@ -77,12 +77,14 @@ def register(router: Router, tenant: Tenant) -> None:
             position += 1
             if u is None:
                 continue
-            if sku_filter and sku_filter not in u.active_skus():
+            if keep is not None and not keep(u):
                 continue
             value.append(user_json(tenant, u, fields))
         payload: dict[str, Any] = {"@odata.context": _context(request, "users", fields)}
+        if count and start == 0:
+            payload["@odata.count"] = sum(1 for u in tenant.iter_users() if keep is None or keep(u))
         if position < tenant.user_count:
-            params = {k: v for k, v in request.query.items() if k in ("$select", "$top", "$filter")}
+            params = {k: v for k, v in request.query.items() if k in ("$select", "$top", "$filter", "$count")}
             params["$skiptoken"] = encode_token({"o": position})
             payload["@odata.nextLink"] = next_link(request, "/users", params)
         payload["value"] = value
@@ -149,16 +151,6 @@ def register(router: Router, tenant: Tenant) -> None:
 def tenant_delta_ttl(tenant: Tenant) -> float:
     """Delta tokens expire after about 7 days in Graph; tests shorten this."""
     return float(getattr(tenant, "delta_token_ttl", 7 * 24 * 3600))
-
-
-def _parse_user_filter(raw: str | None) -> str | None:
-    if not raw:
-        return None
-    match = _SKU_FILTER.match(raw.strip())
-    if not match:
-        raise GraphHttpError(400, "Request_UnsupportedQuery", "Unsupported or invalid query filter clause "
-                             "specified for property 'assignedLicenses' of resource 'User'.")
-    return match.group(2).lower()
 
 
 def _group_json(tenant: Tenant, name: str, fields: list[str]) -> dict[str, Any]:

@@ -35,6 +35,7 @@ class SimulatedGraph:
         self.router = Router()
         self.hooks: list[RequestHook] = []
         self.requests: Counter[str] = Counter()  # path -> count, for tests
+        self.versioned_requests: Counter[tuple[str, str, str]] = Counter()  # (method, version, path) -> count
         self._lock = threading.Lock()
         for routes in (directory, audit, reports, labels, mail):
             routes.register(self.router, tenant)
@@ -42,6 +43,7 @@ class SimulatedGraph:
     def handle(self, request: Request) -> Response:
         with self._lock:
             self.requests[request.path] += 1
+            self.versioned_requests[request.method, request.version, request.path] += 1
         for hook in self.hooks:
             answer = hook(request)
             if answer is not None:

@@ -29,12 +29,14 @@ AUDITED_TYPES = {
 }
 STAGED_COLUMNS = (
     "ordinal BIGINT, fallback_id VARCHAR, fallback_time VARCHAR, fallback_type VARCHAR, "
-    "fallback_operation VARCHAR, fallback_upn VARCHAR, audit_data VARCHAR, staged_problem VARCHAR"
+    "fallback_operation VARCHAR, fallback_upn VARCHAR, audit_data VARCHAR, staged_problem VARCHAR, "
+    "fallback_admin_units VARCHAR[]"
 )
 BATCH_BYTES = 128 * 2**20  # spooled JSON per load batch
 LOAD_MEMORY_LIMIT = "700MB"  # DuckDB's share; the collector's own Python objects come on top
 _GRAPH_COLUMNS = ("{'id': 'VARCHAR', 'createdDateTime': 'VARCHAR', 'auditLogRecordType': 'VARCHAR',"
-                  " 'operation': 'VARCHAR', 'userPrincipalName': 'VARCHAR', 'auditData': 'JSON'}")
+                  " 'operation': 'VARCHAR', 'userPrincipalName': 'VARCHAR', 'auditData': 'JSON',"
+                  " 'administrativeUnits': 'VARCHAR[]'}")
 
 
 @dataclass
@@ -44,6 +46,7 @@ class LandCounts:
     duplicates: int = 0  # already stored, or repeated within the batch
     unreadable: int = 0  # audited record types that could not be read (no Id, no time, ...)
     skipped_types: Counter[str] = field(default_factory=Counter)  # record types not audited
+    out_of_scope: int = 0  # records of users outside the database's scope, dropped before landing
 
     def add(self, other: LandCounts) -> None:
         self.received += other.received
@@ -51,10 +54,12 @@ class LandCounts:
         self.duplicates += other.duplicates
         self.unreadable += other.unreadable
         self.skipped_types.update(other.skipped_types)
+        self.out_of_scope += other.out_of_scope
 
     def as_dict(self) -> dict[str, object]:
         return {"received": self.received, "new": self.new, "duplicates": self.duplicates,
-                "unreadable": self.unreadable, "skipped_other_types": sum(self.skipped_types.values())}
+                "unreadable": self.unreadable, "skipped_other_types": sum(self.skipped_types.values()),
+                "out_of_scope": self.out_of_scope}
 
 
 def prepare(con: duckdb.DuckDBPyConnection) -> None:
@@ -86,7 +91,7 @@ def stage_graph_records(con: duckdb.DuckDBPyConnection, spools: list[Path]) -> N
         SELECT NULL::BIGINT AS ordinal, id AS fallback_id, createdDateTime AS fallback_time,
                auditLogRecordType AS fallback_type, operation AS fallback_operation,
                userPrincipalName AS fallback_upn, auditData::VARCHAR AS audit_data,
-               NULL::VARCHAR AS staged_problem
+               NULL::VARCHAR AS staged_problem, administrativeUnits AS fallback_admin_units
         FROM read_json({paths}, format='newline_delimited', columns={_GRAPH_COLUMNS},
                        maximum_object_size=16777216)""")  # noqa: S608 - our own temp files
 
@@ -103,6 +108,24 @@ def parse_staged(con: duckdb.DuckDBPyConnection, *, number_rows: bool = False) -
     if number_rows:
         con.execute("UPDATE audit_parsed SET ordinal = rowid + 1")
     con.execute(read_query("audit/rescue.sql"))
+
+
+def drop_out_of_scope(con: duckdb.DuckDBPyConnection, keep_sql: str | None) -> int:
+    """Delete from audit_parsed the records of users outside the scope; how many were dropped.
+
+    ``keep_sql`` is a condition on ``user_principal_name`` (``m365audit.store.scope.record_filter_sql``).
+    A record without a user cannot be shown to be in the scope and goes too, unless it is a
+    record that cannot be loaded anyway (it is then counted, or rejected, as unreadable). Runs on
+    the temporary staging table, inside the caller's transaction: a dropped record never reaches
+    a table of the database file.
+    """
+    if keep_sql is None:
+        return 0
+    outside = f"NOT coalesce(({keep_sql}), false) AND (user_principal_name IS NOT NULL OR problem IS NULL)"
+    dropped = _scalar(con, f"SELECT count(*) FROM audit_parsed WHERE {outside}")  # noqa: S608 - quoted literals
+    if dropped:
+        con.execute(f"DELETE FROM audit_parsed WHERE {outside}")  # noqa: S608 - quoted literals
+    return dropped
 
 
 def land_parsed(con: duckdb.DuckDBPyConnection, *, source: str, run_id: str) -> LandCounts:
@@ -159,7 +182,7 @@ def finish(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def land_graph_spools(con: duckdb.DuckDBPyConnection, spools: list[Path], *, run_id: str,
-                      batch_bytes: int = BATCH_BYTES) -> LandCounts:
+                      batch_bytes: int = BATCH_BYTES, keep_sql: str | None = None) -> LandCounts:
     """The collector's path: spool files in batches of about ``batch_bytes``, one transaction (the caller's).
 
     Batches keep memory flat however many records a run brings, and are large
@@ -173,7 +196,9 @@ def land_graph_spools(con: duckdb.DuckDBPyConnection, spools: list[Path], *, run
     for batch in _batches(spools, batch_bytes):
         stage_graph_records(con, batch)
         parse_staged(con)
+        dropped = drop_out_of_scope(con, keep_sql)
         total.add(land_parsed(con, source="graph", run_id=run_id))
+        total.out_of_scope += dropped
     finish(con)
     return total
 

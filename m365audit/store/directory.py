@@ -118,7 +118,7 @@ def load_directory_snapshot(con: duckdb.DuckDBPyConnection, files: DirectoryFile
         user_keyed = columns[0] == "user_id"
         merge_snapshot(con, table=table, incoming=incoming, columns=columns, taken_at=taken_at, run_id=run_id,
                        full=users_full or not user_keyed, removed=None if users_full else "seen_users")
-    _keep_raw_pages(con, files, run_id, users_full=users_full,
+    _keep_raw_pages(con, files, run_id, users_full=users_full, scoped=scope is not None,
                     verbatim_users=scope is None and not pseudonym.is_pseudonymised(con))
     counts = SnapshotCounts(
         users=_count(con, "user_versions WHERE valid_to IS NULL"),
@@ -264,10 +264,12 @@ _MERGES = (
 
 
 def _keep_raw_pages(con: duckdb.DuckDBPyConnection, files: DirectoryFiles, run_id: str, *,
-                    users_full: bool, verbatim_users: bool) -> None:
+                    users_full: bool, verbatim_users: bool, scoped: bool) -> None:
     """Raw pages of this run (history lives in the versions); see the module docstring.
 
-    User pages are ``users`` on a full round and ``userChanges`` on a delta round.
+    User pages are ``users`` on a full round and ``userChanges`` on a delta round. A scoped
+    snapshot keeps group member pages as envelopes too: a tenant-wide group lists the
+    members of every organisation.
     """
     con.execute("DELETE FROM raw_pages WHERE source IN "
                 "('subscribedSkus', 'users', 'userChanges', 'groups', 'groupMembers')")
@@ -279,7 +281,13 @@ def _keep_raw_pages(con: duckdb.DuckDBPyConnection, files: DirectoryFiles, run_i
                          ("groups", files.groups), ("groupMembers", files.members)):
         if not matching(path):  # a caller that spooled users without envelopes
             continue
+        body = _MEMBER_ENVELOPE if scoped and source == "groupMembers" else "body"
         con.execute(f"""
             INSERT INTO raw_pages
-            SELECT ?, ?, page_no, url, fetched_at, body
+            SELECT ?, ?, page_no, url, fetched_at, {body}
             FROM {read_pages(path, columns, files.longest_line)}""", [run_id, source])
+
+
+# A member page without its members: ``value`` replaced by their number, as user page envelopes are.
+_MEMBER_ENVELOPE = ("json_merge_patch(body, json_object('value', NULL, "
+                    "'m365audit.records', json_array_length(body, '$.value')))")

@@ -19,6 +19,7 @@ from typing import Any
 import duckdb
 
 from m365audit.errors import UsageError
+from m365audit.scope import parse_scope
 from m365audit.store import audit as audit_store
 from m365audit.store import pseudonym, purview_csv
 from m365audit.store import usage as usage_store
@@ -27,6 +28,7 @@ from m365audit.store.db import open_db
 from m365audit.store.lock import writer_lock
 from m365audit.store.purview_csv import BadRow
 from m365audit.store.runs import finish_run, start_run
+from m365audit.store.scope import current_scope, known_users, record_filter_sql
 
 PURVIEW_SOURCE = "purview-csv"
 USAGE_SOURCE = "admin-centre-csv"
@@ -44,12 +46,15 @@ class ImportSummary:
     bad_rows: int = 0
     reject_file: str | None = None
     notices: list[str] = field(default_factory=list)
+    scope: str | None = None  # the database's scope in words; None = the whole tenant
+    out_of_scope: int = 0  # rows of users outside the scope, dropped before anything was written
 
     def as_dict(self) -> dict[str, Any]:
         return {"file": self.file, "run_id": self.run_id, "imported": self.imported,
                 "already_present": self.already_present, "skipped_rows": sum(self.skipped_types.values()),
                 "skipped_record_types": dict(self.skipped_types), "bad_rows": self.bad_rows,
-                "reject_file": self.reject_file, "notices": self.notices}
+                "reject_file": self.reject_file, "notices": self.notices, "scope": self.scope,
+                "out_of_scope": self.out_of_scope}
 
 
 def import_purview_audit(db: Path, file: Path, *, skip_bad_rows: bool = False,
@@ -59,7 +64,7 @@ def import_purview_audit(db: Path, file: Path, *, skip_bad_rows: bool = False,
     with writer_lock(db, "import"), tempfile.TemporaryDirectory(prefix="m365audit-import-") as work, \
             open_db(db, memory_limit=IMPORT_MEMORY_LIMIT) as con:
         text = prepare(file, Path(work), check_utf8=False)  # DuckDB's reader checks UTF-8 as it reads
-        bad = _parse_purview(con, text, file, skip_bad_rows)
+        bad = _parse_purview(con, text, file, skip_bad_rows, summary)
         con.execute("BEGIN TRANSACTION")
         try:
             _land_purview(con, summary, bad, reject_file or default_reject_file(file))
@@ -70,7 +75,8 @@ def import_purview_audit(db: Path, file: Path, *, skip_bad_rows: bool = False,
     return summary
 
 
-def _parse_purview(con: duckdb.DuckDBPyConnection, text: CsvText, file: Path, skip_bad_rows: bool) -> list[BadRow]:
+def _parse_purview(con: duckdb.DuckDBPyConnection, text: CsvText, file: Path, skip_bad_rows: bool,
+                   summary: ImportSummary) -> list[BadRow]:
     """Read and parse the whole export into audit_parsed; the bad rows, or refuse the file.
 
     Parsed before the transaction: rows a transaction appends get provisional rowids,
@@ -82,6 +88,7 @@ def _parse_purview(con: duckdb.DuckDBPyConnection, text: CsvText, file: Path, sk
     audit_store.prepare(con)
     purview_csv.stage(con, text)
     audit_store.parse_staged(con, number_rows=True)
+    _drop_out_of_scope(con, summary)
     line = purview_csv.encoding_error(con)
     if line is not None:
         raise BadFile(f"{file.name} line {line}: the file is not UTF-8 text (it may use another encoding; "
@@ -92,6 +99,28 @@ def _parse_purview(con: duckdb.DuckDBPyConnection, text: CsvText, file: Path, sk
     if bad and not skip_bad_rows:
         _refuse(file, bad)
     return bad
+
+
+def _drop_out_of_scope(con: duckdb.DuckDBPyConnection, summary: ImportSummary) -> None:
+    """A scoped database keeps only its organisation's records: the others go before anything is written.
+
+    A domain scope needs nothing stored; a company or unit scope keeps the users its
+    collected directory has ever held (an import cannot ask Graph), so it needs one.
+    """
+    record = current_scope(con)
+    scope = parse_scope(record.scope) if record is not None else None
+    if record is None or scope is None:
+        return
+    summary.scope = record.description
+    hidden = pseudonym.is_pseudonymised(con)
+    if scope.kind != "domain":
+        if not known_users(con):
+            raise UsageError(f"The database holds {record.description} but no directory to tell its users "
+                             "by; collect licences first, then import. Nothing was imported.")
+        if hidden:
+            pseudonym.install(con, pseudonym.key_from_env())  # to compare pseudonymised UPNs
+    summary.out_of_scope = audit_store.drop_out_of_scope(
+        con, record_filter_sql(scope, imported=True, pseudonymised=hidden))
 
 
 def _land_purview(con: duckdb.DuckDBPyConnection, summary: ImportSummary, bad: list[BadRow],

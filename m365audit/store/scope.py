@@ -123,18 +123,40 @@ def user_filter_sql(con: duckdb.DuckDBPyConnection, scope: Scope | None, members
 _MEMBER_COLUMNS = """{'page_no': 'INTEGER', 'body': 'STRUCT(value STRUCT("@odata.type" VARCHAR, id VARCHAR)[])'}"""
 
 
-def record_filter_sql(scope: Scope | str | None, upn_column: str = "user_principal_name") -> str | None:
-    """For audit records landed under a domain or company scope: a SQL condition on their UPN column.
+def record_filter_sql(scope: Scope | str | None, upn_column: str = "user_principal_name", *,
+                      imported: bool = False, pseudonymised: bool = False) -> str | None:
+    """A SQL condition on an audit record's UPN column that holds for the scope's records; None: keep all.
 
-    Administrative-unit scopes are filtered by the audit query itself
-    (``m365audit.collect.scope.scope_audit_filters``), so they return None, as
-    does the whole tenant. The company condition reads the ``users`` view.
+    - ``domain:``: the UPN's domain is one of the scope's (exact, needs nothing stored);
+    - ``company:``: the UPN is one of a user the scoped directory has ever held with that
+      company name (``user_versions``, so leavers' older records stay); collect the
+      directory first;
+    - ``au:``: collected records were filtered by Graph (``administrativeUnitIdFilters``),
+      so None; an imported export (``imported``) keeps the users the scoped directory has
+      ever held.
+
+    ``pseudonymised``: stored UPNs are keyed pseudonyms, so the record's UPN is compared
+    through the same ``m365_upn`` macro (installed on the connection).
     """
     parsed = scope if isinstance(scope, Scope) or scope is None else parse_scope(scope)
-    if parsed is None or parsed.kind == "au":
+    if parsed is None or (parsed.kind == "au" and not imported):
         return None
     if parsed.kind == "domain":
         domains = ", ".join(_literal(d) for d in parsed.values)
         return f"regexp_extract(lower({upn_column}), '@([^@]+)$', 1) IN ({domains})"
-    return (f"lower({upn_column}) IN (SELECT lower(user_principal_name) FROM users "
-            f"WHERE lower(company_name) = lower({_literal(parsed.values[0])}))")
+    upn = f"lower(m365_upn({upn_column}))" if pseudonymised else f"lower({upn_column})"
+    company = "" if parsed.kind == "au" else f" WHERE lower(company_name) = lower({_literal(parsed.values[0])})"
+    return f"{upn} IN (SELECT lower(user_principal_name) FROM user_versions{company})"
+
+
+def known_users(con: duckdb.DuckDBPyConnection) -> int:
+    """How many users the directory has ever held (a company or unit scope filters records by them)."""
+    row = con.execute("SELECT count(DISTINCT user_id) FROM user_versions").fetchone()
+    return int(row[0]) if row else 0
+
+
+def scope_upns(con: duckdb.DuckDBPyConnection, limit: int) -> list[str] | None:
+    """The current users' UPNs when there are at most ``limit`` (for userPrincipalNameFilters), else None."""
+    rows = con.execute("SELECT user_principal_name FROM users WHERE user_principal_name IS NOT NULL "
+                       "ORDER BY 1 LIMIT ?", [limit + 1]).fetchall()
+    return [r[0] for r in rows] if 0 < len(rows) <= limit else None

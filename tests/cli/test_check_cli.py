@@ -43,8 +43,9 @@ def db(template: Path, tmp_path: Path) -> Path:  # noqa: F811  (pytest injects t
     with duckdb.connect(str(path)) as con:
         con.execute("UPDATE copilot_message_facts SET jailbreak_detected = true "
                     "WHERE record_id = 'base-1' AND is_prompt")
-        con.execute("INSERT INTO copilot_accessed_resource_facts VALUES ('base-2', '', ?, 'docx', NULL, NULL, "
-                    "'Read', 'Success', true)", [HOSTILE])
+        con.execute("INSERT INTO copilot_accessed_resource_facts (record_id, resource_id, resource_name, "
+                    "resource_type, site_url, sensitivity_label_id, action, status, xpia_detected) "
+                    "VALUES ('base-2', '', ?, 'docx', NULL, NULL, 'Read', 'Success', true)", [HOSTILE])
     return path
 
 
@@ -62,7 +63,8 @@ def test_json_has_the_documented_shape(db: Path, tmp_path: Path) -> None:
     result = _check(db, "--policy", str(_policy(tmp_path)), "--format", "json")
     assert result.code == 0, result.stderr
     out = json.loads(result.stdout)
-    assert list(out) == ["checked_at", "policy", "checks", "findings", "fixed"]
+    assert list(out) == ["checked_at", "policy", "scope", "checks", "findings", "fixed"]
+    assert out["scope"] == "the whole tenant"
     assert out["checked_at"] == "2026-11-02T00:00:00+00:00"
     assert out["policy"] == "CLI Test Council AI Policy"
     assert len(out["checks"]) == 14

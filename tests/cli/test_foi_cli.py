@@ -25,7 +25,9 @@ def test_json_shape(db) -> None:
     result = run_cli("foi", "--db", str(db), "--format", "json", "--years", "2")
     assert result.code == 0, result.stderr
     answer = json.loads(result.stdout)
-    assert list(answer) == ["as_of", "systems", "licences", "departments", "expenditure", "suppression", "method"]
+    assert list(answer) == ["as_of", "scope", "systems", "licences", "departments", "expenditure", "suppression",
+                            "method"]
+    assert answer["scope"] is None  # the whole tenant
     assert answer["as_of"] == "2026-11-02"
     assert [list(s) for s in answer["systems"]] == [
         ["name", "purpose", "entitled_users", "licensed_users", "active_users"]] * 2

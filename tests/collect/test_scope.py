@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import duckdb
 import pytest
 
 from m365audit.collect.scope import scope_audit_filters
+from m365audit.collect.spool import spool_root
 from m365audit.errors import UsageError
 from m365audit.report.licences import licence_summary
 from m365audit.scope import parse_scope
@@ -127,7 +130,7 @@ def test_scope_refusal_from_the_cli(make_server, tmp_path) -> None:
     db = tmp_path / "t.duckdb"
     collect_from(server, db, scope=f"domain:{TRUST.domain}")
     result = run_cli("collect", "--db", str(db), "--graph-url", server.url, "--auth", "token", "--only",
-                     "licences", "--scope", "company:Other", env={"M365AUDIT_TOKEN": "t"})
+                     "licences", "--scope", "company:Example Borough Council", env={"M365AUDIT_TOKEN": "t"})
     assert_clean_failure(result, 2, "holds data collected for scope domain:northshire.nhs.uk", "--replace-scope")
 
 
@@ -154,12 +157,81 @@ def test_audit_filters_and_record_conditions() -> None:
     assert scope_audit_filters(f"au:{unit}") == {"administrativeUnitIdFilters": [unit]}
     assert scope_audit_filters(parse_scope("domain:a.gov.uk")) == {}
     assert scope_audit_filters(None) == {}
+    # A domain or company scope names its known users while they are few, else leaves the query open.
+    assert scope_audit_filters("domain:a.gov.uk", ["b@a.gov.uk", "a@a.gov.uk"], limit=2) == {
+        "userPrincipalNameFilters": ["a@a.gov.uk", "b@a.gov.uk"]}
+    assert scope_audit_filters("company:X", ["b@a.gov.uk", "a@a.gov.uk", "c@a.gov.uk"], limit=2) == {}
     with duckdb.connect() as con:
-        con.execute("CREATE TABLE users (user_principal_name VARCHAR, company_name VARCHAR)")
-        con.execute("INSERT INTO users VALUES ('x@b.nhs.uk', 'O''Brien Trust'), ('y@a.gov.uk', 'Council')")
+        con.execute("CREATE TABLE user_versions (user_principal_name VARCHAR, company_name VARCHAR)")
+        con.execute("INSERT INTO user_versions VALUES ('x@b.nhs.uk', 'O''Brien Trust'), ('y@a.gov.uk', 'Council')")
         con.execute("CREATE TABLE records (user_principal_name VARCHAR)")
-        con.execute("INSERT INTO records VALUES ('X@B.NHS.UK'), ('y@a.gov.uk'), ('z@sub.a.gov.uk')")
-        for scope, expected in (("domain:a.gov.uk", ["y@a.gov.uk"]), ("company:o'brien TRUST", ["X@B.NHS.UK"])):
-            where = record_filter_sql(scope)
+        con.execute("INSERT INTO records VALUES ('X@B.NHS.UK'), ('y@a.gov.uk'), ('z@sub.a.gov.uk'), (NULL)")
+        for scope, imported, expected in (
+                ("domain:a.gov.uk", False, ["y@a.gov.uk"]), ("company:o'brien TRUST", False, ["X@B.NHS.UK"]),
+                (f"au:{unit}", True, ["X@B.NHS.UK", "y@a.gov.uk"])):
+            where = record_filter_sql(scope, imported=imported)
             assert [r[0] for r in con.execute(f"SELECT * FROM records WHERE {where}").fetchall()] == expected
-    assert record_filter_sql(f"au:{unit}") is None
+    assert record_filter_sql(f"au:{unit}") is None  # collected: Graph filtered by administrativeUnitIdFilters
+    assert record_filter_sql(None) is None
+
+
+EMPTY = replace(TRUST, name="Westshire Hospice", domain="westshire-hospice.org.uk", share=0.0)
+
+
+@pytest.mark.parametrize(("kind", "fragment"), [
+    ("au", "matches nobody: the administrative unit Westshire Hospice has no user members"),
+    ("domain", "matches nobody in westshire-hospice.org.uk: no user of the tenant has a user principal name "
+               "ending in @westshire-hospice.org.uk"),
+    ("company", "matches nobody: no user of the tenant has the company name Westshire Hospice"),
+])
+def test_a_scope_that_matches_nobody_is_refused_before_anything_is_fetched(make_server, tmp_path, kind,
+                                                                           fragment) -> None:
+    tenant = Tenant(TenantConfig(users=300, seed=21, anchor=ANCHOR, organisations=(TRUST, EMPTY)))
+    server = make_server(tenant)
+    unit = next(u for u in tenant.administrative_units() if u.display_name == EMPTY.name)
+    scope = {"au": f"au:{unit.id}", "domain": f"domain:{TRUST.domain},{EMPTY.domain}",
+             "company": f"company:{EMPTY.name}"}[kind]
+    db = tmp_path / "t.duckdb"
+    result = run_cli("collect", "--db", str(db), "--graph-url", server.url, "--auth", "token", "--scope", scope,
+                     "--only", "licences,audit,usage,labels", env={"M365AUDIT_TOKEN": "t"})
+    assert_clean_failure(result, 2, f"--scope {scope} {fragment}")
+    assert not db.exists() and not spool_root(db).exists()
+    # Only the question "who is in the scope?" was asked: no users listed, no audit query, no report.
+    asked = set(server.graph.requests)
+    assert asked <= {f"/directory/administrativeUnits/{unit.id}", f"/directory/administrativeUnits/{unit.id}/members",
+                     "/users"}, asked
+    assert server.graph.requests["/users"] <= 2
+
+
+def test_a_company_scope_needs_the_directory_before_audit_records(make_server, tmp_path) -> None:
+    server = make_server(_shared_tenant())
+    db = tmp_path / "t.duckdb"
+    result = run_cli("collect", "--db", str(db), "--graph-url", server.url, "--auth", "token", "--only", "audit",
+                     "--scope", f"company:{TRUST.name}", env={"M365AUDIT_TOKEN": "t"})
+    assert_clean_failure(result, 2, "the database does not know them yet", "add licences to --only")
+    assert "/security/auditLog/queries" not in server.graph.requests
+    with open_db(db, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM runs").fetchone() == (0,)
+
+
+def test_a_company_scope_keeps_its_records_in_pseudonymised_storage(make_server, tmp_path) -> None:
+    """Stored UPNs are pseudonyms there: the records are matched through the same keyed macro."""
+    from m365audit.store import pseudonym
+
+    tenant = Tenant(TenantConfig(users=400, seed=21, days=3, anchor=ANCHOR, organisations=(TRUST,)))
+    server = make_server(tenant)
+    db = tmp_path / "t.duckdb"
+    key = pseudonym.PseudonymKey.from_secret(b"0123456789abcdef-pseudonym-key-for-tests")
+    start, end = tenant.activity.window
+    result = collect_from(server, db, scope=f"company:{TRUST.name}", only=("licences", "audit"), since=start,
+                          until=end, pseudonym_key=key, extra={"audit_poll_initial": 0.01})
+    inside = {u.user_principal_name for u in tenant.iter_users() if u.company_name == TRUST.name}
+    every = list(tenant.activity.records(start, end, ["CopilotInteraction"]))
+    mine = sum(r["UserId"] in inside for r in every)
+    counts = result.counts["audit"]
+    assert counts["scope_filter"] == "dropped on loading"  # pseudonyms cannot be sent as UPN filters
+    assert (counts["new"], counts["out_of_scope"]) == (mine, len(every) - mine) and 0 < mine < len(every)
+    with open_db(db, read_only=True) as con:
+        stored = con.execute("SELECT count(*), count(*) FILTER (WHERE starts_with(user_principal_name, 'p-')) "
+                             "FROM audit_records").fetchone()
+    assert stored == (mine, mine)

@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 
 from m365audit.simulator import Tenant, TenantConfig
+from m365audit.simulator import activity_catalogue as ac
 from m365audit.simulator.behaviour import ApiBehaviour
 from m365audit.simulator.reports import service_for
 from m365audit.store.db import open_db
@@ -43,9 +44,13 @@ def test_usage_report_rows_match_the_audit_records(make_server, tmp_path, versio
     last: dict[str, dict[str, object]] = {}
     for record in model.records(model.window[0], end, ["CopilotInteraction"]):
         day = record["CreationTime"][:10]
+        if ac.program_of(record) is not None:
+            continue  # programs and other Copilot products are not in Microsoft 365 Copilot's usage report
         if (end.date().toordinal() - 30) <= _ordinal(day):
-            column = {"BizChat": "copilot_chat", "Bing": "copilot_chat", "Teams": "teams"}.get(
-                record["CopilotEventData"]["AppHost"], record["CopilotEventData"]["AppHost"].lower())
+            host = record["CopilotEventData"]["AppHost"]
+            if host == "appchat":  # Copilot in an app, named by its context
+                host = ac.APP_OF_CONTEXT[record["CopilotEventData"]["Contexts"][0]["Type"]]
+            column = {"BizChat": "copilot_chat", "Bing": "copilot_chat", "Teams": "teams"}.get(host, host.lower())
             last.setdefault(record["UserId"].lower(), {})[column] = day
     seat_holders = {u.user_principal_name.lower() for u in tenant.iter_users() if u.holds_copilot_seat()}
     assert set(rows) == seat_holders

@@ -94,7 +94,8 @@ def _interactions(db, tenant: Tenant) -> None:
     ]
     with open_db(db) as con:
         con.executemany("INSERT INTO copilot_interaction_facts (record_id, created_at, user_principal_name, "
-                        "user_id, record_type) VALUES (?, ?, ?, ?, ?)", rows)
+                        "user_id, record_type, app, actor_type) VALUES (?, ?, ?, ?, ?, 'Copilot Chat (work)', "
+                        "'person')", rows)
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
 from datetime import timedelta
 
@@ -68,15 +69,21 @@ def test_filters_by_type_operation_user_and_admin_unit(make_server) -> None:
     model = tenant.activity
     every = list(model.records(START, ANCHOR))
     upn = every[0]["UserId"]
-    service_for(tenant).admin_unit_members = lambda au: [model.people[0].index] if au == "au-1" else []
+    finance = next(u for u in tenant.administrative_units() if u.department == "Finance")
+    in_finance = {tenant.user(i).user_principal_name for i in tenant.unit_member_indexes(finance.id)}
     with httpx.Client(headers=AUTH) as http:
         _, third, _ = _run(http, server.url, _body(operationFilters=["AIAppInteraction"]))
         _, mine, _ = _run(http, server.url, _body(userPrincipalNameFilters=[upn.upper()]))
-        _, unit, _ = _run(http, server.url, _body(administrativeUnitIdFilters=["au-1"]))
-        _, nobody, _ = _run(http, server.url, _body(administrativeUnitIdFilters=["au-2"]))
+        _, unit, _ = _run(http, server.url, _body(administrativeUnitIdFilters=[finance.id.upper()]))
+        _, nobody, _ = _run(http, server.url, _body(administrativeUnitIdFilters=[str(uuid.uuid4())]))
     assert len(third) == sum(r["Operation"] == "AIAppInteraction" for r in every) > 0
     assert {r["userId"] for r in mine} == {upn} and len(mine) == sum(r["UserId"] == upn for r in every)
-    assert {r["userId"] for r in unit} == {model.people[0].upn} and nobody == []
+    assert {r["userId"] for r in unit} <= in_finance and nobody == []
+    assert len(unit) == sum(r["UserId"] in in_finance for r in every) > 0
+    # Every record carries the units of its user: the organisation's, and Finance's for Finance staff.
+    own = tenant.unit_id(tenant.config.org_name)
+    assert all(set(r["administrativeUnits"]) == {own, finance.id} for r in unit)
+    assert all(own in r["administrativeUnits"] for r in mine)
 
 
 def test_record_count_limit(make_server) -> None:
