@@ -17,6 +17,7 @@ _WRITES = {
     "snapshot": "the changed days' partitions replaced whole (one partition per day: that day's last snapshot)",
     "interaction": "merged on `created_date` and `record_id`: changed records updated, new ones inserted, "
                    "ones gone from a changed day deleted",
+    "dated": "the changed days' partitions replaced whole (the records of that day)",
     "per_interaction": "the changed days' partitions replaced whole (the entries of each interaction of that day)",
     "state": "replaced whole when any row changed",
 }

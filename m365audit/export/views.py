@@ -7,9 +7,11 @@ The layout is decided from the database's own catalogue, never from a list of co
   ``snapshot_date``;
 - the interaction view (``copilot_interactions``, one row per audit record id) is partitioned by
   ``created_date``, the UTC date of the interaction;
+- any other view with a ``record_id`` and its own ``created_at`` (``copilot_use``, ``ai_app_use``,
+  ...) is partitioned by the UTC date of that ``created_at``;
 - any other view with a ``record_id`` column holds entries of interactions (resources read,
-  messages, contexts, plugins, ...) and is partitioned by the ``created_date`` of the interaction
-  it belongs to;
+  messages, contexts, plugins, models, administrative units, ...) and is partitioned by the
+  ``created_date`` of the interaction it belongs to;
 - any other view is current state, one unpartitioned dataset.
 """
 
@@ -26,13 +28,14 @@ RECORD_KEY = "record_id"
 SNAPSHOT_PARTITION = "snapshot_date"
 CREATED_PARTITION = "created_date"
 PARTITION_COLUMNS = (SNAPSHOT_PARTITION, CREATED_PARTITION)
-KINDS = ("snapshot", "interaction", "per_interaction", "state")
+CREATED_AT = "created_at"
+KINDS = ("snapshot", "interaction", "dated", "per_interaction", "state")
 
 
 @dataclass(frozen=True)
 class ViewLayout:
     name: str
-    kind: str  # one of KINDS
+    kind: str  # one of KINDS: snapshot, interaction, dated (own created_at), per_interaction, state
     partition_by: str | None  # snapshot_date, created_date or None
 
 
@@ -53,7 +56,10 @@ def layout_of(con: duckdb.DuckDBPyConnection, view: str) -> ViewLayout:
         return ViewLayout(view, "snapshot", SNAPSHOT_PARTITION)
     if view == INTERACTION_VIEW:
         return ViewLayout(view, "interaction", CREATED_PARTITION)
-    if RECORD_KEY in view_columns(con, view) and INTERACTION_VIEW in public_views(con):
+    columns = view_columns(con, view)
+    if RECORD_KEY in columns and CREATED_AT in columns:
+        return ViewLayout(view, "dated", CREATED_PARTITION)
+    if RECORD_KEY in columns and INTERACTION_VIEW in public_views(con):
         return ViewLayout(view, "per_interaction", CREATED_PARTITION)
     return ViewLayout(view, "state", None)
 
@@ -77,8 +83,8 @@ def layout_query(layout: ViewLayout, *, snapshots: list[datetime] | None = None,
         # No snapshot: an empty dataset with the right columns.
         return " UNION ALL ".join(parts) or f"SELECT *, NULL::DATE AS {SNAPSHOT_PARTITION} FROM {view} LIMIT 0"
     when = _days_filter(days)
-    if layout.kind == "interaction":
-        return f"SELECT * FROM (SELECT *, {_utc_date('created_at')} AS created_date FROM {view}){when}"
+    if layout.kind in ("interaction", "dated"):
+        return f"SELECT * FROM (SELECT *, {_utc_date(CREATED_AT)} AS created_date FROM {view}){when}"
     if layout.kind == "per_interaction":
         return (f"SELECT * FROM (SELECT v.*, {_utc_date('i.created_at')} AS created_date FROM {view} v LEFT JOIN "
                 f"(SELECT DISTINCT {RECORD_KEY}, created_at FROM {INTERACTION_VIEW}) i USING ({RECORD_KEY})){when}")
