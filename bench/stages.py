@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-STAGE_MODULES = ("bench.audit_ingest", "bench.licences", "bench.purview_import", "bench.reports")
+STAGE_MODULES = ("bench.audit_ingest", "bench.licences", "bench.purview_import", "bench.reports", "bench.lakehouse")
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Generate docs/schema.md, docs/reports.md (and, when present, docs/checks.md) from the SQL sources.
+"""Generate docs/schema.md, docs/reports.md, docs/lakehouse-tables.md (and docs/checks.md) from the SQL sources.
 
 Run ``./dev docs`` after changing a view or a check; tests fail while the
 committed docs differ from what this module renders.
@@ -86,6 +86,9 @@ def rendered_docs() -> dict[Path, str]:
     from m365audit.report.catalogue import render_reports_doc
 
     docs[DOCS / "reports.md"] = render_reports_doc()
+    from m365audit.export.delta_docs import render_lake_tables
+
+    docs[DOCS / "lakehouse-tables.md"] = render_lake_tables()
     return docs
 
 

@@ -11,6 +11,10 @@ continue on lines indented by at least two spaces after ``--``):
     -- reads: copilot_seat_holders                 (public views it reads, or none)
     -- needs: licence_snapshot                     (data it needs, or none; see needs.py)
 
+A check that the Spark translation (m365audit.lakehouse.translate) cannot carry keeps
+a hand-written Spark SQL variant beside it, ``<id>.spark.sql``: it is not a check of its
+own, and one whose id names no check is refused.
+
 The body is one SELECT returning the offending rows as (subject, detail);
 no rows means pass. Policy values arrive as named parameters ($name, see
 params.py). A file with a missing or unknown header field, an id that differs
@@ -151,13 +155,28 @@ def _require_known(name: str, what: str, values: tuple[str, ...], known: object)
             raise CatalogueError(f"{name}: {what} {value!r} is not known")
 
 
+SPARK_SUFFIX = ".spark.sql"
+
+
 @cache
 def load_catalogue() -> tuple[Check, ...]:
     """Every check, ordered by id."""
-    checks = tuple(parse_check(p) for p in sorted(checks_dir().glob("*.sql")))
+    files = sorted(checks_dir().glob("*.sql"))
+    checks = tuple(parse_check(p) for p in files if not p.name.endswith(SPARK_SUFFIX))
     if not checks:
         raise CatalogueError(f"no checks found in {checks_dir()}")
+    ids = {c.id for c in checks}
+    for variant in files:
+        owner = variant.name.removesuffix(SPARK_SUFFIX)
+        if variant.name.endswith(SPARK_SUFFIX) and owner not in ids:
+            raise CatalogueError(f"{variant.name}: a Spark variant of no check (there is no {owner}.sql)")
     return checks
+
+
+def spark_variant(check: Check) -> str | None:
+    """The hand-written Spark SQL kept beside a check, when it has one."""
+    path = check.path.with_name(check.id + SPARK_SUFFIX)
+    return path.read_text(encoding="utf-8") if path.exists() else None
 
 
 def check_ids() -> tuple[str, ...]:

@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from m365audit.cli.common import DEFAULT_DB, DbPath, echo_json
+from m365audit.cli.common import DEFAULT_DB, AuthMode, DbPath, echo_json
 from m365audit.errors import UsageError
 
 if TYPE_CHECKING:
     from m365audit.checks.model import CheckRun
 
 FORMATS = ("table", "json", "csv")
+ENGINES = ("duckdb", "spark")
 SEVERITIES = ("low", "medium", "high", "critical")
 
 
@@ -34,8 +35,18 @@ def register(app: typer.Typer) -> None:
         check_date: Annotated[str | None, typer.Option(
             "--check-date", help="Judge dates (idle seats, review cycle, exception end dates) as of this ISO "
                                  "date instead of today.")] = None,
+        engine: Annotated[str, typer.Option(
+            "--engine", help="duckdb (the database file) or spark (the Delta tables at --lake; findings are "
+                             "shown, not stored).")] = "duckdb",
+        lake: Annotated[str | None, typer.Option(
+            "--lake", help="With --engine spark: the folder, abfss:// or s3:// URI `export delta` wrote.")] = None,
+        auth: AuthMode = "environment",
     ) -> None:
         """Run the policy checks over the database, store the findings and show what is new, open or fixed."""
+        if engine not in ENGINES:
+            raise UsageError(f"--engine {engine!r} is not one of {', '.join(ENGINES)}.")
+        if (engine == "spark") != (lake is not None):
+            raise UsageError("--lake goes with --engine spark, and --engine spark needs --lake URI.")
         if format not in FORMATS:
             raise UsageError(f"--format {format!r} is not one of {', '.join(FORMATS)}.")
         if fail_on is not None and fail_on not in SEVERITIES:
@@ -46,7 +57,12 @@ def register(app: typer.Typer) -> None:
 
         checked_at = _checked_at(check_date)
         rules = load_policy(policy) if policy is not None else Policy(name="built-in defaults (no policy file)")
-        run = check_database(db, rules, checked_at)
+        if lake is not None:
+            from m365audit.lakehouse.session import check_lake
+
+            run = check_lake(lake, rules, checked_at, auth)
+        else:
+            run = check_database(db, rules, checked_at)
         if format == "json":
             echo_json(render.as_json(run))
         elif format == "csv":

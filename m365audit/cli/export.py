@@ -1,4 +1,4 @@
-"""`m365audit export parquet DIR`: the public views as date-partitioned Parquet for other engines."""
+"""`m365audit export parquet DIR` and `export delta URI`: the public views for other engines."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from m365audit.cli.common import DEFAULT_DB, DbPath
+from m365audit.cli.common import DEFAULT_DB, AuthMode, DbPath
 
 
 def register(app: typer.Typer) -> None:
@@ -28,4 +28,24 @@ def register(app: typer.Typer) -> None:
         rows = sum(d.rows for d in datasets)
         typer.echo(f"Exported {len(datasets)} views ({rows:,} rows) to {out}.", err=True)
 
+    @export_app.command("delta")
+    def delta(
+        uri: Annotated[str, typer.Argument(
+            metavar="URI", help="Folder, abfss://<workspace or container>@<host>/<path> (OneLake, ADLS Gen2) or "
+                                "s3://<bucket>/<path>: one Delta table per view is kept under it.")],
+        db: DbPath = DEFAULT_DB,
+        auth: AuthMode = "environment",
+    ) -> None:
+        """Bring the lakehouse's Delta tables (one per public view) up to date, writing only what changed."""
+        from m365audit.export.delta import export_delta
+        from m365audit.export.lake_target import credential_for, lake_target
+
+        tables = export_delta(db, lake_target(uri, credential_for(auth)))
+        for t in tables:
+            note = f"{t.parts_written} partition(s) written" if t.parts_written else "unchanged"
+            typer.echo(f"{t.name}: {t.rows:,} rows ({note}; schema version {t.schema_version})", err=True)
+        written = sum(t.rows_written for t in tables)
+        typer.echo(f"Exported {len(tables)} views to Delta at {uri} ({written:,} rows written).", err=True)
+
     app.add_typer(export_app, name="export")
+

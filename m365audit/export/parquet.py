@@ -4,13 +4,8 @@ Each public view becomes a folder of Hive-partitioned Parquet files named
 after it, so Spark, Trino or Microsoft Fabric can register one table per
 folder and run the same SQL as against the DuckDB file:
 
-- snapshot views (``skus``, ``users``, ``licence_assignments``) hold one
-  partition ``snapshot_date=YYYY-MM-DD`` per day with a snapshot (the day's
-  last one), each the whole state as of that snapshot (``*_at(ts)``);
-- audit views hold ``created_date=YYYY-MM-DD`` partitions: the date of the
-  interaction (for the per-resource, message, context and plugin views, the
-  date of the interaction they belong to);
-- any other view is one unpartitioned dataset.
+the layout (which views are partitioned by ``snapshot_date`` or ``created_date``) is
+shared with the Delta export, see ``m365audit.export.views``.
 
 The export is written to a temporary folder beside the target and renamed
 into place at the end: readers see the old export or the new one, never half.
@@ -30,16 +25,12 @@ import duckdb
 
 from m365audit import __version__
 from m365audit.errors import DatabaseError, UsageError
+from m365audit.export.views import layout_of, layout_query, public_views, snapshot_times
 from m365audit.outputs import OutputError, cause, check_folder, protected_paths
 from m365audit.store.db import open_db, storage_cause
 from m365audit.store.scope import current_scope
 from m365audit.store.spooled import sql_path
 
-SNAPSHOT_VIEWS = {"skus": "skus_at", "users": "users_at", "licence_assignments": "licence_assignments_at"}
-INTERACTION_VIEW = "copilot_interactions"
-DATED_VIEWS = (INTERACTION_VIEW, "copilot_use", "ai_app_use")  # views with the record's created_at
-PER_INTERACTION_VIEWS = ("copilot_accessed_resources", "copilot_messages", "copilot_contexts", "copilot_plugins",
-                         "copilot_models", "copilot_record_admin_units")
 MANIFEST = "_m365audit_export.json"
 
 
@@ -64,26 +55,12 @@ def export_parquet(db: Path, target: Path, *, replace: bool = False, latest_only
         raise OutputError(f"Cannot export to {target}: {cause(exc)}.") from None
     try:
         with open_db(db, read_only=True, memory_limit=memory_limit) as con:
-            datasets = [_export_view(con, view, work, latest_only) for view in _public_views(con)]
+            datasets = [_export_view(con, view, work, latest_only) for view in public_views(con)]
             _write_manifest(con, work, datasets)
         _swap_into_place(work, target)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return datasets
-
-
-def _public_views(con: duckdb.DuckDBPyConnection) -> list[str]:
-    rows = con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal AND NOT temporary "
-                       "AND schema_name = 'main' AND database_name = current_database() ORDER BY view_name")
-    return [r[0] for r in rows.fetchall()]
-
-
-def _snapshot_times(con: duckdb.DuckDBPyConnection, latest_only: bool) -> list[datetime]:
-    """The last snapshot of each day (or only the latest one)."""
-    rows = con.execute("SELECT max(taken_at) FROM snapshots GROUP BY CAST(timezone('UTC', taken_at) AS DATE) "
-                       "ORDER BY 1").fetchall()
-    times = [r[0] for r in rows]
-    return times[-1:] if latest_only else times
 
 
 def _export_view(con: duckdb.DuckDBPyConnection, view: str, work: Path, latest_only: bool) -> Dataset:
@@ -113,21 +90,9 @@ def _export_view(con: duckdb.DuckDBPyConnection, view: str, work: Path, latest_o
 
 
 def _view_query(con: duckdb.DuckDBPyConnection, view: str, latest_only: bool) -> tuple[str, str | None]:
-    if view in SNAPSHOT_VIEWS:
-        macro = SNAPSHOT_VIEWS[view]
-        parts = [f"SELECT *, DATE '{ts.astimezone(UTC):%Y-%m-%d}' AS snapshot_date FROM {macro}("
-                 f"TIMESTAMPTZ '{ts.astimezone(UTC).isoformat()}')" for ts in _snapshot_times(con, latest_only)]
-        if not parts:  # no snapshot yet: an empty dataset with the right columns
-            parts = [f"SELECT *, NULL::DATE AS snapshot_date FROM {_ident(view)} LIMIT 0"]
-        return " UNION ALL ".join(parts), "snapshot_date"
-    if view in DATED_VIEWS:
-        query = f"SELECT *, CAST(timezone('UTC', created_at) AS DATE) AS created_date FROM {_ident(view)}"
-        return query, "created_date"
-    if view in PER_INTERACTION_VIEWS:
-        return (f"SELECT v.*, CAST(timezone('UTC', i.created_at) AS DATE) AS created_date FROM {_ident(view)} v "
-                f"LEFT JOIN (SELECT DISTINCT record_id, created_at FROM {INTERACTION_VIEW}) i USING (record_id)",
-                "created_date")
-    return f"SELECT * FROM {_ident(view)}", None
+    layout = layout_of(con, view)
+    times = snapshot_times(con) if layout.kind == "snapshot" else []
+    return layout_query(layout, snapshots=times[-1:] if latest_only else times), layout.partition_by
 
 
 def _write_manifest(con: duckdb.DuckDBPyConnection, work: Path, datasets: list[Dataset]) -> None:
@@ -150,7 +115,3 @@ def _swap_into_place(work: Path, target: Path) -> None:
     if old is not None:
         shutil.rmtree(old) if old.is_dir() else old.unlink()
 
-
-def _ident(name: str) -> str:
-    """A quoted identifier: view names come from the database, where an analyst may have added any."""
-    return '"' + name.replace('"', '""') + '"'

@@ -73,6 +73,7 @@ class RunConfig:
     email: EmailSettings | None = None
     pseudonymise_storage: bool = False
     pseudonym_key_env: str = "M365AUDIT_STORAGE_KEY"
+    export_delta: str | None = None  # lakehouse URI the export step keeps Delta tables under
 
     @property
     def budget_seconds(self) -> float | None:
@@ -133,6 +134,17 @@ def _scope(value: Any) -> str:
         raise ValueError(exc.message.replace("--scope ", "").rstrip(".")) from None
 
 
+def _lake_uri(value: Any) -> str:
+    from m365audit.export.lake_target import parse_lake_uri
+
+    text = _text(value)
+    try:
+        parse_lake_uri(text)
+    except UsageError as exc:
+        raise ValueError(exc.message.rstrip(".")) from None
+    return text
+
+
 def _graph_url(value: Any) -> str:
     from m365audit.collect.graph import parse_graph_url
 
@@ -169,6 +181,7 @@ SCHEMA: dict[str, dict[str, tuple[str, Parser]]] = {
     "email": {"from": ("email.sender", _address), "to": ("email.to", _addresses),
               "subject": ("email.subject", _text), "attach_xlsx": ("email.attach_xlsx", _flag)},
     "storage": {"pseudonymise": ("pseudonymise_storage", _flag), "key_env": ("pseudonym_key_env", _env_name)},
+    "export": {"delta": ("export_delta", _lake_uri)},
 }
 PATH_KEYS = {"db", "policy_file", "report_folder"}
 
@@ -195,6 +208,8 @@ def parse_config(data: dict[str, Any], *, text: str = "", source: str = "config"
     values.setdefault("report_folder", RunConfig.report_folder)
     for name in PATH_KEYS & set(values):
         values[name] = (base or Path.cwd()) / Path(values[name]).expanduser()
+    if "export_delta" in values and "://" not in values["export_delta"]:
+        values["export_delta"] = str((base or Path.cwd()) / Path(values["export_delta"]).expanduser())
     if email:
         values["email"] = _email(email, values, fail)
     if "policy_file" in values:

@@ -175,6 +175,18 @@ def foi_step(ctx: RunContext) -> Outcome:
     return Outcome("ok", {"files": len(written), "folder": str(out)})
 
 
+def export_step(ctx: RunContext) -> Outcome:
+    from m365audit.export.delta import export_delta
+    from m365audit.export.lake_target import lake_target
+
+    uri = ctx.config.export_delta
+    if uri is None:
+        return Outcome("skipped", message="no [export] delta")
+    tables = export_delta(ctx.config.db, lake_target(uri, lambda: ctx.credential))
+    return Outcome("ok", {"tables": len(tables), "partitions_written": sum(t.parts_written for t in tables),
+                          "rows_written": sum(t.rows_written for t in tables)})
+
+
 def _inputs(ctx: RunContext) -> list[Path]:
     """The run's input files (configuration, policy): never written over by its outputs."""
     paths = [Path(ctx.config.source), *([Path(ctx.config.policy.source)] if ctx.config.policy.source else [])]
@@ -225,5 +237,5 @@ def _licences(ctx: RunContext) -> dict[str, Any] | None:
 
 STEPS: tuple[tuple[str, Step], ...] = (
     ("collect", collect_step), ("retention", retention_step), ("check", check_step),
-    ("report", report_step), ("foi", foi_step), ("email", email_step),
+    ("report", report_step), ("foi", foi_step), ("export", export_step), ("email", email_step),
 )

@@ -10,7 +10,7 @@ from bench.stages import Row, Size, load_stages
 
 
 def test_every_stage_is_registered_and_every_size_is_known_to_each() -> None:
-    assert set(load_stages()) == {"audit-ingest", "licences", "purview-import", "reports"}
+    assert set(load_stages()) == {"audit-ingest", "licences", "purview-import", "reports", "lakehouse"}
     assert set(USERS_BY_SIZE) == set(ROWS_BY_SIZE) == set(SIZES)
     assert USERS_BY_SIZE["large"] == (10_000, 100_000, 1_000_000)
     assert ROWS_BY_SIZE["large"] == (200_000, 1_000_000)

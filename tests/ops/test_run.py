@@ -28,7 +28,7 @@ def test_nightly_run_logs_one_json_line_per_step(make_server, tmp_path) -> None:
     assert lines[0]["event"] == "run" and lines[0]["status"] == "started"
     assert lines[-1] == {**lines[-1], "event": "run", "status": "ok", "exit_code": 0}
     by_step = steps(result)
-    assert list(by_step) == ["collect", "retention", "check", "report", "foi", "email"]
+    assert list(by_step) == ["collect", "retention", "check", "report", "foi", "export", "email"]
     collect = by_step["collect"]
     assert collect["status"] == "ok" and collect["counts"]["licences"]["users"] == 400
     assert collect["seconds"] > 0 and {"time", "level"} <= set(collect)
