@@ -187,8 +187,8 @@ class StoredAuditState:
     pseudonymised: bool
 
 
-def read_stored(db: Any, settings: AuditSettings, scope: Scope | None) -> StoredAuditState:
-    with open_db(db) as con:
+def read_stored(db: Any, settings: AuditSettings, scope: Scope | None, *, read_only: bool = False) -> StoredAuditState:
+    with open_db(db, read_only=read_only) as con:
         marks = [get_state(con, SOURCE, watermark_key(t)) for t in settings.record_types]
         version = get_state(con, SOURCE, VERSION_KEY)
         hidden = pseudonym.is_pseudonymised(con)

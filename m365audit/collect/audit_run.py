@@ -238,8 +238,9 @@ class AuditRun:
 
     async def _land_chunk(self, path: Path) -> LandCounts:
         try:
-            return await self.commit(lambda con: land_graph_spools(
+            counts: LandCounts = await self.commit(lambda con: land_graph_spools(
                 con, [path], run_id=self.run_id, keep_sql=self.keep_sql, record_types=self.settings.record_types))
+            return counts
         finally:
             path.unlink(missing_ok=True)
 

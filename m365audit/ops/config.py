@@ -130,6 +130,15 @@ def _scope(value: Any) -> str:
         raise ValueError(exc.message.replace("--scope ", "").rstrip(".")) from None
 
 
+def _record_types(value: Any) -> list[str]:
+    from m365audit.collect.record_types import parse_record_types
+
+    try:
+        return list(parse_record_types(_texts(value)))
+    except UsageError as exc:
+        raise ValueError(exc.message[0].lower() + exc.message[1:].rstrip(".")) from None
+
+
 def _graph_url(value: Any) -> str:
     from m365audit.collect.graph import parse_graph_url
 
@@ -150,11 +159,13 @@ SCHEMA: dict[str, dict[str, tuple[str, Parser]]] = {
                 "scope": ("scope", _scope), "time_budget_minutes": ("time_budget_minutes", _whole(1, 1440)),
                 "attempts": ("attempts", _whole(1, 5))},
     # Passed to the audit source as CollectOptions.extra["audit_<key>"]; see collect/audit_settings.py.
-    "audit": {"record_types": ("extra.audit_record_types", _texts), "version": ("extra.audit_version",
+    "audit": {"record_types": ("extra.audit_record_types", _record_types), "version": ("extra.audit_version",
                                                                                _one_of("v1.0", "beta")),
               **{key: (f"extra.audit_{key}", _positive) for key in (
                   "slice_hours", "overlap_hours", "first_run_days", "concurrency", "poll_initial", "poll_max",
-                  "query_timeout")},
+                  "query_timeout", "requery_after_hours")},
+              **{key: (f"extra.audit_{key}", _whole(1, 1_000_000)) for key in (
+                  "daily_queries", "running_queries", "records_per_query")},
               "upn_filter_limit": ("extra.audit_upn_filter_limit", _whole(0, 100_000))},
     "checks": {"enabled": ("checks_enabled", _flag), "policy": ("policy_file", _text),
                "fail_on": ("fail_on", _one_of(*SEVERITIES))},

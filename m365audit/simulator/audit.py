@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import re
 import threading
+import time
 import uuid
 import weakref
 from collections.abc import Callable
@@ -55,6 +56,7 @@ class AuditQuery:
     upns: list[str] | None
     admin_units: list[str] | None
     polls: int = 0
+    created: float = field(default_factory=time.monotonic)
     status: str = "notStarted"
     selection: Selection | None = None
     exceeded: bool = False
@@ -76,6 +78,9 @@ class AuditService:
     def __init__(self, tenant: Tenant) -> None:
         self.tenant = tenant
         self.queries: dict[str, AuditQuery] = {}
+        self.created: list[tuple[datetime, datetime]] = []  # the window of every query created, in order
+        self.submissions: list[float] = []  # monotonic creation times, for the rolling 24 hours
+        self.refused = 0  # creations answered 429
         self._lock = threading.Lock()
         # Fault injection: return "failed" or "cancelled" to end a query that way.
         self.fail_query: Callable[[AuditQuery], str | None] | None = None
@@ -108,8 +113,33 @@ class AuditService:
         query = AuditQuery(str(uuid.uuid4()), request.version, echo, start, end, record_types,
                            _names(body, "userPrincipalNameFilters"), _names(body, "administrativeUnitIdFilters"))
         with self._lock:
+            self._admit(time.monotonic())
             self.queries[query.id] = query
+            self.created.append((start, end))
         return Response.json(query.to_json(request, self.behaviour.audit_record_limit), status=201)
+
+    def _admit(self, now: float) -> None:
+        """Refuse a creation over the tenant's limits, as Graph does: 429 with Retry-After."""
+        behaviour = self.behaviour
+        self.submissions = [t for t in self.submissions if t > now - 86400]
+        running = sum(1 for q in self.queries.values() if q.status in ("notStarted", "running"))
+        if len(self.submissions) >= behaviour.audit_daily_submissions:
+            wait = self.submissions[len(self.submissions) - behaviour.audit_daily_submissions] + 86400 - now
+            self.refused += 1
+            raise GraphHttpError(429, "TooManyRequests",
+                                 f"The tenant has submitted {len(self.submissions)} audit log queries in the last "
+                                 "24 hours, the most allowed.", {"Retry-After": str(max(1, round(wait)))})
+        if running >= behaviour.audit_max_running:
+            self.refused += 1
+            raise GraphHttpError(429, "TooManyRequests",
+                                 f"The tenant has {running} audit log queries queued or running, the most allowed.",
+                                 {"Retry-After": "60"})
+        self.submissions.append(now)
+
+    def forget(self, query_id: str) -> None:
+        """Fault injection: the service no longer knows the query (its id answers 404)."""
+        with self._lock:
+            self.queries.pop(query_id, None)
 
     def get(self, request: Request, match: re.Match[str]) -> Response:
         self._check_version(request)
@@ -117,7 +147,8 @@ class AuditService:
         with query.lock:
             query.polls += 1
             if query.status in ("notStarted", "running"):
-                if query.polls >= self.behaviour.audit_polls_until_done:
+                aged = time.monotonic() - query.created >= self.behaviour.audit_query_seconds
+                if query.polls >= self.behaviour.audit_polls_until_done and aged:
                     self._finish(query)
                 elif query.polls > 1:
                     query.status = "running"
