@@ -163,6 +163,7 @@ class AuditRun:
         elif status.get("isRecordCountLimitExceeded") is True:
             await self._split(query, piece, result)
         else:
+            await self._mark(query, DONE)  # saved as succeeded before paging: the next run pages it again
             await self._land(query, piece, result)
 
     async def _wait(self, query: SavedQuery) -> dict[str, Any] | None:
@@ -199,7 +200,7 @@ class AuditRun:
         result.splits += 1
         await asyncio.gather(*(self._new(half, result) for half in piece.halves()))
 
-    async def _mark(self, query: SavedQuery, status: str, problem: str) -> None:
+    async def _mark(self, query: SavedQuery, status: str, problem: str | None = None) -> None:
         self._polls.pop(query.query_id, None)
         await self.commit(lambda con: set_status(con, query.query_id, status, problem=problem,
                                                  polled=datetime.now(UTC)))

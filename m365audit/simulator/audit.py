@@ -22,6 +22,7 @@ from typing import Any
 
 import orjson
 
+from m365audit.collect.record_types import enum_members
 from m365audit.simulator import activity_catalogue as ac
 from m365audit.simulator.activity import Selection
 from m365audit.simulator.http import (
@@ -102,7 +103,7 @@ class AuditService:
             raise GraphHttpError(400, "BadRequest", "filterEndDateTime must be later than filterStartDateTime.")
         record_types = _names(body, "recordTypeFilters")
         for name in record_types or []:
-            if name not in ac.RECORD_TYPES:
+            if name not in enum_members():  # Graph's auditLogRecordType; the tenant writes only some of them
                 raise GraphHttpError(400, "BadRequest", f"Requested value '{name}' was not found.")
         operations = _names(body, "operationFilters")
         if operations is not None:
@@ -124,7 +125,8 @@ class AuditService:
         self.submissions = [t for t in self.submissions if t > now - 86400]
         running = sum(1 for q in self.queries.values() if q.status in ("notStarted", "running"))
         if len(self.submissions) >= behaviour.audit_daily_submissions:
-            wait = self.submissions[len(self.submissions) - behaviour.audit_daily_submissions] + 86400 - now
+            oldest = len(self.submissions) - behaviour.audit_daily_submissions
+            wait = (self.submissions[oldest] + 86400 - now) if self.submissions else 86400.0
             self.refused += 1
             raise GraphHttpError(429, "TooManyRequests",
                                  f"The tenant has submitted {len(self.submissions)} audit log queries in the last "
