@@ -171,20 +171,20 @@ class QueryApi:
         chunk, size, count, out = 0, 0, 0, None
         try:
             async for page in self.client.iter_pages(url, version=version):
-                value = page.data.get("value")
-                if not isinstance(value, list):
+                data = page.record_lines()  # the records' bytes as received, one a line
+                if data is None:
                     raise CollectionError("an audit records page had no value list")
                 if out is None:
                     chunk += 1
                     path = folder / f"{name}-{chunk}.ndjson"
                     out, size, count = path.open("wb"), 0, 0
-                data = b"".join(orjson.dumps(r) + b"\n" for r in value if isinstance(r, dict))
                 out.write(data)
+                received = page.records
                 size += len(data)
-                count += len(value)
-                records += len(value)
-                if progress and value:
-                    progress("audit records", len(value))
+                count += received
+                records += received
+                if progress and received:
+                    progress("audit records", received)
                 if size >= self.settings.chunk_bytes:
                     out.close()
                     out = None
