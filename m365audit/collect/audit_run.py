@@ -27,6 +27,7 @@ from m365audit.collect.audit_plan import AuditPlan, Budget, Slice
 from m365audit.collect.audit_query import DONE, FAILED, AuditQueryRefused, QueryApi, QueryGone, QuotaReached
 from m365audit.collect.audit_settings import AuditSettings
 from m365audit.collect.graph import GraphClient
+from m365audit.collect.record_types import enum_members
 from m365audit.errors import CollectionError
 from m365audit.store.audit import LandCounts, land_graph_spools
 from m365audit.store.audit_queries import SavedQuery, save_created, set_polled, set_status
@@ -69,6 +70,8 @@ class AuditRun:
         self._replaced: set[Slice] = set()
         self._polls: dict[str, tuple[str, datetime]] = {}
         self._names = 0
+        members = enum_members()
+        self._types = {t: members[t] for t in settings.record_types if t in members}
 
     def halted(self) -> str | None:
         if self.stop.is_set():
@@ -240,7 +243,7 @@ class AuditRun:
     async def _land_chunk(self, path: Path) -> LandCounts:
         try:
             counts: LandCounts = await self.commit(lambda con: land_graph_spools(
-                con, [path], run_id=self.run_id, keep_sql=self.keep_sql, record_types=self.settings.record_types))
+                con, [path], run_id=self.run_id, keep_sql=self.keep_sql, record_types=self._types))
             return counts
         finally:
             path.unlink(missing_ok=True)

@@ -60,18 +60,19 @@ class LandCounts:
                 "out_of_scope": self.out_of_scope}
 
 
-def prepare(con: duckdb.DuckDBPyConnection, record_types: tuple[str, ...] = ()) -> None:
+def prepare(con: duckdb.DuckDBPyConnection, record_types: dict[str, int] | None = None) -> None:
     """Macros and lookup tables the audit SQL uses; once per load on a connection.
 
-    ``record_types``: auditLogRecordType names collected on purpose (``--record-types``)
-    that land with their type name even where the views know nothing more of them.
+    ``record_types``: auditLogRecordType names (and numbers) collected on purpose
+    (``--record-types``) that land with their type name even where the views know
+    nothing more of them.
     """
     create_macros(con)
-    audited = dict.fromkeys([*AUDITED_TYPES, *(t for t in record_types if t.isalnum())])
+    audited = {**AUDITED_TYPES, **{t: int(c) for t, c in (record_types or {}).items() if t.isalnum()}}
     names = ", ".join(f"'{name}'" for name in audited)
     con.execute(f"CREATE OR REPLACE TEMP MACRO audit_is_audited(t) AS t IN ({names})")  # noqa: S608 - constant names
     cases = " ".join(f"WHEN '{code}' THEN '{name}' WHEN lower('{name}') THEN '{name}'"
-                     for name, code in AUDITED_TYPES.items())
+                     for name, code in audited.items())
     con.execute(f"CREATE OR REPLACE TEMP MACRO audit_record_type(x) AS "
                 f"CASE lower(trim(x::VARCHAR)) {cases} ELSE nullif(trim(x::VARCHAR), '') END")
     con.execute(read_query("audit/macros.sql"))
@@ -186,7 +187,7 @@ def finish(con: duckdb.DuckDBPyConnection) -> None:
 
 def land_graph_spools(con: duckdb.DuckDBPyConnection, spools: list[Path], *, run_id: str,
                       batch_bytes: int = BATCH_BYTES, keep_sql: str | None = None,
-                      record_types: tuple[str, ...] = ()) -> LandCounts:
+                      record_types: dict[str, int] | None = None) -> LandCounts:
     """The collector's path: spool files in batches of about ``batch_bytes``, one transaction (the caller's).
 
     Batches keep memory flat however many records a run brings, and are large

@@ -201,3 +201,27 @@ def test_run_config_budget_and_doctor_plan(make_server, tmp_path) -> None:
     doctor = run_cli("doctor", "--config", str(config), env=ENV)
     assert "0 of 2 query submissions left in the rolling 24 hours (the next frees at" in doctor.stdout
     assert "WARNING  audit queries" in doctor.stdout and "1 window(s) already landed" in doctor.stdout
+
+
+def test_sigterm_leaves_the_running_queries_saved_and_the_rerun_finishes_them(make_server, tmp_path) -> None:
+    tenant = _tenant(audit_query_seconds=600)
+    server = make_server(tenant)
+    db = tmp_path / "a.duckdb"
+    start, end = tenant.activity.window
+    args = [sys.executable, "-m", "m365audit", "collect", "--db", str(db), "--graph-url", server.url, "--auth",
+            "token", "--only", "audit", "--since", start.isoformat(), "--until", end.isoformat()]
+    proc = subprocess.Popen(args, env={**os.environ, **ENV}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and sum(q.polls for q in service_for(tenant).queries.values()) < 6:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 3, stderr
+    assert "Traceback" not in stderr and "Collection stopped by SIGTERM" in stderr
+    assert sum(n for status, n in _statuses(db) if status in ("notStarted", "running")) == 3
+    with open_db(db, read_only=True) as con:
+        assert con.execute("SELECT status FROM runs").fetchall() == [("failed",)]
+    tenant.config.__dict__["api"] = replace(tenant.config.api, audit_query_seconds=0)
+    rerun = _collect(server, db)
+    assert rerun.code == 0, rerun.stderr
+    assert len(service_for(tenant).created) == 3 and _records(db) == _expected(tenant)
