@@ -24,7 +24,7 @@ from m365audit.collect.directory import collect_directory, delta_state, usable_d
 from m365audit.collect.graph import GraphClient, RetryPolicy, parse_graph_url
 from m365audit.collect.scope import check_scope_matches, fetch_unit_members
 from m365audit.collect.spool import SpoolFolder, remove_leftovers, spool_root
-from m365audit.errors import CollectionError, M365AuditError, UsageError
+from m365audit.errors import CollectionError, CollectionStopped, M365AuditError, UsageError
 from m365audit.scope import Scope, parse_scope
 from m365audit.store import pseudonym
 from m365audit.store.db import lock_wait, open_db
@@ -220,7 +220,7 @@ async def _collect_async(run: _Run, target: Any, credential: Any, progress: Prog
                 _load(run, _counting(run, name, load))
             stopped = run.counts.get(name, {}).get("stopped") if isinstance(run.counts.get(name), dict) else None
             if stopped:
-                raise CollectionError(f"Collection {stopped}; everything already landed is committed and the "
+                raise CollectionStopped(f"Collection {stopped}; everything already landed is committed and the "
                                       "next run resumes the saved audit queries.")
 
 
