@@ -145,6 +145,7 @@ def fetch_counts(fetched: AuditFetch, settings: AuditSettings, mark: datetime | 
         "window_start": window.start.isoformat(), "window_end": window.end.isoformat(),
         "watermark": mark.isoformat() if mark else None, "scope_filter": scope_filter,
         "queries_pending": len(fetched.pending), "missing_hours": round(_hours(fetched.missing), 1),
+        "land_seconds": fetched.land_seconds,
     }
     warnings = []
     if fetched.pending:

@@ -55,6 +55,7 @@ class AuditFetch:
     quota: str | None = None  # the tenant's 429 message
     frees_at: datetime | None = None  # when the budget allows the next submission
     halted: str | None = None  # the time budget or the signal that ended the run early
+    land_seconds: float = 0.0  # time in landing transactions (on the writer thread, overlapping the fetch)
 
 
 class AuditRun:
@@ -70,6 +71,7 @@ class AuditRun:
         self._replaced: set[Slice] = set()
         self._polls: dict[str, tuple[str, datetime]] = {}
         self._names = 0
+        self.land_seconds = 0.0
         members = enum_members()
         self._types = {t: members[t] for t in settings.record_types if t in members}
 
@@ -93,6 +95,7 @@ class AuditRun:
         for items in (result.landed, result.pending, result.failures, result.missing):
             items.sort()
         result.frees_at = self.budget.frees_at(datetime.now(UTC))
+        result.land_seconds = round(self.land_seconds, 1)
         return result
 
     # ----- creating -------------------------------------------------------------------
@@ -241,9 +244,15 @@ class AuditRun:
         result.landed.append(piece)
 
     async def _land_chunk(self, path: Path) -> LandCounts:
+        def land(con: Any) -> LandCounts:
+            started = time.monotonic()
+            counts = land_graph_spools(con, [path], run_id=self.run_id, keep_sql=self.keep_sql,
+                                       record_types=self._types)
+            self.land_seconds += time.monotonic() - started
+            return counts
+
         try:
-            counts: LandCounts = await self.commit(lambda con: land_graph_spools(
-                con, [path], run_id=self.run_id, keep_sql=self.keep_sql, record_types=self._types))
+            counts: LandCounts = await self.commit(land)
             return counts
         finally:
             path.unlink(missing_ok=True)
