@@ -10,6 +10,7 @@ to spool files of about ``chunk_bytes`` each, one auditLogRecord per line.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -35,6 +36,7 @@ QUERIES = "/security/auditLog/queries"
 DONE = "succeeded"
 FAILED = ("failed", "cancelled")
 QUOTA = "tenant audit query quota reached"
+PREFETCH_PAGES = 4  # pages of a query fetched ahead of the spooling
 
 # Answers that mean "this version does not serve the audit log query API" (not "your query is wrong").
 _NOT_SERVED = re.compile(r"resource not found|no http resource|unsupported api version|"
@@ -163,14 +165,22 @@ class QueryApi:
 
     async def page(self, query_id: str, version: str, folder: Path, name: str,
                    on_chunk: Callable[[Path, int], Awaitable[None]], progress: Any = None) -> int:
-        """Page the records to spool files of about ``chunk_bytes``; each full file goes to ``on_chunk``."""
+        """Page the records to spool files of about ``chunk_bytes``; each full file goes to ``on_chunk``.
+
+        The next page is requested while this one is written (``_prefetch``), so Graph is
+        never idle waiting for the spooling or the landing.
+        """
         records = 0
         url = f"{QUERIES}/{query_id}/records"
         if self.settings.page_size:
             url += f"?$top={self.settings.page_size}"
         chunk, size, count, out = 0, 0, 0, None
+        pages: asyncio.Queue[Any] = asyncio.Queue(maxsize=PREFETCH_PAGES)
+        producer = asyncio.ensure_future(self._prefetch(url, version, pages))
         try:
-            async for page in self.client.iter_pages(url, version=version):
+            while (page := await pages.get()) is not None:
+                if isinstance(page, BaseException):
+                    raise page
                 data = page.record_lines()  # the records' bytes as received, one a line
                 if data is None:
                     raise CollectionError("an audit records page had no value list")
@@ -194,9 +204,21 @@ class QueryApi:
                 out = None
                 await on_chunk(path, count)
         finally:
+            producer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await producer
             if out is not None:
                 out.close()
         return records
+
+    async def _prefetch(self, url: str, version: str, pages: asyncio.Queue[Any]) -> None:
+        try:
+            async for page in self.client.iter_pages(url, version=version):
+                await pages.put(page)
+        except Exception as exc:  # noqa: BLE001 - handed to the consumer, which raises it
+            await pages.put(exc)
+            return
+        await pages.put(None)
 
 
 def _json(body: bytes) -> dict[str, Any]:

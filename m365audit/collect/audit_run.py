@@ -221,7 +221,7 @@ class AuditRun:
         total = 0
 
         async def on_chunk(path: Path, count: int) -> None:
-            await self._drain(landed, counts, keep=1)  # one chunk lands while the next pages arrive
+            await self._drain(landed, counts, keep=3)  # chunks land while the next pages arrive
             landed.append(asyncio.ensure_future(self._land_chunk(path)))
 
         try:
@@ -246,6 +246,8 @@ class AuditRun:
     async def _land_chunk(self, path: Path) -> LandCounts:
         def land(con: Any) -> LandCounts:
             started = time.monotonic()
+            # One DuckDB thread: the landing overlaps the fetch, which needs a core of its own.
+            con.execute(f"SET threads = {self.settings.land_threads}")
             counts = land_graph_spools(con, [path], run_id=self.run_id, keep_sql=self.keep_sql,
                                        record_types=self._types)
             self.land_seconds += time.monotonic() - started
