@@ -16,10 +16,10 @@ from m365audit.policy import Policy
 
 Probe = Callable[[duckdb.DuckDBPyConnection, Policy], "str | None"]
 
-_COPILOT_RECORDS = ("SELECT count(*) FROM copilot_interactions"
-                    " WHERE record_type IN ('CopilotInteraction', 'TeamCopilotInteraction')")
-_AI_APP_RECORDS = ("SELECT count(*) FROM copilot_interactions"
-                   " WHERE record_type IN ('AIAppInteraction', 'ConnectedAIAppInteraction')")
+# What counts as Copilot use, and as third-party AI app use, is defined once: the views
+# copilot_use and ai_app_use (queries/views/025_copilot_use.sql).
+_COPILOT_RECORDS = "SELECT count(*) FROM copilot_use"
+_AI_APP_RECORDS = "SELECT count(*) FROM ai_app_use"
 # Which of the wanted names (lower-cased) match a group by display name or id.
 _FOUND_IN = {
     "groups": "SELECT DISTINCT wanted FROM unnest(?::VARCHAR[]) AS t(wanted) JOIN groups g"

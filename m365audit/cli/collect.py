@@ -18,9 +18,11 @@ def parse_instant(value: str | None, option: str) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
+        parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        parsed.astimezone(UTC)  # 0001-01-01T00:00+01:00 has no UTC instant
+    except (ValueError, OverflowError):
         raise UsageError(f"{option} {value!r} is not an ISO date such as 2026-04-01 or 2026-04-01T00:00Z.") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parsed
 
 
 def register(app: typer.Typer) -> None:
@@ -53,20 +55,28 @@ def register(app: typer.Typer) -> None:
         plan: Annotated[bool, typer.Option(
             "--plan", help="Print how many audit queries the window needs, how many are saved and the "
                            "budget left; create none.")] = False,
+        audit_retention_days: Annotated[int | None, typer.Option(
+            "--audit-retention-days", envvar="M365AUDIT_AUDIT_RETENTION_DAYS",
+            help="How many days the tenant's audit log keeps (180 on Audit Standard; up to 3650 with Audit "
+                 "Premium retention policies): --since may not reach further back.")] = None,
     ) -> None:
         """Collect from Microsoft Graph into the DuckDB file."""
+        from m365audit.cli.run import fixed_now
         from m365audit.collect.graph import RetryPolicy
         from m365audit.collect.runner import CollectOptions, parse_only
         from m365audit.collect.runner import collect as run_collect
+        from m365audit.collect.window import check_window, retention_days
 
+        start, end = parse_instant(since, "--since"), parse_instant(until, "--until")
+        check_window(start, end, fixed_now() or datetime.now(UTC), retention_days(audit_retention_days))
         extra = audit_extra(record_types)
         if plan:
-            _print_plan(db, extra, scope, parse_instant(since, "--since"), parse_instant(until, "--until"))
+            _print_plan(db, extra, scope, start, end)
             return
         if time_budget is not None and not time_budget > 0:
             raise UsageError(f"--time-budget must be a number of minutes above 0, not {time_budget:g}.")
         options = CollectOptions(db=db, graph_url=graph_url, auth=auth, only=parse_only(only),
-                                 since=parse_instant(since, "--since"), until=parse_instant(until, "--until"),
+                                 since=start, until=end,
                                  member_groups=list(group or []), scope=scope, replace_scope=replace_scope,
                                  extra=extra, policy=RetryPolicy.from_env(
                                      time_budget * 60 if time_budget is not None else None))

@@ -15,7 +15,6 @@ import duckdb
 from m365audit.foi.periods import end_of_day
 
 ACTIVE_DAYS = 28  # four whole weeks, so every weekday counts the same number of times
-COPILOT_RECORD_TYPES = ["CopilotInteraction", "TeamCopilotInteraction"]
 NO_DEPARTMENT = "(no department recorded)"
 WITHHELD_DEPARTMENT = "(department name withheld)"
 
@@ -95,8 +94,7 @@ def ai_sku_ids(con: duckdb.DuckDBPyConnection, extra: list[str]) -> list[str]:
 def activity_window(con: duckdb.DuckDBPyConnection, as_of: date) -> ActivityWindow:
     start = as_of - timedelta(days=ACTIVE_DAYS - 1)
     first, last = con.execute(
-        "SELECT min(created_at), max(created_at) FROM copilot_interactions WHERE list_contains($t, record_type)",
-        {"t": COPILOT_RECORD_TYPES}).fetchone() or (None, None)
+        "SELECT min(created_at), max(created_at) FROM copilot_use").fetchone() or (None, None)
     collected = con.execute("""
         SELECT max(coalesce(finished_at, started_at)) FROM runs
         WHERE status = 'succeeded' AND json_exists(counts, '$.audit')""").fetchone()
@@ -125,15 +123,10 @@ u AS (
     FROM users_at($ts)
 ),
 seat AS (SELECT DISTINCT user_id FROM licence_assignments_at($ts) WHERE holds_copilot_seat),
-chat AS (
-    SELECT DISTINCT p.user_id FROM assigned_plan_versions p
-    JOIN reference_service_plans r ON r.service_plan_id = p.service_plan_id AND r.role = 'copilot_chat'
-    WHERE p.valid_from <= $ts AND (p.valid_to IS NULL OR p.valid_to > $ts)
-      AND p.capability_status IN ('Enabled', 'Warning')
-),
-window_hits AS (
-    SELECT user_id, lower(user_principal_name) AS upn FROM copilot_interactions
-    WHERE created_at >= $from AND created_at < $to AND list_contains($types, record_type)
+chat AS (SELECT user_id FROM copilot_chat_entitlement_at($ts)),  -- no licence: queries/views/036_copilot_chat.sql
+window_hits AS (  -- "used Copilot" is the view copilot_use (queries/views/025_copilot_use.sql)
+    SELECT user_id, lower(user_principal_name) AS upn FROM copilot_use
+    WHERE created_at >= $from AND created_at < $to
 ),
 active AS (
     SELECT user_id FROM window_hits WHERE user_id IS NOT NULL
@@ -148,6 +141,8 @@ SELECT grouping(department) = 1 AS is_total, department,
        count(*) FILTER (WHERE seat) AS licensed,
        count(*) FILTER (WHERE seat AND active) AS seat_active,
        count(*) FILTER (WHERE chat) AS chat_entitled,
+       -- Active people are split in two that add up (the disclosure audit relies on it): seat holders are
+       -- counted under Microsoft 365 Copilot, everyone else under Copilot Chat, the only Copilot they may use.
        count(*) FILTER (WHERE NOT seat AND active) AS chat_active,
        count(*) FILTER (WHERE active) AS active,
        count(*) AS users
@@ -160,7 +155,7 @@ def raw_counts(con: duckdb.DuckDBPyConnection, ts: datetime, window: ActivityWin
                ai_skus: list[str]) -> RawCounts:
     rows = con.execute(_FLAGS, {
         "ts": ts, "from": end_of_day(window.start - timedelta(days=1)), "to": end_of_day(window.end),
-        "types": COPILOT_RECORD_TYPES, "no_dept": NO_DEPARTMENT, "withheld": WITHHELD_DEPARTMENT,
+        "no_dept": NO_DEPARTMENT, "withheld": WITHHELD_DEPARTMENT,
     }).fetchall()
     total = next((r for r in rows if r[0]), None)
     held = window.held

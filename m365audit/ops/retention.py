@@ -24,6 +24,8 @@ from typing import Any
 
 import duckdb
 
+from m365audit.store.db import rollback
+
 _PERSONAL_PATH = r"/personal/[^/]+"
 _REMOVED_PATH = "/personal/[removed]"
 
@@ -52,7 +54,7 @@ def apply_retention(con: duckdb.DuckDBPyConnection, settings: RetentionSettings,
             counts.update(_strip_activity(con, now - timedelta(days=settings.activity_days), run_id))
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        rollback(con)
         raise
     return counts
 
@@ -70,8 +72,9 @@ def _strip_activity(con: duckdb.DuckDBPyConnection, cutoff: datetime, run_id: st
                OR user_principal_name IS NOT NULL OR user_id IS NOT NULL)""", {"cutoff": cutoff})
     con.execute("""
         INSERT INTO copilot_activity_daily_totals
+            (day, department, app_host, record_type, active_users, interactions, run_id, app)
         SELECT (f.created_at AT TIME ZONE 'UTC')::DATE, d.department, f.app_host, f.record_type,
-               count(DISTINCT coalesce(f.user_id, f.user_principal_name)), count(*), ?
+               count(DISTINCT coalesce(f.user_id, f.user_principal_name)), count(*), ?, f.app
         FROM copilot_interaction_facts f
         LEFT JOIN (SELECT user_id, arg_max(department, valid_from) AS department
                    FROM user_versions GROUP BY user_id) d ON d.user_id = f.user_id
@@ -79,7 +82,7 @@ def _strip_activity(con: duckdb.DuckDBPyConnection, cutoff: datetime, run_id: st
         GROUP BY ALL""", [run_id])
     counts = {"activity_summarised": _count(con, "SELECT count(*) FROM _expiring")}
     counts["activity_stripped"] = _changed(con, """
-        UPDATE copilot_interaction_facts SET user_principal_name = NULL, user_id = NULL
+        UPDATE copilot_interaction_facts SET user_principal_name = NULL, user_id = NULL, client_ip = NULL
         WHERE record_id IN (SELECT record_id FROM _expiring)""")
     _changed(con, """
         UPDATE audit_records SET user_principal_name = NULL, user_key = NULL, audit_data = NULL
@@ -89,7 +92,7 @@ def _strip_activity(con: duckdb.DuckDBPyConnection, cutoff: datetime, run_id: st
     counts["usage_rows_deleted"] = _changed(con, """
         DELETE FROM usage_report_rows
         WHERE collected_at < ?
-          AND run_id <> (SELECT run_id FROM usage_report_rows ORDER BY collected_at DESC LIMIT 1)""", [cutoff])
+          AND run_id IS DISTINCT FROM (SELECT run_id FROM usage_report_current)""", [cutoff])  # the report shown
     # The boundary never moves back (a longer setting later cannot restore what
     # was stripped, and the view must not count those rows twice).
     con.execute("""

@@ -33,9 +33,11 @@ def adoption(ctx: ReportContext) -> Section:
         labels = [f"{d:%d %b}" for d in weeks.frame["week_start"].to_list()]
         series: list[tuple[str, list[Any]]] = [(name, weeks.frame[col].to_list()) for name, col in APP_COLUMNS]
         section.charts.append(line_chart("Active users by week and app", labels, series))
-    section.notes.append("Copilot Chat includes Microsoft 365 Copilot Chat in the browser, Edge, Teams and the "
-                         "Microsoft 365 app; Other covers OneNote, Loop, Whiteboard, SharePoint, agents and any "
-                         "app Microsoft adds.")
+    section.notes.append("Copilot Chat is Microsoft 365 Copilot Chat at work (Teams, the Microsoft 365 app, "
+                         "microsoft365.com) and web-grounded chat (Edge, Bing); Copilot used inside Word, Excel or "
+                         "another app counts under that app; Other covers OneNote, Loop, Whiteboard and hosts "
+                         "Microsoft adds. Security Copilot, Copilot Studio agents and records made by programs "
+                         "(applications, service principals) are not counted as people using Copilot.")
     return section
 
 

@@ -129,8 +129,32 @@ class ActivityModel:
     def people(self) -> list[Person]:
         with self._lock:
             if self._people is None:
-                self._people = [p for u in self.tenant.iter_users() if (p := self._person(u)) is not None]
+                people: list[Person] = []
+                first_in: dict[str, SimUser] = {}
+                for u in self.tenant.iter_users():
+                    if u.user_type == "Member" and u.account_enabled and u.department:
+                        first_in.setdefault(u.department, u)
+                    if (p := self._person(u)) is not None:
+                        people.append(p)
+                self._people = people + self._programs(first_in)
             return self._people
+
+    def _programs(self, first_in: dict[str, SimUser]) -> list[Person]:
+        """The PROGRAMS actors, after the people: programs with their own ids, and people of
+        a department using another Copilot product (when the tenant has that department)."""
+        out: list[Person] = []
+        if self.rates.programs_per_day <= 0:
+            return out
+        for k, spec in enumerate(ac.PROGRAMS):
+            index = -1_000_000 - k  # apart from every directory user's draws (hash(-1) == hash(-2))
+            if spec.department is None:
+                assert spec.object_id is not None
+                out.append(Person(index, spec.object_id, spec.object_id, spec.name, None, False, False, 1.0, 0,
+                                  ac.INTRANET, program=k))
+            elif (u := first_in.get(spec.department)) is not None:
+                out.append(Person(index, u.user_principal_name, u.id, u.display_name, None, False, False, 1.0, 0,
+                                  ac.INTRANET, program=k, owner=u.index))
+        return out
 
     def _person(self, u: SimUser) -> Person | None:
         rates = self.rates
@@ -190,7 +214,11 @@ class ActivityModel:
                 continue
             # A planted event, a last day of use or (use_every_weeks) a seat holder's Monday has a record.
             floor = day in p.plant_days.values()
-            if record_type == ac.COPILOT:
+            if p.program is not None:
+                if record_type != ac.COPILOT:
+                    continue
+                mean = rates.programs_per_day
+            elif record_type == ac.COPILOT:
                 if p.seat_from is not None and p.seat_from <= day:
                     mean = rates.prompts_per_day * p.weight
                     weeks = rates.use_every_weeks
@@ -239,9 +267,10 @@ class ActivityModel:
         cumulative = [0]
         for pos, n in zip(plan.positions, plan.counts, strict=True):
             p = people[pos]
-            if wanted is not None and p.upn.lower() not in wanted:
+            if wanted is not None and (p.upn.lower() not in wanted or (p.program is not None and p.owner is None)):
                 continue
-            if user_indexes is not None and not user_indexes(p.index):
+            owner = p.index if p.program is None else p.owner
+            if user_indexes is not None and (owner is None or not user_indexes(owner)):
                 continue
             if window is not None:
                 times = self.builder.times(self.builder.rng(day, p, record_type), n)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from m365audit.simulator import catalogue as cat
 
 # Record types the simulated audit log knows (Graph's auditLogRecordType names and numbers).
@@ -44,6 +46,60 @@ USAGE_COLUMN = {
     "Excel": "excel", "PowerPoint": "powerpoint", "Outlook": "outlook", "OneNote": "onenote",
     "Loop": "loop",
 }
+
+# The product each AppHost the simulator writes means (Office 365 Management Activity API,
+# Copilot schema; Purview's audit guidance for AI activity): what copilot_interactions.app
+# must say. appchat records take their app from the context (APP_OF_CONTEXT).
+APP_OF_HOST = {
+    "Teams": "Teams", "BizChat": "Copilot Chat (work)", "Outlook": "Outlook", "Word": "Word", "Excel": "Excel",
+    "PowerPoint": "PowerPoint", "Bing": "Copilot Chat (web)", "Loop": "Loop", "OneNote": "OneNote",
+}
+APP_OF_CONTEXT = {"docx": "Word", "xlsx": "Excel", "pptx": "PowerPoint"}
+APPCHAT_HOSTS = ("Word", "Excel", "PowerPoint")  # hosts older records write as AppHost "appchat"
+APPCHAT_SHARE = 3  # one record in this many of those hosts uses the older "appchat" spelling
+
+
+@dataclass(frozen=True)
+class Program:
+    """An actor the audit log records besides people's own Copilot use.
+
+    ``department`` set: a person of that department (the first enabled member) using
+    another Copilot product; else a program (UserType 5 application, 6 service principal)
+    with its own ids. Its records never carry resources or flags, so no check finds them.
+    """
+
+    name: str
+    user_type: int  # AuditData.UserType
+    app_host: str
+    app_identity: str | None
+    app: str  # what copilot_interactions.app must say
+    department: str | None = None
+    object_id: str | None = None  # UserKey of a program
+
+
+PROGRAMS = (
+    Program("Contract summariser", 5, "CopilotAPI", None, "other",
+            object_id="6f0c2a51-3b8e-4d7a-9c41-2e5f7a1b8c90"),  # an unknown AppHost: app 'other'
+    Program("IT Service Desk Agent", 6, "Teams", "Copilot.Studio.5d7e1f20-8a3b-4c6d-9e0f-1a2b3c4d5e6f",
+            "Copilot Studio agent", object_id="0b9d8c7e-6f5a-4b3c-8d2e-1f0a9b8c7d6e"),
+    Program("Security Copilot analyst", 0, "SecurityCopilot", "Copilot.Security.SecurityCopilot",
+            "Security Copilot", department="Digital and IT"),
+    Program("HR agent user", 0, "Teams", "Copilot.Studio.9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+            "Copilot Studio agent", department="Human Resources"),
+)
+
+
+
+def program_of(record: dict[str, object]) -> Program | None:
+    """The PROGRAMS actor a generated record belongs to, None for people's own Copilot use."""
+    event = record.get("CopilotEventData")
+    host = event.get("AppHost") if isinstance(event, dict) else None
+    for spec in PROGRAMS:
+        if (record.get("UserType"), record.get("AppIdentity"), host) == (spec.user_type, spec.app_identity,
+                                                                          spec.app_host):
+            return spec
+    return None
+
 
 # Copilot Studio agents published in the organisation: (id suffix, name, version).
 AGENTS = (

@@ -27,12 +27,24 @@ def tally(records: Iterable[dict[str, Any]]) -> dict[str, Any]:
     by_type: Counter[str] = Counter()
     by_app: Counter[str] = Counter()
     by_label: Counter[str] = Counter()
+    by_product: Counter[str] = Counter()
+    by_actor: Counter[str] = Counter()
+    agents: Counter[tuple[str | None, str | None]] = Counter()
+    used_by: set[str] = set()
     totals: Counter[str] = Counter()
     users: set[str] = set()
     for record in records:
         event = record["CopilotEventData"]
         by_type[record["Operation"]] += 1
         by_app[event["AppHost"]] += 1
+        product, actor, agent = meaning(record)
+        by_product[product] += 1
+        by_actor[actor] += 1
+        if agent != (None, None):
+            agents[agent] += 1
+        if (record["Operation"] == ac.COPILOT and actor == "person"
+                and product not in ("Security Copilot", "Copilot Studio agent")):
+            used_by.add(record["UserId"].lower())
         users.add(record["UserId"].lower())
         totals["interactions"] += 1
         totals["agent_interactions"] += "AgentId" in record
@@ -58,7 +70,34 @@ def tally(records: Iterable[dict[str, Any]]) -> dict[str, Any]:
         "by_record_type": dict(by_type),
         "by_app_host": dict(by_app),
         "by_label": dict(by_label),
+        "by_app": dict(by_product),
+        "by_actor_type": dict(by_actor),
+        "agents": dict(agents),
+        "copilot_users": len(used_by),
     }
+
+
+_ACTORS = {0: "person", 2: "admin", 5: "application", 6: "service principal"}
+
+
+def meaning(record: dict[str, Any]) -> tuple[str, str, tuple[str | None, str | None]]:
+    """What the simulator meant a record to say: (app, actor type, (agent id, agent name)).
+
+    The simulator's own account of what it wrote (activity_catalogue's tables), for
+    tests to compare with what the loader derives in SQL.
+    """
+    event = record["CopilotEventData"]
+    spec = ac.program_of(record)
+    if record["Operation"] == ac.THIRD_PARTY:
+        return "other", "person", (None, None)
+    if spec is not None:
+        studio = None
+        if spec.app == "Copilot Studio agent" and spec.app_identity:
+            studio = spec.app_identity.split(".", 2)[2]  # Copilot.Studio.<id>
+        return spec.app, _ACTORS[spec.user_type], (studio, None)
+    host = event["AppHost"]
+    app = ac.APP_OF_CONTEXT[event["Contexts"][0]["Type"]] if host == "appchat" else ac.APP_OF_HOST[host]
+    return app, _ACTORS[record["UserType"]], (record.get("AgentId"), record.get("AgentName"))
 
 
 def flagged_records(model: ActivityModel, start: datetime, end: datetime) -> dict[str, list[str]]:

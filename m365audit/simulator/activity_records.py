@@ -41,6 +41,8 @@ class Person:
     plant_days: dict[str, int] = field(default_factory=dict)  # planted kind -> date ordinal (behaviour.PLANT_KINDS)
     last_day: int | None = None  # date ordinal of the last day with activity ("stops" plant)
     app: int | None = None  # index into THIRD_PARTY_APPS of the only app this user uses
+    program: int | None = None  # index into PROGRAMS: this actor's records are that program's or product's
+    owner: int | None = None  # the directory user a PROGRAMS persona acts as (scope filters), None for a program
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,8 @@ class RecordBuilder:
         times = self.times(rng, n)
         if record_type != ac.COPILOT:
             return [self.third_party(rng, person, base + t) for t in times]
+        if person.program is not None:
+            return [self.program(rng, person, base + t) for t in times]
         hosts = self.hosts(rng, person, n, licensed)
         records = [self.copilot(rng, person, base + t, host, licensed)
                    for t, host in zip(times, hosts, strict=True)]
@@ -144,6 +148,28 @@ class RecordBuilder:
             "Messages": self._messages(rng, epoch),
             "ModelTransparencyDetails": [],
             "ThreadId": f"19:{_token(rng, 40)}@thread.v2",
+        }
+        if host in ac.APPCHAT_HOSTS and int(record["Id"][:8], 16) % ac.APPCHAT_SHARE == 0:
+            # The older revision's spelling: Copilot in an app, the app named by its context
+            # (no draw: every other value stays as generated).
+            record["CopilotEventData"]["AppHost"] = "appchat"
+        return record
+
+    def program(self, rng: random.Random, person: Person, epoch: int) -> dict[str, Any]:
+        """A record of a PROGRAMS actor: its UserType, AppHost and AppIdentity; no resources, no flags."""
+        assert person.program is not None
+        spec = ac.PROGRAMS[person.program]
+        record = self._common(rng, person, epoch, ac.COPILOT, "Copilot")
+        record["UserType"] = spec.user_type
+        if spec.app_identity:
+            record["AppIdentity"] = spec.app_identity
+        ms = epoch * 1000 + _below(rng, 1000)
+        record["CopilotEventData"] = {
+            "AISystemPlugin": [], "AccessedResources": [], "AppHost": spec.app_host, "Contexts": [],
+            "MessageIds": [],
+            "Messages": [{"Id": str(ms), "isPrompt": True, "JailbreakDetected": False},
+                         {"Id": str(ms + 900), "isPrompt": False}],
+            "ModelTransparencyDetails": [], "ThreadId": f"19:{_token(rng, 40)}@thread.v2",
         }
         return record
 

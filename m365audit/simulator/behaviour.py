@@ -35,6 +35,7 @@ class ActivityRates:
     restricted_documents: float = 0.004  # share of Word/Outlook uses on a disciplinary/legal/complaint letter
     third_party_users: float = 0.03  # share of Copilot users who also use a third-party AI app
     third_party_per_day: float = 1.5  # mean AIAppInteraction records of such a user per working day
+    programs_per_day: float = 3.0  # mean Copilot records of each actor in PROGRAMS per working day (0: none)
     # Switches that make activity clean by construction (the demo): only trained staff use Copilot Chat,
     # and every seat holder who uses Copilot at all does so at least on one Monday in every
     # ``use_every_weeks`` weeks (0: no such floor), so no such seat is idle for 30 days.
@@ -93,4 +94,7 @@ class ApiBehaviour:
     audit_v1: bool = True  # False: v1.0 /security/auditLog answers 404 (only beta has it, as after MC1052169)
     audit_beta: bool = True  # False: beta /security/auditLog answers 404 (only v1.0 has it)
     conceal_report_names: bool = False  # initial admin/reportSettings displayConcealedNames
+    # False: a tenant that does not serve the usage reports' version parameter yet; a request
+    # carrying it gets Graph's answer to an unknown function, 400 "Resource not found for the segment".
+    usage_report_v2: bool = True
     report_download_ttl: float = 300.0  # seconds a legacy report download URL stays valid

@@ -29,12 +29,14 @@ AUDITED_TYPES = {
 }
 STAGED_COLUMNS = (
     "ordinal BIGINT, fallback_id VARCHAR, fallback_time VARCHAR, fallback_type VARCHAR, "
-    "fallback_operation VARCHAR, fallback_upn VARCHAR, audit_data VARCHAR, staged_problem VARCHAR"
+    "fallback_operation VARCHAR, fallback_upn VARCHAR, audit_data VARCHAR, staged_problem VARCHAR, "
+    "fallback_admin_units VARCHAR[]"
 )
 BATCH_BYTES = 128 * 2**20  # spooled JSON per load batch
 LOAD_MEMORY_LIMIT = "700MB"  # DuckDB's share; the collector's own Python objects come on top
 _GRAPH_COLUMNS = ("{'id': 'VARCHAR', 'createdDateTime': 'VARCHAR', 'auditLogRecordType': 'VARCHAR',"
-                  " 'operation': 'VARCHAR', 'userPrincipalName': 'VARCHAR', 'auditData': 'JSON'}")
+                  " 'operation': 'VARCHAR', 'userPrincipalName': 'VARCHAR', 'auditData': 'JSON',"
+                  " 'administrativeUnits': 'VARCHAR[]'}")
 
 
 @dataclass
@@ -95,7 +97,7 @@ def stage_graph_records(con: duckdb.DuckDBPyConnection, spools: list[Path]) -> N
         SELECT NULL::BIGINT AS ordinal, id AS fallback_id, createdDateTime AS fallback_time,
                auditLogRecordType AS fallback_type, operation AS fallback_operation,
                userPrincipalName AS fallback_upn, auditData::VARCHAR AS audit_data,
-               NULL::VARCHAR AS staged_problem
+               NULL::VARCHAR AS staged_problem, administrativeUnits AS fallback_admin_units
         FROM read_json({paths}, format='newline_delimited', columns={_GRAPH_COLUMNS},
                        maximum_object_size=16777216)""")  # noqa: S608 - our own temp files
 

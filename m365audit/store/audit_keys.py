@@ -22,21 +22,26 @@ KEYS = (
     "ClientRegion", "AppIdentity", "AgentId", "AgentName", "CopilotEventData", "AppHost", "ThreadId",
     "Contexts", "Messages", "MessageIds", "AccessedResources", "AISystemPlugin", "Type", "isPrompt",
     "JailbreakDetected", "Name", "SiteUrl", "SensitivityLabelId", "Action", "Status", "XPIADetected",
-    "Version",
+    "Version", "UserType", "AgentVersion", "TargetAgentName", "ClientIP", "PolicyDetails",
+    "ModelTransparencyDetails", "ModelName", "ModelProviderName", "ModelVersion",
 )
 
 # json_transform's target: only the fields the views need are typed.
 AUDIT_DATA_TYPE = (
     '{"Id":"VARCHAR","RecordType":"VARCHAR","CreationTime":"VARCHAR","Operation":"VARCHAR",'
     '"UserId":"VARCHAR","UserKey":"VARCHAR","OrganizationId":"VARCHAR","ClientRegion":"VARCHAR",'
-    '"AppIdentity":"VARCHAR","AgentId":"VARCHAR","AgentName":"VARCHAR",'
+    '"AppIdentity":"VARCHAR","AgentId":"VARCHAR","AgentName":"VARCHAR","AgentVersion":"VARCHAR",'
+    '"TargetAgentName":"VARCHAR","UserType":"VARCHAR","ClientIP":"VARCHAR",'
     '"CopilotEventData":{"AppHost":"VARCHAR","ThreadId":"VARCHAR","AgentId":"VARCHAR","AgentName":"VARCHAR",'
+    '"AgentVersion":"VARCHAR","TargetAgentName":"VARCHAR",'
     '"Contexts":[{"Id":"VARCHAR","Type":"VARCHAR"}],'
     '"Messages":[{"Id":"VARCHAR","isPrompt":"BOOLEAN","JailbreakDetected":"BOOLEAN"}],'
     '"MessageIds":["VARCHAR"],'
     '"AccessedResources":[{"Id":"VARCHAR","Name":"VARCHAR","Type":"VARCHAR","SiteUrl":"VARCHAR",'
-    '"SensitivityLabelId":"VARCHAR","Action":"VARCHAR","Status":"VARCHAR","XPIADetected":"BOOLEAN"}],'
-    '"AISystemPlugin":[{"Id":"VARCHAR","Name":"VARCHAR","Version":"VARCHAR"}]}}'
+    '"SensitivityLabelId":"VARCHAR","Action":"VARCHAR","Status":"VARCHAR","XPIADetected":"BOOLEAN",'
+    '"PolicyDetails":"JSON"}],'
+    '"AISystemPlugin":[{"Id":"VARCHAR","Name":"VARCHAR","Version":"VARCHAR"}],'
+    '"ModelTransparencyDetails":[{"ModelName":"VARCHAR","ModelProviderName":"VARCHAR","ModelVersion":"VARCHAR"}]}}'
 )
 
 

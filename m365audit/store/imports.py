@@ -9,7 +9,7 @@ or imported); the source is recorded per record and per run.
 
 from __future__ import annotations
 
-import csv
+import os
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -18,13 +18,15 @@ from typing import Any
 
 import duckdb
 
+from m365audit.csv_output import csv_bytes
 from m365audit.errors import UsageError
+from m365audit.outputs import check_file, protected_paths, write_atomically
 from m365audit.scope import parse_scope
 from m365audit.store import audit as audit_store
 from m365audit.store import pseudonym, purview_csv
 from m365audit.store import usage as usage_store
 from m365audit.store.csv_text import BadFile, CsvText, prepare
-from m365audit.store.db import open_db
+from m365audit.store.db import open_db, rollback
 from m365audit.store.lock import writer_lock
 from m365audit.store.purview_csv import BadRow
 from m365audit.store.runs import finish_run, start_run
@@ -48,18 +50,29 @@ class ImportSummary:
     notices: list[str] = field(default_factory=list)
     scope: str | None = None  # the database's scope in words; None = the whole tenant
     out_of_scope: int = 0  # rows of users outside the scope, dropped before anything was written
+    usage: dict[str, Any] | None = None  # usage report imports: what was written, dropped or kept
 
     def as_dict(self) -> dict[str, Any]:
+        extra = {"usage_report": self.usage} if self.usage is not None else {}
         return {"file": self.file, "run_id": self.run_id, "imported": self.imported,
                 "already_present": self.already_present, "skipped_rows": sum(self.skipped_types.values()),
                 "skipped_record_types": dict(self.skipped_types), "bad_rows": self.bad_rows,
                 "reject_file": self.reject_file, "notices": self.notices, "scope": self.scope,
-                "out_of_scope": self.out_of_scope}
+                "out_of_scope": self.out_of_scope, **extra}
+
+
+REJECT_HEADER = ["line", "reason", "record_id", "audit_data", "unsplit_line"]
 
 
 def import_purview_audit(db: Path, file: Path, *, skip_bad_rows: bool = False,
-                         reject_file: Path | None = None) -> ImportSummary:
+                         reject_file: Path | None = None, force: bool = False) -> ImportSummary:
     summary = ImportSummary(str(file))
+    reject_path = reject_file or default_reject_file(file)
+    if skip_bad_rows:
+        # Checked before anything is read or written: the reject file may replace only a
+        # reject file (or, with --force, another regular file), never the data.
+        check_file(reject_path, option="--reject-file", force=force, protected=protected_paths(db, [file]),
+                   ours=csv_bytes(REJECT_HEADER, []))
     # One writer per file (store/lock.py): a nightly run and an import never interleave.
     with writer_lock(db, "import"), tempfile.TemporaryDirectory(prefix="m365audit-import-") as work, \
             open_db(db, memory_limit=IMPORT_MEMORY_LIMIT) as con:
@@ -67,10 +80,10 @@ def import_purview_audit(db: Path, file: Path, *, skip_bad_rows: bool = False,
         bad = _parse_purview(con, text, file, skip_bad_rows, summary)
         con.execute("BEGIN TRANSACTION")
         try:
-            _land_purview(con, summary, bad, reject_file or default_reject_file(file))
+            _land_purview(con, summary, bad, reject_path)
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            rollback(con)
             raise
     return summary
 
@@ -134,7 +147,8 @@ def _land_purview(con: duckdb.DuckDBPyConnection, summary: ImportSummary, bad: l
     summary.skipped_types = Counter({_type_label(k): v for k, v in counts.skipped_types.items()})
     summary.bad_rows = len(bad)
     if bad:
-        write_rejects(reject_path, bad)
+        # Inside the transaction: a reject file that cannot be written rolls the import back.
+        write_atomically(reject_path, reject_bytes(bad), option="--reject-file")
         summary.reject_file = str(reject_path)
     pseudonym.pseudonymise_if_required(con, run_id)
     finish_run(con, run_id, status="succeeded", counts={"source": PURVIEW_SOURCE, **summary.as_dict()})
@@ -151,38 +165,33 @@ def default_reject_file(file: Path) -> Path:
     return Path.cwd() / f"{file.stem}.rejected.csv"
 
 
-def write_rejects(path: Path, rows: list[BadRow]) -> None:
-    from m365audit.report.safety import spreadsheet_safe
-
-    try:
-        with path.open("w", encoding="utf-8", newline="") as f:
-            out = csv.writer(f)
-            out.writerow(["line", "reason", "record_id", "audit_data", "unsplit_line"])
-            for row in rows:
-                out.writerow([row.line, row.reason, spreadsheet_safe(row.record_id),
-                              spreadsheet_safe(row.audit_data), spreadsheet_safe(row.raw)])
-    except OSError as exc:
-        raise UsageError(f"Cannot write the reject file {path}: {exc.strerror or exc}.") from None
+def reject_bytes(rows: list[BadRow]) -> bytes:
+    """The reject file: each bad row with its line and reason, through the one CSV writer."""
+    return csv_bytes(REJECT_HEADER, ([row.line, row.reason, row.record_id, row.audit_data, row.raw] for row in rows))
 
 
 def import_usage_report(db: Path, file: Path) -> ImportSummary:
-    """The admin centre's Copilot usage CSV into usage_report_rows."""
+    """The admin centre's (or Graph's) Copilot usage CSV, v1 or v2 columns, into usage_report_rows.
+
+    Checked whole before anything is written; in a scoped database only the scope's
+    users' rows are written; a report older than the stored one is not written.
+    """
     summary = ImportSummary(str(file))
     with writer_lock(db, "import"), tempfile.TemporaryDirectory(prefix="m365audit-import-") as work, \
             open_db(db) as con:
         text = prepare(file, Path(work))
+        version = usage_store.stage_csv(con, text.path, name=file.name, delimiter=text.delimiter)
+        usage_store.refuse_bad_rows(con, file.name)
         con.execute("BEGIN TRANSACTION")
         try:
-            usage_store.stage_csv(con, text.path, name=file.name, delimiter=text.delimiter)
-            bad = usage_store.bad_dates(con)
-            if bad:
-                line, column = bad[0]
-                raise UsageError(f"{file.name} line {line}: {column.replace('_', ' ')} is not a date like "
-                                 "2026-03-31; nothing was imported.")
+            _install_name_macros(con)
             run_id = start_run(con, "import", graph_url=None)
-            counts = usage_store.land(con, run_id=run_id, source=USAGE_SOURCE, concealed_setting=None)
+            counts = usage_store.land(con, run_id=run_id, source=USAGE_SOURCE, concealed_setting=None,
+                                      version=version)
             summary.run_id = run_id
             summary.imported = counts.rows
+            summary.usage = counts.as_dict()
+            summary.scope, summary.out_of_scope = counts.scope, counts.out_of_scope + counts.concealed_dropped
             summary.notices = counts.notices()
             pseudonym.pseudonymise_if_required(con, run_id)
             finish_run(con, run_id, status="succeeded", counts={"source": USAGE_SOURCE, **summary.as_dict()})
@@ -191,6 +200,14 @@ def import_usage_report(db: Path, file: Path) -> ImportSummary:
             con.execute("ROLLBACK")
             raise
     return summary
+
+
+def _install_name_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """m365_upn and friends, keyed from the environment when the database stores pseudonyms
+    (refused without the key, so nothing is imported), else the identity."""
+    key = pseudonym.key_from_env() if pseudonym.is_pseudonymised(con) and \
+        os.environ.get(pseudonym.DEFAULT_KEY_ENV, "").strip() else None
+    pseudonym.install(con, key)
 
 
 _KNOWN_TYPES = {

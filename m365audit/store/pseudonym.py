@@ -198,6 +198,9 @@ _ACTIVITY = (
     """UPDATE copilot_interaction_facts SET user_principal_name = m365_upn(user_principal_name)
        WHERE record_id IN (SELECT record_id FROM audit_records WHERE run_id = $run_id)
          AND NOT regexp_matches(coalesce(user_principal_name, ''), '^p-[0-9a-f]{20}(@|$)')""",
+    # ClientIP identifies a person's device or home: not kept with pseudonymised storage.
+    """UPDATE copilot_interaction_facts SET client_ip = NULL
+       WHERE client_ip IS NOT NULL AND record_id IN (SELECT record_id FROM audit_records WHERE run_id = $run_id)""",
     """UPDATE copilot_interaction_facts f SET user_id = u.user_id
        FROM (SELECT user_id, user_principal_name FROM user_versions WHERE valid_to IS NULL) u
        WHERE f.user_id IS NULL AND f.user_principal_name = u.user_principal_name

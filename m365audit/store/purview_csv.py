@@ -29,6 +29,7 @@ COLUMNS = {
     "fallback_operation": ("operation", "operations"),
     "fallback_upn": ("userid", "userids"),
     "audit_data": ("auditdata",),
+    "admin_units": ("associatedadminunits",),
 }
 
 
@@ -78,7 +79,10 @@ def stage(con: duckdb.DuckDBPyConnection, text: CsvText) -> None:
         SELECT NULL::BIGINT AS ordinal, fallback_id, NULL::VARCHAR AS fallback_time, fallback_type,
                fallback_operation, fallback_upn, audit_data,
                CASE WHEN audit_data IS NULL OR (length(audit_data) < 64 AND trim(audit_data) = '')
-                    THEN 'AuditData is empty' END AS staged_problem
+                    THEN 'AuditData is empty' END AS staged_problem,
+               -- AssociatedAdminUnits: the record's administrative unit ids, as a list in one cell
+               list_filter(regexp_split_to_array(trim(regexp_replace(coalesce(admin_units, ''), '[\\[\\]"]', '', 'g')),
+                                                 '\\s*[,;]\\s*'), lambda u: trim(u) <> '') AS fallback_admin_units
         FROM (SELECT {', '.join(picked)}
               FROM read_csv('{path}', header=true, auto_detect=false, columns={columns}, delim=E'{delim}',
                             quote='"', escape='"', strict_mode=true, store_rejects=true,

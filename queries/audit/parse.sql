@@ -22,7 +22,7 @@ WITH typed AS (
 ),
 fields AS (
     SELECT ordinal, fallback_id, fallback_time, fallback_operation, fallback_upn, given_type, staged_problem,
-           audit_data,
+           audit_data, fallback_admin_units AS admin_units,
            d IS NOT NULL AS parsed,
            starts_with(ltrim(left(audit_data, 64)), '{') AS starts_object,
            audit_data IS NULL OR (length(audit_data) < 64 AND trim(audit_data) = '') AS empty,
@@ -33,10 +33,14 @@ fields AS (
            d.CopilotEventData.ThreadId AS thread_id,
            coalesce(d.AgentId, d.CopilotEventData.AgentId) AS agent_id,
            coalesce(d.AgentName, d.CopilotEventData.AgentName) AS agent_name,
+           coalesce(d.AgentVersion, d.CopilotEventData.AgentVersion) AS agent_version,
+           coalesce(d.TargetAgentName, d.CopilotEventData.TargetAgentName) AS target_agent_name,
+           d.UserType AS user_type, d.ClientIP AS client_ip,
            d.ClientRegion AS client_region,
            d.CopilotEventData.AccessedResources AS resources, d.CopilotEventData.Messages AS messages,
            d.CopilotEventData.MessageIds AS message_ids, d.CopilotEventData.Contexts AS contexts,
-           d.CopilotEventData.AISystemPlugin AS plugins
+           d.CopilotEventData.AISystemPlugin AS plugins,
+           d.CopilotEventData.ModelTransparencyDetails AS models
     FROM typed
 ),
 checked AS (

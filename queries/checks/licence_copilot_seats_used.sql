@@ -5,12 +5,11 @@
 -- rationale: An idle seat costs the same as a used one. A seat counts as used when the audit log or
 --   Microsoft's usage report shows Copilot activity by its holder within inactive_after_days of the
 --   check date; a seat assigned more recently than that is not yet judged.
--- reads: copilot_seat_holders, copilot_interactions, copilot_usage
+-- reads: copilot_seat_holders, copilot_use, copilot_usage
 -- needs: licence_snapshot, copilot_activity
 WITH audit_last AS (
     SELECT lower(user_principal_name) AS upn, max(created_at)::DATE AS last_day
-    FROM copilot_interactions
-    WHERE record_type IN ('CopilotInteraction', 'TeamCopilotInteraction')
+    FROM copilot_use
     GROUP BY ALL
 ),
 usage_last AS (

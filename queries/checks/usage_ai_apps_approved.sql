@@ -7,14 +7,12 @@
 --   Purview records use of third-party AI apps as AIAppInteraction and ConnectedAIAppInteraction;
 --   an app is approved when its app identity or host is in the list. One finding per app names
 --   the people who used it.
--- reads: copilot_interactions
+-- reads: ai_app_use
 -- needs: ai_app_records
 WITH uses AS (
-    SELECT coalesce(nullif(app_identity, ''), nullif(app_host, ''), 'unknown app') AS app,
-           user_principal_name, created_at
-    FROM copilot_interactions
-    WHERE record_type IN ('AIAppInteraction', 'ConnectedAIAppInteraction')
-      AND NOT list_contains($approved_ai_apps::VARCHAR[], lower(coalesce(app_identity, '')))
+    SELECT ai_app AS app, user_principal_name, created_at
+    FROM ai_app_use
+    WHERE NOT list_contains($approved_ai_apps::VARCHAR[], lower(coalesce(app_identity, '')))
       AND NOT list_contains($approved_ai_apps::VARCHAR[], lower(coalesce(app_host, '')))
 ),
 per_app AS (

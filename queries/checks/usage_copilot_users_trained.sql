@@ -6,7 +6,7 @@
 --   Membership of the training group is the record of that training. People who use the free
 --   Copilot Chat without a seat count too, when audit records show their use; activity by accounts
 --   that are not among the collected users cannot be judged and is left out.
--- reads: group_members, copilot_seat_holders, copilot_interactions, users
+-- reads: group_members, copilot_seat_holders, copilot_use, users
 -- needs: licence_snapshot, training_group
 WITH trained AS (
     SELECT DISTINCT user_id FROM group_members
@@ -15,9 +15,8 @@ WITH trained AS (
 activity AS (
     SELECT u.user_id, u.user_principal_name, count(DISTINCT i.created_at::DATE) AS days,
            max(i.created_at)::DATE AS last_day
-    FROM copilot_interactions i
+    FROM copilot_use i
     JOIN users u ON lower(u.user_principal_name) = lower(i.user_principal_name)
-    WHERE i.record_type IN ('CopilotInteraction', 'TeamCopilotInteraction')
     GROUP BY ALL
 ),
 copilot_users AS (

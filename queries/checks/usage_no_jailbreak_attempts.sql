@@ -10,7 +10,7 @@
 SELECT
     lower(i.user_principal_name) AS subject,
     count(*) || ' prompt(s) flagged as jailbreak attempts, last ' || strftime(max(i.created_at), '%Y-%m-%d %H:%M')
-        || ' UTC in ' || arg_max(coalesce(i.app_host, 'an unknown app'), i.created_at) AS detail
+        || ' UTC in ' || arg_max(CASE WHEN i.app = 'other' THEN coalesce(i.app_host, 'an unknown app') ELSE i.app END, i.created_at) AS detail
 FROM copilot_messages m
 JOIN copilot_interactions i USING (record_id)
 WHERE m.jailbreak_detected

@@ -6,17 +6,17 @@
 -- the policy's inactive_after_days) and report_prices (sku_id, monthly_price).
 -- Activity counts up to as_of only, so the report is a picture at one moment.
 
--- The apps managers ask about. AppHost is an open set (GRAPH_NOTES.md): hosts not
--- listed count as Other and are never dropped.
+-- The apps managers ask about, as columns of the report: each product of copilot_apps
+-- (copilot_interactions.app, derived once when a record lands) falls in one of them.
+-- Word to Teams are themselves; Copilot Chat at work and on the web are Copilot Chat; the
+-- other apps (OneNote, Loop, Whiteboard, hosts not known yet) are Other, never dropped.
 CREATE OR REPLACE TEMP TABLE report_apps (app VARCHAR, ord INTEGER);
 INSERT INTO report_apps VALUES ('Word', 1), ('Excel', 2), ('PowerPoint', 3), ('Outlook', 4), ('Teams', 5),
     ('Copilot Chat', 6), ('Other', 7);
 
-CREATE OR REPLACE TEMP TABLE report_app_hosts (host VARCHAR, app VARCHAR);
-INSERT INTO report_app_hosts VALUES ('word', 'Word'), ('excel', 'Excel'), ('powerpoint', 'PowerPoint'),
-    ('outlook', 'Outlook'), ('teams', 'Teams'), ('bizchat', 'Copilot Chat'), ('appchat', 'Copilot Chat'),
-    ('bing', 'Copilot Chat'), ('edge', 'Copilot Chat'), ('m365app', 'Copilot Chat'), ('office', 'Copilot Chat'),
-    ('copilot chat', 'Copilot Chat'), ('webchat', 'Copilot Chat');
+CREATE OR REPLACE TEMP TABLE report_app_groups AS
+SELECT c.app, coalesce(r.app, CASE WHEN c.product = 'Copilot Chat' THEN 'Copilot Chat' ELSE 'Other' END) AS report_app
+FROM copilot_apps c LEFT JOIN report_apps r ON r.app = c.app;
 
 -- Everyone in the directory at as_of, to resolve audit records to users.
 CREATE OR REPLACE TEMP TABLE report_directory AS
@@ -49,19 +49,18 @@ since AS (
 SELECT u.*, h.sku_id, h.sku_part_number, s.licensed_since
 FROM held h JOIN report_users u USING (user_id) LEFT JOIN since s USING (user_id);
 
--- Copilot interactions up to as_of, resolved to users by id, else by sign-in name.
--- Third-party AI app records are not Copilot use and stay out.
+-- Copilot use (the view copilot_use: people's Microsoft 365 Copilot and Copilot Chat
+-- records) up to as_of, resolved to users by id, else by sign-in name.
 CREATE OR REPLACE TEMP TABLE report_interactions AS
 SELECT i.record_id, i.created_at,
        coalesce(i.user_id, d.user_id) AS user_id,
        coalesce(i.user_id, d.user_id, 'upn:' || lower(i.user_principal_name)) AS person,
        lower(i.user_principal_name) AS upn_key,
-       coalesce(h.app, 'Other') AS app
-FROM copilot_interactions i
+       coalesce(g.report_app, 'Other') AS app
+FROM copilot_use i
 LEFT JOIN report_directory d ON i.user_id IS NULL AND d.upn_key = lower(i.user_principal_name)
-LEFT JOIN report_app_hosts h ON h.host = lower(trim(i.app_host))
-WHERE coalesce(i.record_type, '') NOT IN ('AIAppInteraction', 'ConnectedAIAppInteraction', '284', '328')
-  AND i.created_at <= (SELECT as_of FROM report_params)
+LEFT JOIN report_app_groups g ON g.app = i.app
+WHERE i.created_at <= (SELECT as_of FROM report_params)
   AND ((SELECT department FROM report_params) IS NULL
        OR coalesce(i.user_id, d.user_id) IN (SELECT user_id FROM report_users));
 

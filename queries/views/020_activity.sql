@@ -4,23 +4,55 @@
 -- One row per Copilot (or other AI) interaction audit record, collected from the Purview
 -- audit log query API or imported from a Purview audit search export, deduplicated by
 -- record id. Normalised in SQL from the raw AuditData JSON (kept in audit_records);
--- keys are read case-insensitively, and a missing or null field gives NULL.
+-- keys are read case-insensitively, and a missing or null field gives NULL. app,
+-- actor_type and the agent are derived once, when the record lands, by the macros in
+-- m365audit/store/migrations/025_copilot_app_actor_agent.sql (sources: the Office 365
+-- Management Activity API's Copilot schema and common schema, Graph's
+-- security.auditLogUserType, Microsoft Purview's audit guidance for Copilot and AI
+-- activity; see docs/audit-records.md).
 --   record_id: the audit record id (AuditData.Id)
 --   created_at: when it happened (AuditData.CreationTime, UTC; a time without an offset is UTC)
 --   user_principal_name: who (AuditData.UserId, lower case)
---   user_id: Entra object id when the UPN matches a collected user, else NULL
+--   user_id: Entra object id: the collected user whose UPN matches, else AuditData.UserKey when it is an object id (a leaver, a guest, an import before the first collection), else NULL
 --   record_type: CopilotInteraction, AIAppInteraction, ConnectedAIAppInteraction or TeamCopilotInteraction
 --   operation: the audit operation
---   app_host: CopilotEventData.AppHost as received (Word, Excel, Teams, BizChat, Bing, ...; unknown values kept)
---   app_identity: AppIdentity, e.g. Copilot.M365Copilot.WebChat
+--   app: the product the user saw: Word, Excel, PowerPoint, Outlook, Teams, OneNote, Loop, Whiteboard, Copilot Chat (work) (AppHost BizChat, Office, M365App), Copilot Chat (web) (webchat, Bing*, Edge), Copilot Studio agent (AppIdentity Copilot.Studio.<id>), Security Copilot (AppIdentity Copilot.Security.*), or other (the raw value stays in app_host; third-party AI app records are other too). appchat (Copilot in an app) takes its app from the first Contexts[].Type (docx Word, xlsx Excel, pptx PowerPoint, TeamsMeeting/TeamsChannel/TeamsChat Teams, ...), else from the AppIdentity's last part
+--   app_host: CopilotEventData.AppHost as received (Word, Excel, Teams, BizChat, Bing, appchat, ...; unknown values kept)
+--   app_identity: AppIdentity as received (workloadName.appGroup.appName, e.g. Copilot.MicrosoftCopilot.BizChat)
+--   actor_type: who or what acted, from AuditData.UserType: person (0 regular, 10 guest, or no UserType), admin (2 admin, 9 partner technician: people too), system (3 datacentre operator, 4 system), application (5), service principal (6), policy (7 custom, 8 system policy), other (any other value, kept in user_type)
+--   user_type: AuditData.UserType as received (an integer, or Graph's auditLogUserType name)
 --   thread_id: CopilotEventData.ThreadId
---   agent_id: Copilot Studio or declarative agent id, when one was used
---   agent_name: the agent's name
+--   agent_id: the agent the record names: AgentId (top level or in CopilotEventData), else the Copilot Studio app id of AppIdentity Copilot.Studio.<id>
+--   agent_name: AgentName, else TargetAgentName
+--   agent_version: AgentVersion
+--   agent_kind: Copilot Studio (AppIdentity Copilot.Studio.* or an id CopilotStudio.*), declarative (ids CopilotStudio.Declarative.*), other, or NULL when no agent is named
+--   target_agent_name: TargetAgentName as received
+--   client_ip: ClientIP (personal data: removed with the user by retention)
 --   client_region: ClientRegion
 CREATE OR REPLACE VIEW copilot_interactions AS
-SELECT record_id, created_at, user_principal_name, user_id, record_type, operation, app_host,
-       app_identity, thread_id, agent_id, agent_name, client_region
+SELECT record_id, created_at, user_principal_name, user_id, record_type, operation, app, app_host,
+       app_identity, actor_type, user_type, thread_id, agent_id, agent_name, agent_version, agent_kind,
+       target_agent_name, client_ip, client_region
 FROM copilot_interaction_facts;
+
+-- view: copilot_record_admin_units
+-- The administrative units an audit record belongs to, one row per unit (Graph's
+-- auditLogRecord.administrativeUnits; the AssociatedAdminUnits column of a Purview export).
+--   record_id: the audit record id
+--   admin_unit_id: the administrative unit, as the source names it
+CREATE OR REPLACE VIEW copilot_record_admin_units AS
+SELECT record_id, admin_unit_id
+FROM (SELECT record_id, unnest(admin_units) AS admin_unit_id FROM copilot_interaction_facts)
+WHERE admin_unit_id IS NOT NULL;
+
+-- view: copilot_models
+-- The AI models an interaction used (CopilotEventData.ModelTransparencyDetails, one row per entry).
+--   record_id: the interaction's audit record id
+--   model_name: ModelName, e.g. DEEP_LEO
+--   provider: ModelProviderName
+--   version: ModelVersion
+CREATE OR REPLACE VIEW copilot_models AS
+SELECT record_id, model_name, model_provider AS provider, model_version AS version FROM copilot_model_facts;
 
 -- view: copilot_accessed_resources
 -- Files, sites, emails and web pages Copilot read or referenced in an interaction
@@ -34,9 +66,12 @@ FROM copilot_interaction_facts;
 --   action: Action, e.g. Read
 --   status: Status, e.g. Success
 --   xpia_detected: cross-prompt injection detected in this resource
+--   policy_details: PolicyDetails as JSON text (the DLP or label policy that restricted the content); NULL when absent or an empty string
+--   policy_ids: policy ids found in PolicyDetails (keys such as PolicyId)
+--   policy_names: policy names found in PolicyDetails (keys such as PolicyName)
 CREATE OR REPLACE VIEW copilot_accessed_resources AS
 SELECT record_id, resource_id, resource_name, resource_type, site_url, sensitivity_label_id, action,
-       status, xpia_detected
+       status, xpia_detected, policy_details, policy_ids, policy_names
 FROM copilot_accessed_resource_facts;
 
 -- view: copilot_messages
@@ -65,31 +100,6 @@ SELECT record_id, context_id, context_type FROM copilot_context_facts;
 --   plugin_version: AISystemPlugin.Version
 CREATE OR REPLACE VIEW copilot_plugins AS
 SELECT record_id, plugin_id, plugin_name, plugin_version FROM copilot_plugin_facts;
-
--- view: copilot_usage
--- Microsoft's Copilot usage report (licensed users only), latest collection or import, one
--- row per user. When names are concealed the rows cannot be matched to users: never join
--- them on user_principal_name (names_concealed says so).
---   user_principal_name: UPN, or a 32-hex hash when the tenant conceals names
---   names_concealed: true when the report's names are hashed (they cannot be joined to users)
---   report_refresh_date: the report's data date
---   report_period: days covered
---   last_activity_date: last Copilot activity in any app (NULL = never)
---   copilot_chat_last_activity_date: last Copilot Chat activity
---   teams_copilot_last_activity_date: last Copilot in Teams activity
---   word_copilot_last_activity_date: last Copilot in Word activity
---   excel_copilot_last_activity_date: last Copilot in Excel activity
---   powerpoint_copilot_last_activity_date: last Copilot in PowerPoint activity
---   outlook_copilot_last_activity_date: last Copilot in Outlook activity
---   onenote_copilot_last_activity_date: last Copilot in OneNote activity
---   loop_copilot_last_activity_date: last Copilot in Loop activity
-CREATE OR REPLACE VIEW copilot_usage AS
-SELECT user_principal_name, names_concealed, report_refresh_date, report_period, last_activity_date,
-       copilot_chat_last_activity_date, teams_copilot_last_activity_date, word_copilot_last_activity_date,
-       excel_copilot_last_activity_date, powerpoint_copilot_last_activity_date,
-       outlook_copilot_last_activity_date, onenote_copilot_last_activity_date, loop_copilot_last_activity_date
-FROM usage_report_rows
-WHERE run_id = (SELECT run_id FROM usage_report_rows ORDER BY collected_at DESC LIMIT 1);
 
 -- view: sensitivity_labels
 -- The tenant's sensitivity label catalogue, latest collection.

@@ -37,18 +37,23 @@ class Interaction:
     resources: tuple[Resource, ...] = ()
     contexts: tuple[str, ...] = ()
     jailbreak: bool = False
+    user_type: str = "0"  # AuditData.UserType: 0 a regular user
 
 
 def add_interaction(con: duckdb.DuckDBPyConnection, i: Interaction) -> None:
     con.execute("""
-        INSERT INTO copilot_interaction_facts
-        SELECT ?, ?, lower(?), (SELECT user_id FROM users WHERE lower(user_principal_name) = lower(?)),
-               ?, ?, ?, ?, ?, NULL, NULL, 'GB'""",
+        INSERT INTO copilot_interaction_facts (record_id, created_at, user_principal_name, user_id, record_type,
+                                               operation, app_host, app_identity, thread_id, client_region, app,
+                                               actor_type, user_type)
+        SELECT $1, $2, lower($3), (SELECT user_id FROM users WHERE lower(user_principal_name) = lower($4)),
+               $5, $6, $7, $8, $9, 'GB', copilot_app($7, $8, $10), copilot_actor_type($11), $11""",
                 [i.record_id, i.created_at, i.upn, i.upn, i.record_type, i.record_type, i.app_host,
-                 i.app_identity, f"thread-{i.record_id}"])
+                 i.app_identity, f"thread-{i.record_id}", "docx" if i.contexts else None, i.user_type])
     for n, r in enumerate(i.resources):
         label = cat.LABEL_BY_NAME[r.label].label_id if r.label else None
-        con.execute("INSERT INTO copilot_accessed_resource_facts VALUES (?, ?, ?, ?, ?, ?, 'Read', 'Success', ?)",
+        con.execute("INSERT INTO copilot_accessed_resource_facts (record_id, resource_id, resource_name, resource_type,"
+                    " site_url, sensitivity_label_id, action, status, xpia_detected)"
+                    " VALUES (?, ?, ?, ?, ?, ?, 'Read', 'Success', ?)",
                     [i.record_id, r.resource_id or f"{i.record_id}-r{n}", r.name, r.resource_type, r.site_url,
                      label, r.xpia])
     for context in i.contexts:

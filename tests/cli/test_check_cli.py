@@ -43,8 +43,9 @@ def db(template: Path, tmp_path: Path) -> Path:  # noqa: F811  (pytest injects t
     with duckdb.connect(str(path)) as con:
         con.execute("UPDATE copilot_message_facts SET jailbreak_detected = true "
                     "WHERE record_id = 'base-1' AND is_prompt")
-        con.execute("INSERT INTO copilot_accessed_resource_facts VALUES ('base-2', '', ?, 'docx', NULL, NULL, "
-                    "'Read', 'Success', true)", [HOSTILE])
+        con.execute("INSERT INTO copilot_accessed_resource_facts (record_id, resource_id, resource_name, "
+                    "resource_type, site_url, sensitivity_label_id, action, status, xpia_detected) "
+                    "VALUES ('base-2', '', ?, 'docx', NULL, NULL, 'Read', 'Success', true)", [HOSTILE])
     return path
 
 
@@ -108,7 +109,7 @@ def test_csv_neutralises_formulas(db: Path, tmp_path: Path) -> None:
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert len(rows) == 14  # twelve passing checks, two findings
     poisoned = next(r for r in rows if r["check_id"] == "usage_no_prompt_injection")
-    assert poisoned["subject"] == "'" + HOSTILE
+    assert poisoned["subject"] == "'" + HOSTILE.replace("\u202e", "")  # direction overrides are dropped
     assert all(not (v or "").startswith(("=", "+", "-", "@")) for r in rows for v in r.values())
     assert {r["status"] for r in rows} == {"pass", "fail"}
 

@@ -54,6 +54,13 @@ def _counts(con: duckdb.DuckDBPyConnection) -> dict:
         "by_label": dict(con.execute("SELECT sensitivity_label_id, count(*) FROM copilot_accessed_resources "
                                      "WHERE sensitivity_label_id IS NOT NULL GROUP BY 1").fetchall()),
         "raw": one("SELECT count(*) FROM audit_records"),
+        "by_app": dict(con.execute("SELECT app, count(*) FROM copilot_interactions GROUP BY 1").fetchall()),
+        "by_actor_type": dict(con.execute(
+            "SELECT actor_type, count(*) FROM copilot_interactions GROUP BY 1").fetchall()),
+        "agents": {(r[0], r[1]): r[2] for r in con.execute(
+            "SELECT agent_id, agent_name, count(*) FROM copilot_interactions WHERE agent_id IS NOT NULL "
+            "GROUP BY 1, 2").fetchall()},
+        "copilot_users": one("SELECT count(DISTINCT user_principal_name) FROM copilot_use"),
     }
 
 
@@ -62,6 +69,7 @@ def _expected(tenant: Tenant, start, end) -> dict:
     truth.pop("safeguarding_resources")
     truth.pop("highly_confidential_resources")
     truth["raw"] = truth["interactions"]
+    truth["agent_interactions"] = sum(truth["agents"].values())  # AgentId, or an agent named by AppIdentity
     return truth
 
 
@@ -80,6 +88,48 @@ def test_view_counts_equal_what_the_tenant_generated(make_server, tmp_path) -> N
         assert stored.fetchone() == (end.isoformat(),)
         sample = con.execute("SELECT audit_data FROM audit_records LIMIT 1").fetchone()[0]
     assert '"CopilotEventData"' in sample  # the raw JSON is kept
+
+
+def test_every_documented_shape_lands_as_what_it_means(make_server, tmp_path) -> None:
+    """appchat with contexts, Copilot Chat at work and on the web, agents by AgentId and by AppIdentity
+    only, applications and service principals, Security Copilot and an unknown AppHost, over HTTP."""
+    tenant = _tenant()
+    server = make_server(tenant)
+    start, end = tenant.activity.window
+    db = tmp_path / "a.duckdb"
+    collect_audit(server, db, only=("licences", "audit"), since=start, until=end)
+    got = view_counts(db)
+    truth = _expected(tenant, start, end)
+    for key in ("by_app", "by_actor_type", "agents", "copilot_users", "by_app_host"):
+        assert got[key] == truth[key], key
+    assert got["by_app_host"]["appchat"] > 0 and got["by_app_host"]["CopilotAPI"] > 0
+    assert set(got["by_app"]) == {"Word", "Excel", "PowerPoint", "Outlook", "Teams", "OneNote", "Loop",
+                                  "Copilot Chat (work)", "Copilot Chat (web)", "Copilot Studio agent",
+                                  "Security Copilot", "other"}
+    assert set(got["by_actor_type"]) == {"person", "application", "service principal"}
+    with open_db(db, read_only=True) as con:
+        not_use = con.execute("""
+            SELECT app, actor_type, count(*) FROM copilot_interactions
+            WHERE record_id NOT IN (SELECT record_id FROM copilot_use) AND record_type = 'CopilotInteraction'
+            GROUP BY ALL ORDER BY ALL""").fetchall()
+        studio = con.execute("SELECT DISTINCT agent_id, agent_kind FROM copilot_interactions "
+                             "WHERE app = 'Copilot Studio agent' ORDER BY 1").fetchall()
+        declarative = con.execute("SELECT count(*), count(agent_version) FROM copilot_interactions "
+                                  "WHERE agent_kind = 'declarative'").fetchone()
+    by_actor = {(a, t): n for a, t, n in not_use}
+    # programs and other Copilot products stay in copilot_interactions but are never Copilot use
+    assert set(by_actor) == {("other", "application"), ("Copilot Studio agent", "service principal"),
+                             ("Copilot Studio agent", "person"), ("Security Copilot", "person")}
+    assert sum(by_actor.values()) == (got["interactions"] - _use_count(db)
+                                      - truth["by_record_type"].get("AIAppInteraction", 0))
+    assert studio == [("5d7e1f20-8a3b-4c6d-9e0f-1a2b3c4d5e6f", "Copilot Studio"),
+                      ("9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d", "Copilot Studio")]
+    assert declarative[0] > 0 and declarative[0] == declarative[1]  # AgentId, AgentName and AgentVersion
+
+
+def _use_count(db) -> int:
+    with open_db(db, read_only=True) as con:
+        return con.execute("SELECT count(*) FROM copilot_use").fetchone()[0]
 
 
 def test_collecting_twice_over_overlapping_windows_changes_nothing(make_server, tmp_path) -> None:

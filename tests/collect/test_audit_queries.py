@@ -59,13 +59,14 @@ def _expected(tenant: Tenant, types=("CopilotInteraction",)) -> int:
 
 
 def test_a_180_day_backfill_stays_within_the_budget_and_splits_only_where_full(make_server, tmp_path) -> None:
+    # 180 days ending at midnight reach a few hours past the 180 days before now: the log keeps 181 here.
     tenant = _tenant(days=180, users=60, anchor=None, audit_record_limit=1000)
     server = make_server(tenant)
     db = tmp_path / "a.duckdb"
-    planned = _collect(server, db, "--plan")
+    planned = _collect(server, db, "--plan", "--audit-retention-days", "181")
     assert planned.code == 0 and "new queries: 6 " in planned.stdout and "50 of 50 query submissions" \
         in planned.stdout and not service_for(tenant).created
-    result = _collect(server, db)
+    result = _collect(server, db, "--audit-retention-days", "181")
     assert result.code == 0, result.stderr
     created = service_for(tenant).created
     assert _records(db) == _expected(tenant)
@@ -73,7 +74,7 @@ def test_a_180_day_backfill_stays_within_the_budget_and_splits_only_where_full(m
     full = [w for w in created if tenant.activity.count(*w, ("CopilotInteraction",)) > 1000]
     assert len(full) == 6 and len(created) == 6 + 2 * 6  # each 30-day slice was over the limit, split once
     assert _statuses(db) == [("landed", 12), ("split", 6)]
-    after = _collect(server, db, "--plan")
+    after = _collect(server, db, "--plan", "--audit-retention-days", "181")
     assert "new queries: 0 " in after.stdout and "32 of 50 query submissions left" in after.stdout
 
 

@@ -23,9 +23,11 @@ def _plant(db) -> dict[str, str]:
     (one named like a person), written straight into the history the way a tenant could hold them."""
     with open_db(db) as con:
         con.execute("""
-            INSERT INTO copilot_interaction_facts (record_id, created_at, user_principal_name, user_id, record_type)
+            INSERT INTO copilot_interaction_facts (record_id, created_at, user_principal_name, user_id, record_type,
+                                                   app, actor_type)
             SELECT 'planted-' || user_id, (SELECT max(taken_at) FROM snapshots) - INTERVAL 2 DAY,
-                   lower(user_principal_name), CASE WHEN hash(user_id) % 2 = 0 THEN user_id END, 'CopilotInteraction'
+                   lower(user_principal_name), CASE WHEN hash(user_id) % 2 = 0 THEN user_id END, 'CopilotInteraction',
+                   'Copilot Chat (work)', 'person'
             FROM users WHERE hash(user_id) % 3 = 0""")
         holders = [r[0] for r in con.execute(
             "SELECT DISTINCT user_id FROM licence_assignments WHERE holds_copilot_seat ORDER BY user_id LIMIT 4"

@@ -60,7 +60,9 @@ def test_nothing_personal_at_rest_and_licences_still_add_up(make_server, tmp_pat
     with duckdb.connect(str(db), read_only=True) as con:
         upn, name = con.execute("SELECT user_principal_name, display_name FROM users WHERE user_id = ?",
                                 [server.tenant.user(0).id]).fetchone()
+        ips = con.execute("SELECT count(*), count(client_ip) FROM copilot_interactions").fetchone()
     assert upn.startswith("p-") and upn.endswith("@example.gov.uk") and name.startswith("Person ")
+    assert ips[0] > 0 and ips[1] == 0  # ClientIP is not kept with pseudonymised storage
     # The next night: a change arrives through the delta link and is pseudonymised the same way.
     server.tenant.override_user(0, department="Legal Services")
     assert run(config, env={"M365AUDIT_STORAGE_KEY": KEY}).code == 0
@@ -112,10 +114,11 @@ def test_activity_rows_are_pseudonymised_as_they_land(make_server, tmp_path) -> 
         pseudonym.install(con, key)
         con.execute("INSERT INTO audit_records VALUES ('r1', now(), 'CopilotInteraction', 'CopilotInteraction', ?,"
                     " 'puid-1', 'org', 'graph', 'run-a', now(), ?)", [upn, json.dumps({"UserId": upn})])
-        con.execute("INSERT INTO copilot_interaction_facts VALUES ('r1', now(), ?, NULL, 'CopilotInteraction',"
-                    " 'CopilotInteraction', 'Word', NULL, NULL, NULL, NULL, 'GBR')", [upn])
+        con.execute("INSERT INTO copilot_interaction_facts (record_id, created_at, user_principal_name, record_type,"
+                    " operation, app_host, client_region, app, actor_type) VALUES ('r1', now(), ?,"
+                    " 'CopilotInteraction', 'CopilotInteraction', 'Word', 'GBR', 'Word', 'person')", [upn])
         con.execute("INSERT INTO copilot_accessed_resource_facts VALUES ('r1', ?, 'x.docx', 'File', ?, NULL,"
-                    " 'Read', 'Success', false)", [site, site])
+                    " 'Read', 'Success', false, NULL, NULL, NULL)", [site, site])
         con.execute("INSERT INTO usage_report_rows (run_id, source, user_principal_name, display_name,"
                     " names_concealed, collected_at) VALUES ('run-a', 'graph-v1.0', ?, ?, false, now())",
                     [jane.user_principal_name, jane.display_name])

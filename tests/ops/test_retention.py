@@ -18,10 +18,12 @@ def _land(con, days_ago: float, n: int, upn: str, user_id: str | None, app: str 
         con.execute("INSERT INTO audit_records VALUES (?, ?, 'CopilotInteraction', 'CopilotInteraction', ?, ?,"
                     " 'org', 'graph', 'r1', ?, ?)", [record_id, at, upn, "key-" + upn, NOW,
                                                      '{"UserId": "' + upn + '"}'])
-        con.execute("INSERT INTO copilot_interaction_facts VALUES (?, ?, ?, ?, 'CopilotInteraction',"
-                    " 'CopilotInteraction', ?, NULL, NULL, NULL, NULL, 'GBR')", [record_id, at, upn, user_id, app])
+        con.execute("INSERT INTO copilot_interaction_facts (record_id, created_at, user_principal_name, user_id,"
+                    " record_type, operation, app_host, client_region, app, actor_type, client_ip)"
+                    " VALUES ($1, $2, $3, $4, 'CopilotInteraction', 'CopilotInteraction', $5, 'GBR',"
+                    " copilot_app($5, NULL, NULL), 'person', '81.2.69.160')", [record_id, at, upn, user_id, app])
         con.execute("INSERT INTO copilot_accessed_resource_facts VALUES (?, 'r', 'Budget.xlsx', 'File', ?, NULL,"
-                    " 'Read', 'Success', false)",
+                    " 'Read', 'Success', false, NULL, NULL, NULL)",
                     [record_id, f"https://ex-my.sharepoint.com/personal/{upn.split('@')[0]}_ex/Documents/a.xlsx"])
 
 
@@ -51,7 +53,12 @@ def test_retention_strips_old_activity_and_keeps_totals(make_server, tmp_path) -
         assert con.execute("SELECT count(*) FROM audit_records WHERE audit_data IS NOT NULL").fetchone() == (4,)
         old = NOW - timedelta(days=180)
         assert con.execute("SELECT count(*) FROM copilot_interaction_facts WHERE created_at < ? AND"
-                           " (user_principal_name IS NOT NULL OR user_id IS NOT NULL)", [old]).fetchone() == (0,)
+                           " (user_principal_name IS NOT NULL OR user_id IS NOT NULL OR client_ip IS NOT NULL)",
+                           [old]).fetchone() == (0,)
+        assert con.execute("SELECT count(client_ip) FROM copilot_interaction_facts WHERE created_at >= ?",
+                           [old]).fetchone() == (6,)  # newer records keep theirs
+        assert con.execute("SELECT DISTINCT app FROM copilot_activity_daily_totals ORDER BY 1").fetchall() == [
+            ("Excel",), ("Word",)]
         assert con.execute("SELECT count(*) FROM audit_records WHERE created_at < ? AND"
                            " (user_principal_name IS NOT NULL OR user_key IS NOT NULL)", [old]).fetchone() == (0,)
         urls = {r[0] for r in con.execute("SELECT site_url FROM copilot_accessed_resource_facts f JOIN"

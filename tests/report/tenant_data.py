@@ -103,7 +103,8 @@ def plant_activity(con: duckdb.DuckDBPyConnection) -> None:
     interactions = pl.DataFrame(records)  # noqa: F841 - read by DuckDB below
     resources = pl.DataFrame(_resource_rows(random.Random(SEED + 1), records))  # noqa: F841
     con.execute("INSERT INTO copilot_interaction_facts (record_id, created_at, user_principal_name, user_id, "
-                "record_type, operation, app_host) SELECT * FROM interactions")
+                "record_type, operation, app_host, app, actor_type) "
+                "SELECT *, copilot_app(app_host, NULL, NULL), 'person' FROM interactions")  # as the loader derives
     con.execute("INSERT INTO copilot_accessed_resource_facts (record_id, resource_id, resource_name, "
                 "resource_type, site_url, sensitivity_label_id) SELECT * FROM resources")
     con.execute("INSERT INTO audit_records (record_id, created_at, record_type, operation, user_principal_name, "

@@ -54,11 +54,16 @@ def test_activity_follows_licences() -> None:
     start, end = model.window
     users = {u.user_principal_name: u for u in tenant.iter_users()}
     apps_by_user: dict[str, set[str]] = {}
+    programs = 0
     for record in model.records(start, end, [ac.COPILOT]):
+        if ac.program_of(record) is not None:  # programs and other Copilot products: test_programs below
+            programs += 1
+            continue
         apps_by_user.setdefault(record["UserId"], set()).add(record["CopilotEventData"]["AppHost"])
         user = users[record["UserId"]]
         host = record["CopilotEventData"]["AppHost"]
         seat_from = user.copilot_assigned_at()
+        assert host != "appchat" or record["CopilotEventData"]["Contexts"][0]["Type"] in ac.APP_OF_CONTEXT
         if host != "BizChat":
             # Copilot apps only for seat holders, from the day after the seat was assigned.
             assert user.holds_copilot_seat(), record
@@ -67,6 +72,7 @@ def test_activity_follows_licences() -> None:
     unlicensed = [u for u in apps_by_user if not users[u].holds_copilot_seat()]
     assert unlicensed, "some unlicensed staff use Copilot Chat"
     assert all(apps_by_user[u] == {"BizChat"} for u in unlicensed)
+    assert programs
     never = [u for u in users.values() if u.holds_copilot_seat() and u.activity == 0.0]
     assert never and not any(u.user_principal_name in apps_by_user for u in never)
     # Skewed: the busiest tenth of users write far more than their share.

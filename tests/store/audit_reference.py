@@ -6,6 +6,7 @@ case-insensitively (the documented spelling first), as the loader promises.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -53,6 +54,46 @@ def _objects(items: Any) -> list[dict[str, Any]]:
     return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
 
 
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+INTERACTION_COLUMNS = ("record_id, created_at, user_principal_name, user_id, record_type, operation, app_host, "
+                       "app_identity, thread_id, agent_id, agent_name, client_region, user_type, agent_version, "
+                       "target_agent_name, client_ip")
+RESOURCE_COLUMNS = ("record_id, resource_id, resource_name, resource_type, site_url, sensitivity_label_id, action, "
+                    "status, xpia_detected, policy_details")
+
+
+def _either(data: dict[str, Any], event: Any, key: str) -> str | None:
+    """A key at the top level, else in CopilotEventData."""
+    return text(get(data, key) if get(data, key) is not None else get(event, key))
+
+
+def _object_id(value: Any) -> str | None:
+    # SQL's trim() removes spaces only
+    return value.strip(" ").lower() if isinstance(value, str) and _GUID.fullmatch(value.strip(" ")) else None
+
+
+def _studio_id(identity: str | None) -> str | None:
+    prefix = "copilot.studio."
+    if identity and identity.strip(" ").lower().startswith(prefix):
+        return identity.strip(" ")[len(prefix):] or None
+    return None
+
+
+def _first(*values: str | None) -> str | None:
+    """SQL's coalesce: the first value that is not NULL (an empty string counts)."""
+    return next((v for v in values if v is not None), None)
+
+
+def _agent_id(agent_id: str | None, identity: str | None) -> str | None:
+    return agent_id if agent_id is not None and agent_id.strip(" ") else _studio_id(identity)
+
+
+def _policy(value: Any) -> str | None:
+    if value in (None, "", {}, []):
+        return None
+    return text(value)
+
+
 def expected_rows(data: dict[str, Any]) -> dict[str, list[tuple[Any, ...]]]:
     event = get(data, "CopilotEventData") or {}
     rid = text(get(data, "Id")).strip()
@@ -61,13 +102,15 @@ def expected_rows(data: dict[str, Any]) -> dict[str, list[tuple[Any, ...]]]:
         rid, instant(get(data, "CreationTime")), (get(data, "UserId") or "").strip().lower() or None, None,
         TYPES.get(record_type, record_type), text(get(data, "Operation")), text(get(event, "AppHost")),
         text(get(data, "AppIdentity")), text(get(event, "ThreadId")),
-        text(get(data, "AgentId") if get(data, "AgentId") is not None else get(event, "AgentId")),
-        text(get(data, "AgentName") if get(data, "AgentName") is not None else get(event, "AgentName")),
-        text(get(data, "ClientRegion")),
+        _agent_id(_either(data, event, "AgentId"), text(get(data, "AppIdentity"))),
+        _first(_either(data, event, "AgentName"), _either(data, event, "TargetAgentName")),
+        text(get(data, "ClientRegion")), text(get(data, "UserType")), _either(data, event, "AgentVersion"),
+        _either(data, event, "TargetAgentName"), text(get(data, "ClientIP")),
     )]
+    interactions = [(*row[:3], _object_id(get(data, "UserKey")), *row[4:]) for row in interactions]
     resources = [(rid, text(get(r, "Id")), text(get(r, "Name")), text(get(r, "Type")), text(get(r, "SiteUrl")),
                   text(get(r, "SensitivityLabelId")), text(get(r, "Action")), text(get(r, "Status")),
-                  flag(get(r, "XPIADetected")))
+                  flag(get(r, "XPIADetected")), _policy(get(r, "PolicyDetails")))
                  for r in _objects(get(event, "AccessedResources"))]
     messages = [(rid, text(get(m, "Id")), flag(get(m, "isPrompt")), flag(get(m, "JailbreakDetected")))
                 for m in _objects(get(event, "Messages"))]
@@ -88,9 +131,10 @@ def expected_rows(data: dict[str, Any]) -> dict[str, list[tuple[Any, ...]]]:
 
 def actual_rows(con: Any, record_ids: list[str] | None = None) -> dict[str, list[tuple[Any, ...]]]:
     out = {}
+    columns = {"copilot_interactions": INTERACTION_COLUMNS, "copilot_accessed_resources": RESOURCE_COLUMNS}
     for view in ("copilot_interactions", "copilot_accessed_resources", "copilot_messages", "copilot_contexts",
                  "copilot_plugins"):
-        rows = con.execute(f"SELECT * FROM {view}").fetchall()
+        rows = con.execute(f"SELECT {columns.get(view, '*')} FROM {view}").fetchall()
         out[view] = sorted((r for r in rows if record_ids is None or r[0] in record_ids), key=repr)
     return out
 

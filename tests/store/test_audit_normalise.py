@@ -47,4 +47,11 @@ def test_awkward_records_load_as_their_json_says(tmp_path) -> None:
     assert by_id["policy"][1] == datetime(2024, 3, 1, 9, 0, 0, 123456, tzinfo=UTC)
     assert by_id["policy"][6] == "SomeFutureApp" and by_id["odd-case"][6] == "Excel"
     assert ("camel", "m2", False, True) in rows["copilot_messages"]
-    assert ("odd-case", "f1", "a.xlsx", None, None, None, None, None, None) in rows["copilot_accessed_resources"]
+    assert ("odd-case", "f1", "a.xlsx", None, None, None, None, None, None, None) in rows["copilot_accessed_resources"]
+    with open_db(tmp_path / "n.duckdb", read_only=True) as con:
+        policies = con.execute("SELECT resource_id, policy_details, policy_ids, policy_names "
+                               "FROM copilot_accessed_resources WHERE record_id = 'policy' ORDER BY 1").fetchall()
+        apps = dict(con.execute("SELECT record_id, app FROM copilot_interactions").fetchall())
+    assert policies == [("f2", None, None, None), ("f3", '{"PolicyId":"x","Rules":[{"Name":"r"}]}', ["x"], [])]
+    # unknown and missing hosts are 'other', the raw AppHost kept
+    assert apps == {"camel": "Word", "odd-case": "Excel", "policy": "other", "nulls": "other", "zulu": "Teams"}
