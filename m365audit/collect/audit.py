@@ -162,7 +162,8 @@ def fetch_counts(fetched: AuditFetch, settings: AuditSettings, mark: datetime | 
         result["warnings"] = warnings
     errors = [f"audit records {piece.label()}: {why}" for piece, why in fetched.failures]
     if fetched.missing and not fetched.landed and not fetched.pending and not fetched.counts.received:
-        errors.append(f"no audit records could be collected: {fetched.quota or 'the audit query budget is spent'}")
+        why = fetched.quota or fetched.halted or "the audit query budget is spent"
+        errors.append(f"no audit records could be collected: {why}")
     if fetched.halted and fetched.halted.startswith("stopped"):
         result["stopped"] = fetched.halted
     if errors:

@@ -16,6 +16,7 @@ import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from m365audit.collect.audit_plan import Slice, cut
 from m365audit.simulator import Tenant, TenantConfig
 from m365audit.simulator.audit import service_for
 from m365audit.simulator.behaviour import ApiBehaviour
@@ -71,25 +72,33 @@ def test_a_180_day_backfill_stays_within_the_budget_and_splits_only_where_full(m
     created = service_for(tenant).created
     assert _records(db) == _expected(tenant)
     assert len(created) == len(set(created)) <= 50  # no window queried twice, within the budget
-    full = [w for w in created if tenant.activity.count(*w, ("CopilotInteraction",)) > 1000]
-    assert len(full) == 6 and len(created) == 6 + 2 * 6  # each 30-day slice was over the limit, split once
-    assert _statuses(db) == [("landed", 12), ("split", 6)]
+
+    def queries_for(piece: Slice) -> list[tuple[datetime, datetime]]:
+        """One query per slice; halves only where the slice holds more than the limit."""
+        if tenant.activity.count(piece.start, piece.end, ("CopilotInteraction",)) <= 1000:
+            return [(piece.start, piece.end)]
+        return [(piece.start, piece.end), *(w for half in piece.halves() for w in queries_for(half))]
+
+    expected = [w for piece in cut(Slice(*tenant.activity.window), timedelta(days=30)) for w in queries_for(piece)]
+    split = [w for w in expected if tenant.activity.count(*w, ("CopilotInteraction",)) > 1000]
+    assert sorted(created) == sorted(expected) and 0 < len(split) < len(expected) - len(split)
+    assert _statuses(db) == [("landed", len(expected) - len(split)), ("split", len(split))]
     after = _collect(server, db, "--plan", "--audit-retention-days", "181")
-    assert "new queries: 0 " in after.stdout and "32 of 50 query submissions left" in after.stdout
+    assert "new queries: 0 " in after.stdout and f"{50 - len(expected)} of 50 query submissions left" in after.stdout
 
 
 def test_queries_that_outlive_a_run_are_finished_by_the_next_without_new_queries(make_server, tmp_path) -> None:
-    tenant = _tenant(audit_query_seconds=6)
+    tenant = _tenant(audit_query_seconds=20)
     server = make_server(tenant)
     db = tmp_path / "a.duckdb"
-    first = _collect(server, db, "--time-budget", "0.05")  # 3 s: the queries need 6
+    first = _collect(server, db, "--time-budget", "0.2")  # 12 s: the queries need 20
     assert first.code == 0, first.stderr
     assert "Warning: audit: 3 saved queries still to finish" in first.stderr
     assert len(service_for(tenant).created) == 3 and _records(db) == 0
     assert _statuses(db) == [("running", 3)]
     planned = _collect(server, db, "--plan")
     assert "saved queries: 3 to resume" in planned.stdout and "new queries: 0 " in planned.stdout
-    time.sleep(6)
+    time.sleep(max(0.0, 20 - (time.monotonic() - min(q.created for q in service_for(tenant).queries.values()))))
     second = _collect(server, db)
     assert second.code == 0, second.stderr
     assert len(service_for(tenant).created) == 3  # the second run created none
@@ -98,10 +107,10 @@ def test_queries_that_outlive_a_run_are_finished_by_the_next_without_new_queries
 
 
 def test_a_query_the_service_forgot_is_replaced_once(make_server, tmp_path) -> None:
-    tenant = _tenant(days=20, audit_query_seconds=6)
+    tenant = _tenant(days=20, audit_query_seconds=600)
     server = make_server(tenant)
     db = tmp_path / "a.duckdb"
-    assert _collect(server, db, "--time-budget", "0.03").code == 0
+    assert _collect(server, db, "--time-budget", "0.2").code == 0
     service = service_for(tenant)
     for query_id in list(service.queries):
         service.forget(query_id)  # 404 from now on
