@@ -49,7 +49,8 @@ def run(size: Size) -> list[Row]:
     best = min(pages, records)
     rows = [
         Row("audit-ingest", "ingest (collector + views)", got, ingest.output["seconds"], ingest.peak_rss_mib,
-            ingest.output["db_mib"], f"{users:,} users x 30 days"),
+            ingest.output["db_mib"], f"{users:,} users x 30 days; {ingest.output['queries']} queries; landing "
+            f"{ingest.output['land_seconds']:.0f} s of it, overlapping the fetch"),
         Row("audit-ingest", "baseline: fetch pages", got, fetch, base.peak_rss_mib),
         Row("audit-ingest", "baseline: read_json of page lines", got, pages),
         Row("audit-ingest", "baseline: split + read_json of record lines", got, records),
@@ -57,7 +58,7 @@ def run(size: Size) -> list[Row]:
     ]
     ratio = (fetch + best) / ingest.output["seconds"]
     rows.append(Row("audit-ingest", "ratio ingest / baseline", got, ingest.output["seconds"],
-                    note=f"{ratio:.2f}x (target >= 0.5x)"))
+                    note=f"{ratio:.2f}x (target >= 1.0x)"))
     return rows
 
 
@@ -78,6 +79,7 @@ def collect_child(args: argparse.Namespace) -> None:
     result = collect(options)
     seconds = time.perf_counter() - started
     finish({"records": result.counts["audit"]["new"], "seconds": seconds,
+            "land_seconds": result.counts["audit"]["land_seconds"], "queries": result.counts["audit"]["queries"],
             "db_mib": Path(args.db).stat().st_size / 2**20})
 
 

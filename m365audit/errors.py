@@ -39,3 +39,7 @@ class CollectionError(M365AuditError):
     """Collecting from Microsoft Graph failed. The run is recorded as failed."""
 
     exit_code = EXIT_COLLECTION
+
+
+class CollectionStopped(CollectionError):
+    """SIGINT or SIGTERM stopped a collection; what landed is committed. Not retried within the run."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -45,6 +46,15 @@ def register(app: typer.Typer) -> None:
         replace_scope: Annotated[bool, typer.Option(
             "--replace-scope",
             help="The database holds another scope: discard everything collected for it and start again.")] = False,
+        record_types: Annotated[str | None, typer.Option(
+            "--record-types", help="Comma-separated audit record types (auditLogRecordType names), e.g. "
+                                   "CopilotInteraction,AIAppInteraction (default: CopilotInteraction).")] = None,
+        time_budget: Annotated[float | None, typer.Option(
+            "--time-budget", metavar="MINUTES",
+            help="Stop after this many minutes; audit queries still running stay saved for the next run.")] = None,
+        plan: Annotated[bool, typer.Option(
+            "--plan", help="Print how many audit queries the window needs, how many are saved and the "
+                           "budget left; create none.")] = False,
         audit_retention_days: Annotated[int | None, typer.Option(
             "--audit-retention-days", envvar="M365AUDIT_AUDIT_RETENTION_DAYS",
             help="How many days the tenant's audit log keeps (180 on Audit Standard; up to 3650 with Audit "
@@ -52,15 +62,24 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Collect from Microsoft Graph into the DuckDB file."""
         from m365audit.cli.run import fixed_now
+        from m365audit.collect.graph import RetryPolicy
         from m365audit.collect.runner import CollectOptions, parse_only
         from m365audit.collect.runner import collect as run_collect
         from m365audit.collect.window import check_window, retention_days
 
         start, end = parse_instant(since, "--since"), parse_instant(until, "--until")
         check_window(start, end, fixed_now() or datetime.now(UTC), retention_days(audit_retention_days))
+        extra = audit_extra(record_types)
+        if plan:
+            _print_plan(db, extra, scope, start, end)
+            return
+        if time_budget is not None and not time_budget > 0:
+            raise UsageError(f"--time-budget must be a number of minutes above 0, not {time_budget:g}.")
         options = CollectOptions(db=db, graph_url=graph_url, auth=auth, only=parse_only(only),
                                  since=start, until=end,
-                                 member_groups=list(group or []), scope=scope, replace_scope=replace_scope)
+                                 member_groups=list(group or []), scope=scope, replace_scope=replace_scope,
+                                 extra=extra, policy=RetryPolicy.from_env(
+                                     time_budget * 60 if time_budget is not None else None))
         with progress_reporter() as progress:
             result = run_collect(options, progress)
         summary = ", ".join(f"{name}: {_describe(value)}" for name, value in result.counts.items())
@@ -68,6 +87,26 @@ def register(app: typer.Typer) -> None:
         for value in result.counts.values():
             for notice in (value.get("notices") or []) if isinstance(value, dict) else []:
                 typer.echo(f"Note: {notice}", err=True)
+            for warning in (value.get("warnings") or []) if isinstance(value, dict) else []:
+                typer.echo(f"Warning: {warning}", err=True)
+
+
+def audit_extra(record_types: str | None) -> dict[str, object]:
+    """--record-types as the audit source's setting, validated against auditLogRecordType."""
+    if record_types is None:
+        return {}
+    from m365audit.collect.record_types import parse_record_types
+
+    return {"audit_record_types": list(parse_record_types(record_types))}
+
+
+def _print_plan(db: Path, extra: dict[str, object], scope: str | None, since: datetime | None,
+                until: datetime | None) -> None:
+    from m365audit.collect.audit_preview import preview
+
+    for line in preview(db, extra, scope, since, until).lines():
+        typer.echo(line)
+    typer.echo("No query was created.")
 
 
 def _describe(value: object) -> str:

@@ -7,18 +7,23 @@ never past a slice that failed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import signal
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from m365audit.collect.audit_query import SOURCE, AuditCollector, AuditFetch, Slice
+from m365audit.collect.audit_plan import Budget, Slice, merge, plan
+from m365audit.collect.audit_query import SOURCE
+from m365audit.collect.audit_run import AuditFetch, AuditRun, Commit
 from m365audit.collect.audit_settings import VERSIONS, AuditSettings
 from m365audit.collect.scope import scope_audit_filters
 from m365audit.errors import UsageError
 from m365audit.scope import Scope, parse_scope
 from m365audit.store import pseudonym
-from m365audit.store.audit import land_graph_spools
+from m365audit.store.audit_queries import SavedQuery, Usage, budget_usage, filters_key, saved_queries, types_key
 from m365audit.store.db import open_db
 from m365audit.store.runs import get_state, set_state
 from m365audit.store.scope import record_filter_sql, scope_upns
@@ -66,8 +71,13 @@ def collection_window(settings: AuditSettings, mark: datetime | None, since: dat
     return Slice(start, end)
 
 
-async def step(client: GraphClient, options: CollectOptions, folder: SpoolFolder,
-               progress: Any) -> Callable[[duckdb.DuckDBPyConnection, str], dict[str, Any]]:
+async def step(client: GraphClient, options: CollectOptions, folder: SpoolFolder, progress: Any,
+               commit: Commit[Any], run_id: str) -> Callable[[duckdb.DuckDBPyConnection, str], dict[str, Any]]:
+    """Resume the saved queries, create what the window still needs, land as records arrive.
+
+    ``commit`` runs a function of a connection in its own transaction (on the writer
+    thread); the returned function records the watermark and the run's figures.
+    """
     settings = AuditSettings.from_extra(options.extra)
     scope = parse_scope(options.scope)
     now = datetime.now(UTC)
@@ -78,26 +88,97 @@ async def step(client: GraphClient, options: CollectOptions, folder: SpoolFolder
     # MC1052169), unless the configuration names one.
     first = settings.version if "audit_version" in options.extra else stored.version or settings.version
     settings = replace(settings, version=first, query_filters={**settings.query_filters, **filters})
-    fetched = await AuditCollector(client, settings, folder.path, progress).fetch(window)
+    key = (types_key(settings.record_types), filters_key(settings.query_filters))
+    saved, usage = read_saved(options.db, key, now)
+    the_plan = plan(window, saved, settings, now)
     keep = record_filter_sql(scope, pseudonymised=stored.pseudonymised)
+    runner = AuditRun(client, settings, commit=commit, folder=folder.path, run_id=run_id,
+                      budget=Budget.from_usage(settings, usage), keep_sql=keep, key=key, progress=progress)
+    with stop_on_signals(runner.stop) as caught:
+        fetched = await runner.run(the_plan)
+    if caught:
+        fetched.halted = f"stopped by {caught[0]}"
 
     def load(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
-        counts = land_graph_spools(con, [path for _, path in fetched.spools], run_id=run_id, keep_sql=keep)
         new_mark = advance_watermark(con, settings, fetched, stored.mark, run_id)
         if fetched.queries:
             set_state(con, SOURCE, VERSION_KEY, fetched.version, run_id)
-        result: dict[str, Any] = {
-            **counts.as_dict(), "queries": fetched.queries, "slices_split": fetched.splits,
-            "api_version": fetched.version, "window_start": window.start.isoformat(),
-            "window_end": window.end.isoformat(), "watermark": new_mark.isoformat() if new_mark else None,
-            "scope_filter": scope_filter_name(filters, keep),
-        }
-        if fetched.failures:
-            result["failed_slices"] = len(fetched.failures)
-            result["errors"] = [f"audit records {piece.label()}: {why}" for piece, why in fetched.failures]
-        return result
+        return fetch_counts(fetched, settings, new_mark, scope_filter_name(filters, keep))
 
     return load
+
+
+def read_saved(db: Any, key: tuple[str, str], now: datetime) -> tuple[list[SavedQuery], Usage]:
+    with open_db(db) as con:
+        return saved_queries(con, *key), budget_usage(con, now)
+
+
+@contextmanager
+def stop_on_signals(stop: asyncio.Event) -> Iterator[list[str]]:
+    """SIGINT and SIGTERM (systemd's stop) end the audit step gently: what landed stays committed."""
+    loop = asyncio.get_running_loop()
+    caught: list[str] = []
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        def handler(sig: signal.Signals = sig) -> None:
+            caught.append(sig.name)
+            stop.set()
+        try:
+            loop.add_signal_handler(sig, handler)
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no such signal
+            continue
+    try:
+        yield caught
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+
+def fetch_counts(fetched: AuditFetch, settings: AuditSettings, mark: datetime | None,
+                 scope_filter: str | None) -> dict[str, Any]:
+    """The audit figures of the run record, with its warnings and errors by window."""
+    window = fetched.window
+    result: dict[str, Any] = {
+        **fetched.counts.as_dict(), "queries": fetched.queries, "queries_resumed": fetched.resumed,
+        "queries_replaced": fetched.replaced, "slices_split": fetched.splits, "api_version": fetched.version,
+        "window_start": window.start.isoformat(), "window_end": window.end.isoformat(),
+        "watermark": mark.isoformat() if mark else None, "scope_filter": scope_filter,
+        "queries_pending": len(fetched.pending), "missing_hours": round(_hours(fetched.missing), 1),
+        "land_seconds": fetched.land_seconds,
+    }
+    warnings = []
+    if fetched.pending:
+        warnings.append(f"audit: {len(fetched.pending)} saved quer{'y' if len(fetched.pending) == 1 else 'ies'} "
+                        f"still to finish ({_windows(fetched.pending)}); the next run collects "
+                        f"{'it' if len(fetched.pending) == 1 else 'them'} without creating new ones")
+    if fetched.missing:
+        why = fetched.quota or (f"the budget of {settings.daily_queries} audit query submissions per 24 hours "
+                                "is spent" if not fetched.halted else fetched.halted)
+        frees = f"; the budget frees at {fetched.frees_at.isoformat(timespec='minutes')}" if fetched.frees_at else ""
+        warnings.append(f"audit: {_hours(fetched.missing):.0f} hours of the window not queried yet "
+                        f"({_windows(fetched.missing)}): {why}{frees}")
+    if warnings:
+        result["warnings"] = warnings
+    errors = [f"audit records {piece.label()}: {why}" for piece, why in fetched.failures]
+    if fetched.missing and not fetched.landed and not fetched.pending and not fetched.counts.received:
+        why = fetched.quota or fetched.halted or "the audit query budget is spent"
+        errors.append(f"no audit records could be collected: {why}")
+    if fetched.halted and fetched.halted.startswith("stopped"):
+        result["stopped"] = fetched.halted
+    if errors:
+        result["failed_slices"] = len(fetched.failures)
+        result["errors"] = errors
+    return result
+
+
+def _hours(pieces: list[Slice]) -> float:
+    return sum(p.length.total_seconds() for p in pieces) / 3600
+
+
+def _windows(pieces: list[Slice]) -> str:
+    shown = ", ".join(p.label() for p in pieces[:3])
+    return shown + (f" and {len(pieces) - 3} more" if len(pieces) > 3 else "")
 
 
 @dataclass(frozen=True)
@@ -108,8 +189,8 @@ class StoredAuditState:
     pseudonymised: bool
 
 
-def read_stored(db: Any, settings: AuditSettings, scope: Scope | None) -> StoredAuditState:
-    with open_db(db) as con:
+def read_stored(db: Any, settings: AuditSettings, scope: Scope | None, *, read_only: bool = False) -> StoredAuditState:
+    with open_db(db, read_only=read_only) as con:
         marks = [get_state(con, SOURCE, watermark_key(t)) for t in settings.record_types]
         version = get_state(con, SOURCE, VERSION_KEY)
         hidden = pseudonym.is_pseudonymised(con)
@@ -128,9 +209,14 @@ def scope_filter_name(filters: dict[str, Any], keep: str | None) -> str | None:
 
 def advance_watermark(con: duckdb.DuckDBPyConnection, settings: AuditSettings, fetched: AuditFetch,
                       old: datetime | None, run_id: str) -> datetime | None:
-    """Move each record type's watermark to the end of what was collected without a gap."""
+    """Move each record type's watermark to the end of what is landed without a gap from the window's start."""
     window = fetched.window
-    reached = min((piece.start for piece, _ in fetched.failures), default=window.end)
+    reached = window.start
+    for piece in merge([Slice(max(p.start, window.start), min(p.end, window.end))
+                        for p in fetched.landed if p.overlaps(window)]):
+        if piece.start > reached:
+            break
+        reached = max(reached, piece.end)
     if old is not None and window.start > old:
         return old  # a window that starts after the watermark leaves a gap before it
     new = reached if old is None else max(old, reached)

@@ -1,7 +1,11 @@
 """Settings of the audit log collection, read from ``CollectOptions.extra``.
 
-Keys (all optional): ``audit_record_types`` (list or comma-separated; default
-CopilotInteraction), ``audit_slice_hours`` (24), ``audit_overlap_hours`` (48),
+Keys (all optional): ``audit_record_types`` (list or comma-separated auditLogRecordType
+names; default CopilotInteraction), ``audit_slice_hours`` (720: the widest query, see
+collect/audit_plan.py), ``audit_records_per_query`` (500,000: narrower slices where landed
+queries show more), ``audit_daily_queries`` (50 submissions per rolling 24 h),
+``audit_running_queries`` (10 at once), ``audit_requery_after_hours`` (6), ``audit_quota_wait_seconds`` (900),
+``audit_chunk_mib`` (32), ``audit_land_threads`` (1), ``audit_overlap_hours`` (48),
 ``audit_first_run_days`` (30), ``audit_version`` (v1.0 or beta), ``audit_concurrency``
 (4), ``audit_poll_initial`` / ``audit_poll_max`` seconds (5, or env M365AUDIT_AUDIT_POLL_SECONDS / 60),
 ``audit_query_timeout``
@@ -19,17 +23,30 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from m365audit.collect.record_types import AI_RECORD_TYPES, DEFAULT, parse_record_types
 from m365audit.collect.scope import UPN_FILTER_LIMIT
 from m365audit.errors import UsageError
 
-AI_RECORD_TYPES = ("CopilotInteraction", "AIAppInteraction", "ConnectedAIAppInteraction", "TeamCopilotInteraction")
+__all__ = ["AI_RECORD_TYPES", "VERSIONS", "AuditSettings", "parse_record_types"]
+# Microsoft's baseline is about 200 submissions per tenant per rolling 24 hours and 50 queued or
+# running (Graph throttling limits, "Security audit log query service limits"); a shared tenant's
+# organisations spend the same budget, so one collector takes a quarter and a fifth of it.
+DAILY_QUERIES = 50
+RUNNING_QUERIES = 10
 VERSIONS = ("v1.0", "beta")
 
 
 @dataclass(frozen=True)
 class AuditSettings:
-    record_types: tuple[str, ...] = ("CopilotInteraction",)
-    slice: timedelta = timedelta(hours=24)
+    record_types: tuple[str, ...] = DEFAULT
+    slice: timedelta = timedelta(days=30)
+    records_per_query: int = 500_000
+    daily_queries: int = DAILY_QUERIES
+    running_queries: int = RUNNING_QUERIES
+    requery_after: timedelta = timedelta(hours=6)
+    quota_wait: float = 900.0  # longest Retry-After waited out on a 429 to a creation (and within the budget)
+    chunk_bytes: int = 32 * 2**20  # spooled records landed per transaction while paging goes on
+    land_threads: int = 1  # DuckDB threads of a landing transaction (it runs beside the fetch)
     overlap: timedelta = timedelta(hours=48)
     first_run: timedelta = timedelta(days=30)
     version: str = "v1.0"
@@ -55,7 +72,14 @@ class AuditSettings:
             raise UsageError("audit_query_filters must be a table of auditLogQuery properties.")
         return cls(
             record_types=types,
-            slice=timedelta(hours=_positive(extra, "audit_slice_hours", 24)),
+            slice=timedelta(hours=_positive(extra, "audit_slice_hours", 720)),
+            records_per_query=int(_positive(extra, "audit_records_per_query", 500_000)),
+            daily_queries=int(_positive(extra, "audit_daily_queries", DAILY_QUERIES)),
+            running_queries=int(_positive(extra, "audit_running_queries", RUNNING_QUERIES)),
+            requery_after=timedelta(hours=_positive(extra, "audit_requery_after_hours", 6, zero_ok=True)),
+            quota_wait=_positive(extra, "audit_quota_wait_seconds", 900.0, zero_ok=True),
+            chunk_bytes=int(_positive(extra, "audit_chunk_mib", 32) * 2**20),
+            land_threads=int(_positive(extra, "audit_land_threads", 1)),
             overlap=timedelta(hours=_positive(extra, "audit_overlap_hours", 48, zero_ok=True)),
             first_run=timedelta(days=_positive(extra, "audit_first_run_days", 30)),
             version=version,
@@ -68,24 +92,6 @@ class AuditSettings:
             query_filters=dict(filters),
             upn_filter_limit=int(_positive(extra, "audit_upn_filter_limit", UPN_FILTER_LIMIT, zero_ok=True)),
         )
-
-
-def parse_record_types(raw: Any) -> tuple[str, ...]:
-    """Record type names, matched case-insensitively against the AI record types."""
-    items = raw.split(",") if isinstance(raw, str) else list(raw)
-    known = {t.lower(): t for t in AI_RECORD_TYPES}
-    chosen = []
-    for item in items:
-        name = str(item).strip()
-        if not name:
-            continue
-        if name.lower() not in known:
-            raise UsageError(f"Record type {name!r} is not one m365audit collects; choose from "
-                             f"{', '.join(AI_RECORD_TYPES)}.")
-        chosen.append(known[name.lower()])
-    if not chosen:
-        raise UsageError(f"Choose at least one record type from {', '.join(AI_RECORD_TYPES)}.")
-    return tuple(dict.fromkeys(chosen))
 
 
 def _positive(extra: dict[str, Any], key: str, default: float | str, zero_ok: bool = False) -> float:

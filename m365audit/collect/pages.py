@@ -67,6 +67,30 @@ class Page:
         link = self._meta.delta_link if self._meta is not None else self.data.get("@odata.deltaLink")
         return link if isinstance(link, str) else None
 
+    def record_lines(self) -> bytes | None:
+        """The ``value`` records as newline-delimited JSON, copied from the page's bytes (None: no list).
+
+        Each record is a slice of the body as received (msgspec.Raw), so no Python object is
+        built for it; a record that is not an object is left out, and one holding a raw line
+        break (only possible as whitespace between tokens) is re-encoded on one line.
+        """
+        if self._meta is None or self._data is not None:
+            value = self.data.get("value")
+            if not isinstance(value, list):
+                return None
+            return b"".join(orjson.dumps(r) + b"\n" for r in value if isinstance(r, dict))
+        if self._meta.value is None:
+            return None
+        lines = []
+        for raw in self._meta.value:
+            record = bytes(raw)
+            if not record.startswith(b"{"):
+                continue
+            if b"\n" in record or b"\r" in record:
+                record = orjson.dumps(orjson.loads(record))
+            lines.append(record)
+        return b"\n".join(lines) + b"\n" if lines else b""
+
     @property
     def records(self) -> int:
         """How many records the page's ``value`` list holds."""

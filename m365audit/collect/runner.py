@@ -24,7 +24,7 @@ from m365audit.collect.directory import collect_directory, delta_state, usable_d
 from m365audit.collect.graph import GraphClient, RetryPolicy, parse_graph_url
 from m365audit.collect.scope import check_scope_matches, fetch_unit_members
 from m365audit.collect.spool import SpoolFolder, remove_leftovers, spool_root
-from m365audit.errors import CollectionError, M365AuditError, UsageError
+from m365audit.errors import CollectionError, CollectionStopped, M365AuditError, UsageError
 from m365audit.scope import Scope, parse_scope
 from m365audit.store import pseudonym
 from m365audit.store.db import lock_wait, open_db, rollback
@@ -73,7 +73,9 @@ ProgressFn = Callable[[str, int], None]
 # client and returns a function that loads what it fetched inside a transaction
 # and returns counts.
 SourceStep = Callable[[GraphClient, "CollectOptions", SpoolFolder, "ProgressFn | None"], Any]
-EXTRA_SOURCES: dict[str, SourceStep] = {"audit": audit.step, "usage": usage.step, "labels": labels.step}
+# The audit step also commits while it fetches (each saved query, each chunk of records; see
+# collect/audit_run.py), so it is called with two more arguments.
+EXTRA_SOURCES: dict[str, Callable[..., Any]] = {"audit": audit.step, "usage": usage.step, "labels": labels.step}
 
 
 def parse_only(value: str | None) -> tuple[str, ...]:
@@ -210,10 +212,43 @@ async def _collect_async(run: _Run, target: Any, credential: Any, progress: Prog
         for name in options.only:
             if name == "licences":
                 continue
-            step = EXTRA_SOURCES[name]
             with SpoolFolder(parent=spool_root(options.db)) as folder:
-                load = await step(client, options, folder, progress)
+                if name == "audit":
+                    load = await audit.step(client, options, folder, progress, _Committer(run), run.run_id)
+                else:
+                    load = await EXTRA_SOURCES[name](client, options, folder, progress)
                 _load(run, _counting(run, name, load))
+            stopped = run.counts.get(name, {}).get("stopped") if isinstance(run.counts.get(name), dict) else None
+            if stopped:
+                raise CollectionStopped(f"Collection {stopped}; everything already landed is committed and the "
+                                      "next run resumes the saved audit queries.")
+
+
+class _Committer:
+    """Runs a function of a connection in its own transaction on a worker thread, one at a time.
+
+    The audit step commits each saved query and each chunk of records this way while
+    the event loop goes on fetching; DuckDB works without the GIL, so they overlap.
+    """
+
+    def __init__(self, run: _Run) -> None:
+        self.run = run
+        self._lock = asyncio.Lock()
+
+    async def __call__(self, work: Callable[[Any], Any]) -> Any:
+        async with self._lock:
+            return await asyncio.to_thread(self._commit, work)
+
+    def _commit(self, work: Callable[[Any], Any]) -> Any:
+        box: list[Any] = []
+
+        def wrapped(con: Any) -> None:
+            box.append(work(con))
+            if pseudonym.is_pseudonymised(con):
+                pseudonym.pseudonymise_loaded(con, self.run.run_id)  # names never reach a commit
+
+        _load(self.run, wrapped)
+        return box[0]
 
 
 def _counting(run: _Run, name: str, load: Callable[[Any, str], Any]) -> Callable[[Any], None]:

@@ -121,7 +121,7 @@ AUDIT_NUMBERS: dict[str, Parser] = {
     "slice_hours": number(0, 24 * 31, above=True), "overlap_hours": number(0, 24 * 31, above=True),
     "first_run_days": number(0, 3650, above=True), "concurrency": number(0, 64, above=True),
     "poll_initial": number(0, 3600, above=True), "poll_max": number(0, 3600, above=True),
-    "query_timeout": number(0, 7 * 86400, above=True),
+    "query_timeout": number(0, 7 * 86400, above=True), "requery_after_hours": number(0, 24 * 31),
 }
 
 
@@ -145,6 +145,15 @@ def _lake_uri(value: Any) -> str:
     return text
 
 
+def _record_types(value: Any) -> list[str]:
+    from m365audit.collect.record_types import parse_record_types
+
+    try:
+        return list(parse_record_types(_texts(value)))
+    except UsageError as exc:
+        raise ValueError(exc.message[0].lower() + exc.message[1:].rstrip(".")) from None
+
+
 def _graph_url(value: Any) -> str:
     from m365audit.collect.graph import parse_graph_url
 
@@ -165,11 +174,13 @@ SCHEMA: dict[str, dict[str, tuple[str, Parser]]] = {
                 "scope": ("scope", _scope), "time_budget_minutes": ("time_budget_minutes", _whole(1, 1440)),
                 "attempts": ("attempts", _whole(1, 5))},
     # Passed to the audit source as CollectOptions.extra["audit_<key>"]; see collect/audit_settings.py.
-    "audit": {"record_types": ("extra.audit_record_types", _texts), "version": ("extra.audit_version",
+    "audit": {"record_types": ("extra.audit_record_types", _record_types), "version": ("extra.audit_version",
                                                                                _one_of("v1.0", "beta")),
               "retention_days": ("extra.audit_retention_days", _whole(1, 3650)),
               "upn_filter_limit": ("extra.audit_upn_filter_limit", _whole(0, 100_000)),
-              **{key: (f"extra.audit_{key}", parse) for key, parse in AUDIT_NUMBERS.items()}},
+              **{key: (f"extra.audit_{key}", parse) for key, parse in AUDIT_NUMBERS.items()},
+              **{key: (f"extra.audit_{key}", _whole(1, 1_000_000)) for key in (
+                  "daily_queries", "running_queries", "records_per_query")}},
     "checks": {"enabled": ("checks_enabled", _flag), "policy": ("policy_file", _text),
                "fail_on": ("fail_on", _one_of(*SEVERITIES))},
     "report": {"folder": ("report_folder", _text), "formats": ("report_formats", _subset(*REPORT_FORMATS)),

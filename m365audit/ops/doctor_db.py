@@ -7,7 +7,7 @@ import stat
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from m365audit.errors import DatabaseError
+from m365audit.errors import DatabaseError, UsageError
 from m365audit.ops.config import RunConfig
 from m365audit.ops.doctor import MISSING, OK, WARNING, Probe
 
@@ -19,7 +19,8 @@ def database_probes(config: RunConfig, now: datetime | None) -> list[Probe]:
     now = now or datetime.now(UTC)
     db = config.db
     if not db.exists():
-        return [Probe("database", WARNING, f"no database at {db} yet", "The first `m365audit run` creates it.")]
+        return [Probe("database", WARNING, f"no database at {db} yet", "The first `m365audit run` creates it."),
+                *audit_plan_probes(config, now)]
     probes = [_privacy(db), *_lock(db)]
     from m365audit.store.db import open_db
 
@@ -30,6 +31,30 @@ def database_probes(config: RunConfig, now: datetime | None) -> list[Probe]:
                 probes.append(_key(con, config))
     except DatabaseError as exc:
         probes.append(Probe("database", MISSING, exc.message))
+        return probes
+    return probes + audit_plan_probes(config, now)
+
+
+def audit_plan_probes(config: RunConfig, now: datetime) -> list[Probe]:
+    """The audit queries the next run would create, those saved, and the tenant budget left."""
+    if config.sources is not None and "audit" not in config.sources:
+        return []
+    from m365audit.collect.audit_preview import preview
+    from m365audit.collect.record_types import PAY_AS_YOU_GO
+
+    try:
+        seen = preview(config.db, config.extra, config.scope, None, now, now)
+    except (DatabaseError, UsageError) as exc:
+        return [Probe("audit queries", WARNING, exc.message)]
+    lines = [line.strip() for line in seen.lines()[1:4]]
+    status = WARNING if len(seen.plan.create) > seen.left else OK
+    probes = [Probe("audit queries", status, "; ".join(lines),
+                    None if status == OK else "Lower the window or raise [audit] daily_queries if the tenant "
+                    "has room; the run collects what the budget allows and says what is left.")]
+    if PAY_AS_YOU_GO in seen.settings.record_types:
+        probes.append(Probe("AIAppInteraction", WARNING, f"{PAY_AS_YOU_GO} records exist only where the tenant "
+                            "has enabled Microsoft Purview's pay-as-you-go auditing of non-Microsoft AI apps",
+                            "Without it no such records arrive; that is not a collection fault."))
     return probes
 
 

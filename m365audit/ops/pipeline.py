@@ -65,6 +65,7 @@ class RunContext:
     findings: dict[str, Any] | None = None
     report_dir: Path | None = None
     report_files: list[Path] = field(default_factory=list)
+    stopped: bool = False  # SIGINT or SIGTERM stopped the collection: not retried
 
 
 @dataclass(frozen=True)

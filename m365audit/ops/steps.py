@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from m365audit.checks.catalogue import SEVERITIES
-from m365audit.errors import CollectionError, UsageError
+from m365audit.errors import CollectionError, CollectionStopped, UsageError
 from m365audit.ops.pipeline import Outcome, RunContext, Step
 from m365audit.outputs import OutputError, cause, check_folder, mark_folder, protected_paths, write_atomically
 from m365audit.store.db import open_db
@@ -34,8 +34,8 @@ def collect_step(ctx: RunContext) -> Outcome:
     for attempt in range(1, ctx.config.attempts + 1):
         done, problems = _collect_once(ctx, pending, counts)
         pending = tuple(s for s in pending if s not in done)
-        if not pending:
-            break
+        if not pending or ctx.stopped:
+            break  # a run stopped by SIGINT / SIGTERM does not try again
         if attempt < ctx.config.attempts:
             ctx.log.emit("retry", level="warning", step="collect", attempt=attempt + 1,
                          sources=",".join(pending), message="; ".join(problems))
@@ -58,6 +58,9 @@ def _collect_once(ctx: RunContext, sources: tuple[str, ...],
                              pseudonym_key=ctx.key, extra=dict(config.extra))
     try:
         result = collect(options)
+    except CollectionStopped as exc:
+        ctx.stopped = True
+        return _committed_sources(config.db, sources), [exc.message]
     except CollectionError as exc:
         # Sources that committed before the failure are listed in the failed run's counts.
         committed = _committed_sources(config.db, sources)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import re
 import threading
+import time
 import uuid
 import weakref
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from typing import Any
 
 import orjson
 
+from m365audit.collect.record_types import enum_members
 from m365audit.simulator import activity_catalogue as ac
 from m365audit.simulator.activity import Selection
 from m365audit.simulator.http import (
@@ -55,6 +57,7 @@ class AuditQuery:
     upns: list[str] | None
     admin_units: list[str] | None
     polls: int = 0
+    created: float = field(default_factory=time.monotonic)
     status: str = "notStarted"
     selection: Selection | None = None
     exceeded: bool = False
@@ -76,6 +79,9 @@ class AuditService:
     def __init__(self, tenant: Tenant) -> None:
         self.tenant = tenant
         self.queries: dict[str, AuditQuery] = {}
+        self.created: list[tuple[datetime, datetime]] = []  # the window of every query created, in order
+        self.submissions: list[float] = []  # monotonic creation times, for the rolling 24 hours
+        self.refused = 0  # creations answered 429
         self._lock = threading.Lock()
         # Fault injection: return "failed" or "cancelled" to end a query that way.
         self.fail_query: Callable[[AuditQuery], str | None] | None = None
@@ -97,7 +103,7 @@ class AuditService:
             raise GraphHttpError(400, "BadRequest", "filterEndDateTime must be later than filterStartDateTime.")
         record_types = _names(body, "recordTypeFilters")
         for name in record_types or []:
-            if name not in ac.RECORD_TYPES:
+            if name not in enum_members():  # Graph's auditLogRecordType; the tenant writes only some of them
                 raise GraphHttpError(400, "BadRequest", f"Requested value '{name}' was not found.")
         operations = _names(body, "operationFilters")
         if operations is not None:
@@ -108,8 +114,34 @@ class AuditService:
         query = AuditQuery(str(uuid.uuid4()), request.version, echo, start, end, record_types,
                            _names(body, "userPrincipalNameFilters"), _names(body, "administrativeUnitIdFilters"))
         with self._lock:
+            self._admit(time.monotonic())
             self.queries[query.id] = query
+            self.created.append((start, end))
         return Response.json(query.to_json(request, self.behaviour.audit_record_limit), status=201)
+
+    def _admit(self, now: float) -> None:
+        """Refuse a creation over the tenant's limits, as Graph does: 429 with Retry-After."""
+        behaviour = self.behaviour
+        self.submissions = [t for t in self.submissions if t > now - 86400]
+        running = sum(1 for q in self.queries.values() if q.status in ("notStarted", "running"))
+        if len(self.submissions) >= behaviour.audit_daily_submissions:
+            oldest = len(self.submissions) - behaviour.audit_daily_submissions
+            wait = (self.submissions[oldest] + 86400 - now) if self.submissions else 86400.0
+            self.refused += 1
+            raise GraphHttpError(429, "TooManyRequests",
+                                 f"The tenant has submitted {len(self.submissions)} audit log queries in the last "
+                                 "24 hours, the most allowed.", {"Retry-After": str(max(1, round(wait)))})
+        if running >= behaviour.audit_max_running:
+            self.refused += 1
+            raise GraphHttpError(429, "TooManyRequests",
+                                 f"The tenant has {running} audit log queries queued or running, the most allowed.",
+                                 {"Retry-After": "60"})
+        self.submissions.append(now)
+
+    def forget(self, query_id: str) -> None:
+        """Fault injection: the service no longer knows the query (its id answers 404)."""
+        with self._lock:
+            self.queries.pop(query_id, None)
 
     def get(self, request: Request, match: re.Match[str]) -> Response:
         self._check_version(request)
@@ -117,7 +149,8 @@ class AuditService:
         with query.lock:
             query.polls += 1
             if query.status in ("notStarted", "running"):
-                if query.polls >= self.behaviour.audit_polls_until_done:
+                aged = time.monotonic() - query.created >= self.behaviour.audit_query_seconds
+                if query.polls >= self.behaviour.audit_polls_until_done and aged:
                     self._finish(query)
                 elif query.polls > 1:
                     query.status = "running"

@@ -83,6 +83,13 @@ class ApiBehaviour:
     audit_record_limit: int = 1_000_000  # records per query before isRecordCountLimitExceeded
     audit_page_size: int = 1000  # records per page (also the largest $top accepted)
     audit_polls_until_done: int = 3  # status polls before a query has succeeded
+    # The tenant's audit query service limits (Graph throttling limits, "Security audit log query service
+    # limits"): submissions per rolling 24 hours and queries queued or running at once; over either, a
+    # creation is answered 429 with Retry-After. ``audit_query_seconds``: how long a query runs at least
+    # (wall clock from its creation), so that a query can outlive the run that created it.
+    audit_daily_submissions: int = 200
+    audit_max_running: int = 50
+    audit_query_seconds: float = 0.0
     audit_empty_page_every: int = 7  # every Nth page is empty but carries a nextLink (0: never)
     audit_v1: bool = True  # False: v1.0 /security/auditLog answers 404 (only beta has it, as after MC1052169)
     audit_beta: bool = True  # False: beta /security/auditLog answers 404 (only v1.0 has it)

@@ -62,13 +62,19 @@ class LandCounts:
                 "out_of_scope": self.out_of_scope}
 
 
-def prepare(con: duckdb.DuckDBPyConnection) -> None:
-    """Macros and lookup tables the audit SQL uses; once per load on a connection."""
+def prepare(con: duckdb.DuckDBPyConnection, record_types: dict[str, int] | None = None) -> None:
+    """Macros and lookup tables the audit SQL uses; once per load on a connection.
+
+    ``record_types``: auditLogRecordType names (and numbers) collected on purpose
+    (``--record-types``) that land with their type name even where the views know
+    nothing more of them.
+    """
     create_macros(con)
-    names = ", ".join(f"'{name}'" for name in AUDITED_TYPES)
+    audited = {**AUDITED_TYPES, **{t: int(c) for t, c in (record_types or {}).items() if t.isalnum()}}
+    names = ", ".join(f"'{name}'" for name in audited)
     con.execute(f"CREATE OR REPLACE TEMP MACRO audit_is_audited(t) AS t IN ({names})")  # noqa: S608 - constant names
     cases = " ".join(f"WHEN '{code}' THEN '{name}' WHEN lower('{name}') THEN '{name}'"
-                     for name, code in AUDITED_TYPES.items())
+                     for name, code in audited.items())
     con.execute(f"CREATE OR REPLACE TEMP MACRO audit_record_type(x) AS "
                 f"CASE lower(trim(x::VARCHAR)) {cases} ELSE nullif(trim(x::VARCHAR), '') END")
     con.execute(read_query("audit/macros.sql"))
@@ -182,13 +188,14 @@ def finish(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def land_graph_spools(con: duckdb.DuckDBPyConnection, spools: list[Path], *, run_id: str,
-                      batch_bytes: int = BATCH_BYTES, keep_sql: str | None = None) -> LandCounts:
+                      batch_bytes: int = BATCH_BYTES, keep_sql: str | None = None,
+                      record_types: dict[str, int] | None = None) -> LandCounts:
     """The collector's path: spool files in batches of about ``batch_bytes``, one transaction (the caller's).
 
     Batches keep memory flat however many records a run brings, and are large
     enough that the per-statement costs (regex and JSON type compilation) vanish.
     """
-    prepare(con)
+    prepare(con, record_types)
     # Without a cap DuckDB keeps up to 80% of RAM in its buffer pool; capped, it spills to disk
     # and a run's peak memory stays flat however many records it brings.
     con.execute(f"SET memory_limit = '{LOAD_MEMORY_LIMIT}'")
