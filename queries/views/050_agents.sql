@@ -88,3 +88,19 @@ CREATE OR REPLACE VIEW copilot_agents AS
 SELECT agent_id, agent_name, kind, first_seen, last_seen, users_30d, interactions_30d, apps, resources_read,
        labelled_resources_read, restricted_resources_read
 FROM copilot_agents_at(now(), NULL::VARCHAR[]);
+
+-- view: agent_verdict
+-- (macro agent_verdict(users_30d, restricted_resources_read)) What to do with an agent, by a stated rule, read by the report and `m365audit agents`: Review when it read content with a restricted label (whatever its use: the exposure needs looking at); else Retire when no person used it in the 30 days to the date looked at; else Keep.
+--   verdict: Keep, Review or Retire
+CREATE OR REPLACE MACRO agent_verdict(users_30d, restricted_resources_read) AS
+    CASE WHEN coalesce(restricted_resources_read, 0) > 0 THEN 'Review'
+         WHEN coalesce(users_30d, 0) = 0 THEN 'Retire'
+         ELSE 'Keep' END;
+
+-- view: agent_verdict_rule
+-- (macro agent_verdict_rule(users_30d, restricted_resources_read)) The rule that decided agent_verdict, in words.
+--   rule: the sentence shown beside the verdict
+CREATE OR REPLACE MACRO agent_verdict_rule(users_30d, restricted_resources_read) AS
+    CASE WHEN coalesce(restricted_resources_read, 0) > 0 THEN 'read content with a restricted label: review it'
+         WHEN coalesce(users_30d, 0) = 0 THEN 'nobody used it in the last 30 days: retire it'
+         ELSE 'used in the last 30 days and read nothing restricted: keep it' END;
