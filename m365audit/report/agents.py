@@ -14,10 +14,12 @@ from typing import Any
 import duckdb
 
 from m365audit.policy import Policy
+from m365audit.report.charts import bar_chart
 from m365audit.report.context import ReportContext
 from m365audit.report.model import Section
 from m365audit.report.queries import run_table
 
+TOP_AGENTS = 15
 COLUMNS = ("agent_id", "agent_name", "kind", "first_seen", "last_seen", "users_30d", "interactions_30d", "apps",
            "resources_read", "labelled_resources_read", "restricted_resources_read", "verdict", "rule")
 INVENTORY = """
@@ -55,6 +57,12 @@ def agents_section(ctx: ReportContext) -> Section:
     section.notes.append("Verdict rule: Review when the agent read content with one of the policy's restricted "
                          "labels ([labels] restricted); else Retire when nobody used it in the last 30 days; "
                          "else Keep. Whether the policy approves each agent is the check agents_approved.")
+    top = table.frame.filter(table.frame["users_30d"] + table.frame["users_prev_30d"] > 0).head(TOP_AGENTS)
+    if top.height:
+        section.charts.append(bar_chart(
+            f"People using each agent (the {TOP_AGENTS} most used)" if table.frame.height > TOP_AGENTS
+            else "People using each agent", top["agent_name"].to_list(),
+            [("Last 30 days", top["users_30d"].to_list()), ("30 days before", top["users_prev_30d"].to_list())]))
     if ctx.department:
         section.notes.append("Agents are listed for the whole organisation: an agent serves every department.")
     return section
