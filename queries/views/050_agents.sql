@@ -1,9 +1,7 @@
 -- The agent inventory: every agent the audit log names, who used it and what it read.
 
--- view: restricted_labels_of
--- (table macro restricted_labels_of(restricted)) The sensitivity labels a policy's restricted list names, by name or id (lower-cased), with their sublabels: a sublabel is restricted when its parent is. Read by the agent inventory; the label check queries/checks/labels_copilot_no_restricted_content.sql applies the same rule.
---   label_id: the label's id
---   name: the label's name
+-- Table macro restricted_labels_of(restricted): the sensitivity labels a policy's restricted list names, by name or id (lower-cased), with their sublabels: a sublabel is restricted when its parent is. Read by the agent inventory; the label check queries/checks/labels_copilot_no_restricted_content.sql applies the same rule.
+-- Columns: label_id, name.
 CREATE OR REPLACE MACRO restricted_labels_of(restricted) AS TABLE
 SELECT l.label_id, l.name
 FROM sensitivity_labels l
@@ -12,23 +10,22 @@ WHERE list_contains(restricted::VARCHAR[], lower(l.name)) OR list_contains(restr
    OR list_contains(restricted::VARCHAR[], lower(parent.name))
    OR list_contains(restricted::VARCHAR[], lower(parent.label_id));
 
--- view: copilot_agents_at
--- (table macro copilot_agents_at(as_of, restricted)) The agent inventory at as_of with restricted_resources_read counted against a policy's restricted labels (lower-cased names or ids, as `[labels] restricted`); the view copilot_agents is this at the current time with no policy. The policy decides what is restricted, so the view cannot: `m365audit agents --policy`, the report and the checks pass the policy's labels here.
---   agent_id: the agent (agent_interactions.agent_key)
---   agent_name: its latest name, else its id
---   kind: microsoft, declarative, copilot studio, third party or unknown (agent_interactions.kind; the most recent record's)
---   first_seen: its first audit record
---   last_seen: its latest audit record
---   last_used: a person's latest use
---   users_30d: people who used it in the 30 days to as_of
---   interactions_30d: people's interactions with it in those 30 days
---   users_prev_30d: people who used it in the 30 days before those (the trend)
---   interactions_total: every record naming it, by anyone
---   apps: the products it was used in (copilot_interactions.app), comma-separated
---   resources_read: distinct files, sites, emails and pages it read (by URL, else id, else name)
---   labelled_resources_read: of those, the ones carrying a sensitivity label
---   restricted_resources_read: of those, the ones labelled restricted by the policy (NULL without a policy)
---   restricted_labels: the restricted labels read, comma-separated
+-- Table macro copilot_agents_at(as_of, restricted): the agent inventory at as_of with restricted_resources_read counted against a policy's restricted labels (lower-cased names or ids, as `[labels] restricted`); the view copilot_agents is this at the current time with no policy. The policy decides what is restricted, so the view cannot: `m365audit agents --policy`, the report and the checks pass the policy's labels here.
+-- * agent_id: the agent (agent_interactions.agent_key)
+-- * agent_name: its latest name, else its id
+-- * kind: microsoft, declarative, copilot studio, third party or unknown (agent_interactions.kind; the most recent record's)
+-- * first_seen: its first audit record
+-- * last_seen: its latest audit record
+-- * last_used: a person's latest use
+-- * users_30d: people who used it in the 30 days to as_of
+-- * interactions_30d: people's interactions with it in those 30 days
+-- * users_prev_30d: people who used it in the 30 days before those (the trend)
+-- * interactions_total: every record naming it, by anyone
+-- * apps: the products it was used in (copilot_interactions.app), comma-separated
+-- * resources_read: distinct files, sites, emails and pages it read (by URL, else id, else name)
+-- * labelled_resources_read: of those, the ones carrying a sensitivity label
+-- * restricted_resources_read: of those, the ones labelled restricted by the policy (NULL without a policy)
+-- * restricted_labels: the restricted labels read, comma-separated
 CREATE OR REPLACE MACRO copilot_agents_at(as_of, restricted) AS TABLE
 WITH recs AS (
     SELECT * FROM agent_interactions WHERE created_at <= as_of
@@ -89,17 +86,13 @@ SELECT agent_id, agent_name, kind, first_seen, last_seen, users_30d, interaction
        labelled_resources_read, restricted_resources_read
 FROM copilot_agents_at(now(), NULL::VARCHAR[]);
 
--- view: agent_verdict
--- (macro agent_verdict(users_30d, restricted_resources_read)) What to do with an agent, by a stated rule, read by the report and `m365audit agents`: Review when it read content with a restricted label (whatever its use: the exposure needs looking at); else Retire when no person used it in the 30 days to the date looked at; else Keep.
---   verdict: Keep, Review or Retire
+-- Macro agent_verdict(users_30d, restricted_resources_read): what to do with an agent, by a stated rule, read by the report and `m365audit agents`: Review when it read content with a restricted label (whatever its use: the exposure needs looking at); else Retire when no person used it in the 30 days to the date looked at; else Keep.
 CREATE OR REPLACE MACRO agent_verdict(users_30d, restricted_resources_read) AS
     CASE WHEN coalesce(restricted_resources_read, 0) > 0 THEN 'Review'
          WHEN coalesce(users_30d, 0) = 0 THEN 'Retire'
          ELSE 'Keep' END;
 
--- view: agent_verdict_rule
--- (macro agent_verdict_rule(users_30d, restricted_resources_read)) The rule that decided agent_verdict, in words.
---   rule: the sentence shown beside the verdict
+-- Macro agent_verdict_rule(users_30d, restricted_resources_read): the rule that decided agent_verdict, in words, shown beside it.
 CREATE OR REPLACE MACRO agent_verdict_rule(users_30d, restricted_resources_read) AS
     CASE WHEN coalesce(restricted_resources_read, 0) > 0 THEN 'read content with a restricted label: review it'
          WHEN coalesce(users_30d, 0) = 0 THEN 'nobody used it in the last 30 days: retire it'

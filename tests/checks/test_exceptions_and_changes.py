@@ -108,7 +108,7 @@ def test_every_record_is_stored_with_its_status(db: Path) -> None:
                              "ORDER BY check_id, subject", [run.run_id]).fetchall()
         runs = con.execute("SELECT policy_name, checked_at, counts->>'findings' FROM check_runs").fetchall()
     assert stored == sorted((r.check_id, r.status, r.subject, r.detail) for r in run.records)
-    assert len(stored) == 15  # 13 checks pass (one row each), the jailbreak check has two findings
+    assert len(stored) == 18  # 16 checks pass (one row each), the jailbreak check has two findings
     assert runs == [("Golden Borough Council AI Policy", ANCHOR, "2")]
 
 
