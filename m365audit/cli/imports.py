@@ -42,13 +42,17 @@ def register(app: typer.Typer) -> None:
         db: DbPath = DEFAULT_DB,
         format: FormatOption = "text",
     ) -> None:
-        """Import the admin centre's Microsoft 365 Copilot usage report (per-user last activity by app)."""
+        """Import the admin centre's Microsoft 365 Copilot usage report (per-user activity by app, v1 or v2).
+
+        A report older than the one stored is not imported (the newer one is kept; exit 0, and it
+        says so). In a database collected for a --scope, only rows of the scope's users are
+        imported, and the output says how many were dropped.
+        """
         from m365audit.store.imports import import_usage_report
 
         _check_format(format)
         summary = import_usage_report(db, file)
-        _show(summary.as_dict(), format,
-              lambda s: f"Imported {s['imported']:,} usage report rows from {Path(s['file']).name}.")
+        _show(summary.as_dict(), format, _usage_text)
 
 
 def _check_format(value: str) -> None:
@@ -78,3 +82,19 @@ def _purview_text(s: dict[str, Any]) -> str:
         parts.append(f"{s['out_of_scope']:,} rows of users outside the database's scope ({s['scope']}) "
                      "dropped, not imported")
     return f"Imported {s['imported']:,} AI interaction records from {Path(s['file']).name} ({'; '.join(parts)})."
+
+
+def _usage_text(s: dict[str, Any]) -> str:
+    usage = s["usage_report"]
+    name = Path(s["file"]).name
+    if usage["newer_report_kept"]:
+        return (f"Imported nothing from {name}: its Report Refresh Date {usage['report_refresh_date']} is older "
+                f"than the stored report's ({usage['newer_report_kept']}), which was kept.")
+    parts = []
+    if usage["duplicates"]:
+        parts.append(f"{usage['duplicates']:,} repeated rows imported once")
+    dropped = usage["dropped_out_of_scope"] + usage["dropped_concealed"]
+    if dropped:
+        parts.append(f"{dropped:,} rows outside the database's scope dropped")
+    more = f" ({'; '.join(parts)})" if parts else ""
+    return f"Imported {s['imported']:,} usage report rows from {name}{more}."

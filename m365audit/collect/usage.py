@@ -1,23 +1,37 @@
-"""The usage source of ``m365audit collect``: the Copilot usage report, per user and app.
+"""The usage source of ``m365audit collect``: Microsoft's Copilot usage reports.
 
-``/copilot/reports/getMicrosoft365CopilotUsageUserDetail(period='D30')`` answers a
-CSV stream (v1.0, after a byte-order mark) or JSON pages (beta); the old
-``/beta/reports/...`` path answers 302 to a pre-signed download URL, fetched
-with a plain HTTP client because it must not receive the Authorization header
-(the SDK's redirect handler would forward it on the same host). The report
-privacy setting (``/admin/reportSettings``) is read first, so concealed names
-are recognised and reported.
+``/copilot/reports/getMicrosoft365CopilotUsageUserDetail(period=..., version='v2')``
+answers a CSV stream on v1.0 (after a byte-order mark) with version 2's extra
+columns: prompt counts, active usage days, Copilot Chat (work) and (web),
+Microsoft 365 Copilot, Edge and agent last activity. Version 2 takes the
+periods D7, D28, D90, D180 and ALL, version 1 D7, D30, D90, D180 and ALL
+(Microsoft 365 Copilot APIs reference, "Function parameters"), so the
+configured period is asked for in the version's nearest form (D30 <-> D28).
 
-``CollectOptions.extra``: ``usage_period`` (D7, D30, D90, D180 or ALL; default
-D30) and ``usage_version`` (v1.0, beta or legacy; v1.0 falls back to beta
-when the path is unknown there).
+A tenant that does not serve the ``version`` parameter answers as Graph
+answers any function it does not know: 400 "Resource not found for the
+segment '...'" (or 404). Only that answer falls back to version 1; any other
+400 (a validation error) reaches the user with Graph's own message. Beta
+answers JSON pages, whose version 2 keys Microsoft does not document, so beta
+is always asked for version 1. The old ``/beta/reports/...`` path answers 302
+to a pre-signed download URL, fetched with a plain HTTP client because it must
+not receive the Authorization header. The report privacy setting
+(``/admin/reportSettings``) is read first, so concealed names are recognised.
+
+The user-count summary and trend reports (enabled and active users per app)
+are collected the same way, except in a scoped collection: they are
+tenant-wide figures that cannot be limited to one organisation.
+
+``CollectOptions.extra``: ``usage_period`` (D7, D28, D30, D90, D180 or ALL;
+default D30) and ``usage_version`` (v1.0, beta or legacy; v1.0 falls back to
+beta when the path is unknown there).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +41,7 @@ import orjson
 from m365audit.collect.graph import GraphClient, GraphResponseError
 from m365audit.errors import CollectionError, UsageError
 from m365audit.store import usage as store
+from m365audit.store import usage_counts as counts_store
 
 if TYPE_CHECKING:
     import duckdb
@@ -36,9 +51,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("m365audit.collect")
 
-PERIODS = ("D7", "D30", "D90", "D180", "ALL")
+PERIODS = ("D7", "D28", "D30", "D90", "D180", "ALL")
 VERSIONS = ("v1.0", "beta", "legacy")
-_REPORT = "getMicrosoft365CopilotUsageUserDetail(period='{period}')"
+USER_DETAIL = "getMicrosoft365CopilotUsageUserDetail"
+COUNT_REPORTS = {"summary": "getMicrosoft365CopilotUserCountSummary", "trend": "getMicrosoft365CopilotUserCountTrend"}
+_V2_PERIOD = {"D30": "D28"}  # version 2 has D28 where version 1 has D30
+_V1_PERIOD = {"D28": "D30"}
 
 
 @dataclass(frozen=True)
@@ -46,6 +64,9 @@ class UsageReport:
     path: Path
     kind: str  # csv or json
     source: str  # graph-v1.0, graph-beta or graph-legacy
+    version: str = "v1"  # the report version asked for: v1 or v2
+    period: str = "D30"  # the period asked for
+    notices: tuple[str, ...] = field(default=())
 
 
 def usage_settings(extra: dict[str, Any]) -> tuple[str, str]:
@@ -58,21 +79,49 @@ def usage_settings(extra: dict[str, Any]) -> tuple[str, str]:
     return period, version
 
 
+def function_call(name: str, period: str, report_version: str) -> str:
+    """``name(period='D28',version='v2')``; version 1 is asked for without the optional parameter."""
+    if report_version == "v2":
+        return f"{name}(period='{_V2_PERIOD.get(period, period)}',version='v2')"
+    return f"{name}(period='{_V1_PERIOD.get(period, period)}')"
+
+
+def version_not_served(exc: GraphResponseError) -> bool:
+    """Graph's answer to a function (or overload) it does not know: 404, or 400 "Resource not found for the segment"."""
+    return exc.status == 404 or (exc.status == 400 and "resource not found for the segment" in exc.message.lower())
+
+
 async def step(client: GraphClient, options: CollectOptions, folder: SpoolFolder,
                progress: Any) -> Callable[[duckdb.DuckDBPyConnection, str], dict[str, Any]]:
     period, version = usage_settings(options.extra)
     concealed, settings_notice = await report_names_concealed(client)
     report = await fetch_report(client, period, version, folder.path)
+    count_reports: dict[str, UsageReport] = {}
+    if options.scope is None:
+        for kind in COUNT_REPORTS:
+            fetched = await fetch_count_report(client, kind, period, version, folder.path)
+            if fetched is not None:
+                count_reports[kind] = fetched
 
     def load(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
-        if report.kind == "csv":
-            store.stage_csv(con, report.path)
-        else:
-            store.stage_json(con, report.path)
-        counts = store.land(con, run_id=run_id, source=report.source, concealed_setting=concealed)
-        notices = counts.notices() + ([settings_notice] if settings_notice else [])
-        result: dict[str, Any] = {"rows": counts.rows, "names_concealed": counts.concealed,
-                                  "source": report.source, "period": period}
+        try:
+            if report.kind == "csv":
+                store.stage_csv(con, report.path, name="the usage report")
+            else:
+                store.stage_json(con, report.path)
+            store.refuse_bad_rows(con, "The usage report Microsoft Graph sent")
+        except UsageError as exc:
+            raise CollectionError(exc.message.replace("; nothing was imported.", "; nothing of it was stored."))\
+                from None
+        counts = store.land(con, run_id=run_id, source=report.source, concealed_setting=concealed,
+                            version=report.version)
+        result: dict[str, Any] = {**counts.as_dict(), "source": report.source, "period": report.period,
+                                  "report_version": report.version}
+        result.update({f"{kind}_rows": _load_counts(con, run_id, kind, r) for kind, r in count_reports.items()})
+        notices = counts.notices() + list(report.notices) + ([settings_notice] if settings_notice else [])
+        if options.scope is not None:
+            notices.append("The Copilot user-count summary and trend reports were not collected: they count the "
+                           "whole tenant, not the scope.")
         if notices:
             result["notices"] = notices
         if progress:
@@ -80,6 +129,14 @@ async def step(client: GraphClient, options: CollectOptions, folder: SpoolFolder
         return result
 
     return load
+
+
+def _load_counts(con: duckdb.DuckDBPyConnection, run_id: str, kind: str, report: UsageReport) -> int:
+    if report.kind == "csv":
+        version = counts_store.stage_csv(con, report.path, kind)
+    else:
+        version = counts_store.stage_json(con, report.path, kind)
+    return counts_store.land(con, run_id=run_id, source=report.source, report=kind, version=version)
 
 
 async def report_names_concealed(client: GraphClient) -> tuple[bool | None, str | None]:
@@ -97,21 +154,52 @@ async def report_names_concealed(client: GraphClient) -> tuple[bool | None, str 
     return (value if isinstance(value, bool) else None), None
 
 
-async def fetch_report(client: GraphClient, period: str, version: str, folder: Path) -> UsageReport:
-    report = _REPORT.format(period=period)
+async def fetch_report(client: GraphClient, period: str, version: str, folder: Path,
+                       name: str = USER_DETAIL, target: str = "usage") -> UsageReport:
+    """The report as a spooled file: v2 CSV where served, else v1 CSV, else beta JSON (v1)."""
     if version == "legacy":
-        return await _fetch_raw(client, f"/reports/{report}", "beta", folder, "graph-legacy")
+        report = await _fetch_raw(client, f"/reports/{function_call(name, period, 'v1')}", "beta", folder,
+                                  "graph-legacy", target)
+        return _with(report, "v1", period)
     if version == "v1.0":
-        try:
-            return await _fetch_raw(client, f"/copilot/reports/{report}", "v1.0", folder, "graph-v1.0")
-        except GraphResponseError as exc:
-            if exc.status not in (400, 404):
-                raise
-            log.info("Copilot usage report not available at v1.0 (%s); using beta", exc.status)
-    return await _fetch_json_pages(client, f"/copilot/reports/{report}", folder)
+        notices: tuple[str, ...] = ()
+        for report_version in ("v2", "v1"):
+            path = f"/copilot/reports/{function_call(name, period, report_version)}"
+            try:
+                report = await _fetch_raw(client, path, "v1.0", folder, "graph-v1.0", target)
+                return _with(report, report_version, period, notices)
+            except GraphResponseError as exc:
+                if not version_not_served(exc):
+                    raise
+                log.info("%s %s not served at v1.0 (%s)", name, report_version, exc.status)
+                if report_version == "v2":
+                    notices = ("This tenant does not serve version 2 of the Copilot usage reports yet, so prompt "
+                               "counts and active days are missing; version 1 was collected.",)
+    report = await _fetch_json_pages(client, f"/copilot/reports/{function_call(name, period, 'v1')}", folder,
+                                     target=target)
+    return _with(report, "v1", period)
 
 
-async def _fetch_raw(client: GraphClient, path: str, version: str, folder: Path, source: str) -> UsageReport:
+def _with(report: UsageReport, version: str, period: str, notices: tuple[str, ...] = ()) -> UsageReport:
+    shown = _V2_PERIOD.get(period, period) if version == "v2" else _V1_PERIOD.get(period, period)
+    return UsageReport(report.path, report.kind, report.source, version, shown, notices)
+
+
+async def fetch_count_report(client: GraphClient, kind: str, period: str, version: str,
+                             folder: Path) -> UsageReport | None:
+    """A user-count report, or None when the tenant does not serve it (404 / unknown segment)."""
+    try:
+        return await fetch_report(client, period, "beta" if version == "beta" else "v1.0", folder,
+                                  COUNT_REPORTS[kind], f"count_{kind}")
+    except GraphResponseError as exc:
+        if version_not_served(exc):
+            log.info("Copilot user-count %s report not served (%s)", kind, exc.status)
+            return None
+        raise
+
+
+async def _fetch_raw(client: GraphClient, path: str, version: str, folder: Path, source: str,
+                     target: str = "usage") -> UsageReport:
     response = await client.request("GET", path, version=version, follow_redirects=False,
                                     ok_statuses=(301, 302, 303, 307), headers={"Accept": "*/*"})
     body = response.content
@@ -123,10 +211,10 @@ async def _fetch_raw(client: GraphClient, path: str, version: str, folder: Path,
     stripped = body.lstrip(b"\xef\xbb\xbf \r\n\t")
     if stripped.startswith(b"{"):
         # Some tenants answer JSON on this path too: one page, or the first of several.
-        return await _fetch_json_pages(client, path, folder, version=version)
-    target = folder / "usage.csv"
-    target.write_bytes(body)
-    return UsageReport(target, "csv", source)
+        return await _fetch_json_pages(client, path, folder, version=version, target=target)
+    spooled = folder / f"{target}.csv"
+    spooled.write_bytes(body)
+    return UsageReport(spooled, "csv", source)
 
 
 async def download_without_auth(url: str) -> bytes:
@@ -147,12 +235,13 @@ async def download_without_auth(url: str) -> bytes:
     raise AssertionError("unreachable")
 
 
-async def _fetch_json_pages(client: GraphClient, path: str, folder: Path, version: str = "beta") -> UsageReport:
-    target = folder / "usage.ndjson"
-    with target.open("wb") as out:
+async def _fetch_json_pages(client: GraphClient, path: str, folder: Path, version: str = "beta",
+                            target: str = "usage") -> UsageReport:
+    spooled = folder / f"{target}.ndjson"
+    with spooled.open("wb") as out:
         async for page in client.iter_pages(path, version=version):
             rows = page.data.get("value")
             if not isinstance(rows, list):
                 raise CollectionError("A Copilot usage report page had no value list.")
             out.write(b"".join(orjson.dumps(r) + b"\n" for r in rows if isinstance(r, dict)))
-    return UsageReport(target, "json", f"graph-{version}")
+    return UsageReport(spooled, "json", f"graph-{version}")

@@ -31,8 +31,8 @@ PURPOSES = {
     COPILOT: ("Generative AI assistant in Word, Excel, PowerPoint, Outlook and Teams that works with the "
               "organisation's documents, email and meetings the user can already open; used for "
               "administrative tasks such as drafting, summarising and finding information."),
-    CHAT: ("Web-grounded generative AI chat with enterprise data protection, included with Microsoft 365 "
-           "licences at no additional licence cost; used for administrative tasks such as drafting and "
+    CHAT: ("Web-grounded generative AI chat with enterprise data protection, available to every work account "
+           "at no licence cost (it is not a licence); used for administrative tasks such as drafting and "
            "summarising."),
 }
 

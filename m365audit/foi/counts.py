@@ -123,12 +123,7 @@ u AS (
     FROM users_at($ts)
 ),
 seat AS (SELECT DISTINCT user_id FROM licence_assignments_at($ts) WHERE holds_copilot_seat),
-chat AS (
-    SELECT DISTINCT p.user_id FROM assigned_plan_versions p
-    JOIN reference_service_plans r ON r.service_plan_id = p.service_plan_id AND r.role = 'copilot_chat'
-    WHERE p.valid_from <= $ts AND (p.valid_to IS NULL OR p.valid_to > $ts)
-      AND p.capability_status IN ('Enabled', 'Warning')
-),
+chat AS (SELECT user_id FROM copilot_chat_entitlement_at($ts)),  -- no licence: queries/views/036_copilot_chat.sql
 window_hits AS (  -- "used Copilot" is the view copilot_use (queries/views/025_copilot_use.sql)
     SELECT user_id, lower(user_principal_name) AS upn FROM copilot_use
     WHERE created_at >= $from AND created_at < $to
@@ -146,6 +141,8 @@ SELECT grouping(department) = 1 AS is_total, department,
        count(*) FILTER (WHERE seat) AS licensed,
        count(*) FILTER (WHERE seat AND active) AS seat_active,
        count(*) FILTER (WHERE chat) AS chat_entitled,
+       -- Active people are split in two that add up (the disclosure audit relies on it): seat holders are
+       -- counted under Microsoft 365 Copilot, everyone else under Copilot Chat, the only Copilot they may use.
        count(*) FILTER (WHERE NOT seat AND active) AS chat_active,
        count(*) FILTER (WHERE active) AS active,
        count(*) AS users

@@ -64,17 +64,17 @@ def _rounding_note(answer: dict[str, Any], what: str) -> tuple[str, ...]:
 
 def _systems(answer: dict[str, Any]) -> Section:
     rows = [(s["name"], s["purpose"], count_text(s["entitled_users"]),
-             count_text(s["licensed_users"], "not applicable (no separate licence)"), count_text(s["active_users"]))
+             count_text(s["licensed_users"], "not applicable (no licence needed)"), count_text(s["active_users"]))
             for s in answer["systems"]]
     agents = answer.get("agents", [])
     rows += [(f"{a['name']}: {a['agents_in_use']:,} in use", answer["agent_purpose"], "not applicable",
-              "not applicable (no separate licence)", count_text(a["active_users"])) for a in agents]
+              "not applicable (no licence needed)", count_text(a["active_users"])) for a in agents]
     notes = _rounding_note(answer, "counts") + (
         "Agents are counted from the audit log: an agent is in use when someone used it in the last 28 days; "
         "a person who used agents of several kinds is counted under each." if agents else
         "No agent was used in the last 28 days, or the audit log for them is not held.",)
     return Section("AI systems in use",
-                   ("System", "Purpose", "Users entitled", "Users licensed", "Active users (last 28 days)"),
+                   ("System", "Purpose", "Users who may use it", "Users licensed", "Active users (last 28 days)"),
                    (False, False, True, True, True), rows, notes)
 
 
@@ -91,7 +91,8 @@ def _departments(answer: dict[str, Any]) -> Section:
     rows = [(row["department"], count_text(row["licensed_users"]), count_text(row["active_users"]))
             for row in answer["departments"]]
     notes: tuple[str, ...] = (
-        "Microsoft 365 Copilot Chat is available across the organisation to every user entitled to it.",)
+        "Microsoft 365 Copilot Chat is available across the organisation to every enabled staff account; it "
+        "needs no licence.",)
     if not rows:
         notes = ("No department has Microsoft 365 Copilot licences or recorded Copilot use.", *notes)
     return Section("Departments where Copilot is used",
@@ -103,7 +104,7 @@ def _expenditure(answer: dict[str, Any]) -> Section:
             for e in answer["expenditure"]]
     return Section("Expenditure on AI licences by financial year",
                    ("Financial year", "From", "To", "Amount", "Basis"), (False, False, False, True, False), rows,
-                   ("Microsoft 365 Copilot Chat: no licence cost (included with Microsoft 365 licences).",))
+                   ("Microsoft 365 Copilot Chat: no licence cost (it comes with every work account).",))
 
 
 def _amount(row: dict[str, Any]) -> str:

@@ -90,7 +90,7 @@ def _strip_activity(con: duckdb.DuckDBPyConnection, cutoff: datetime, run_id: st
     counts["usage_rows_deleted"] = _changed(con, """
         DELETE FROM usage_report_rows
         WHERE collected_at < ?
-          AND run_id <> (SELECT run_id FROM usage_report_rows ORDER BY collected_at DESC LIMIT 1)""", [cutoff])
+          AND run_id IS DISTINCT FROM (SELECT run_id FROM usage_report_current)""", [cutoff])  # the report shown
     # The boundary never moves back (a longer setting later cannot restore what
     # was stripped, and the view must not count those rows twice).
     con.execute("""

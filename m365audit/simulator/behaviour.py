@@ -90,4 +90,7 @@ class ApiBehaviour:
     audit_v1: bool = True  # False: v1.0 /security/auditLog answers 404 (only beta has it, as after MC1052169)
     audit_beta: bool = True  # False: beta /security/auditLog answers 404 (only v1.0 has it)
     conceal_report_names: bool = False  # initial admin/reportSettings displayConcealedNames
+    # False: a tenant that does not serve the usage reports' version parameter yet; a request
+    # carrying it gets Graph's answer to an unknown function, 400 "Resource not found for the segment".
+    usage_report_v2: bool = True
     report_download_ttl: float = 300.0  # seconds a legacy report download URL stays valid

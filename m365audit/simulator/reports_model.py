@@ -1,8 +1,13 @@
-"""The Copilot usage report of the simulated tenant, derived from its audit records.
+"""The Copilot usage reports of the simulated tenant, derived from its audit records.
 
-The report lists licensed users only; each app's last activity date is the
-last day in the period with an audit record of that AppHost, so the report
-and the audit log agree by construction.
+The user detail report lists licensed users only; each app's last activity date
+is the last day in the period with an audit record of that AppHost, so the
+report and the audit log agree by construction. Version 2 adds, from the same
+records: prompts (messages with isPrompt), active days, Copilot Chat (work) =
+BizChat and (web) = Bing, and agent use (records naming an agent). The
+simulated tenant has no Microsoft 365 Copilot app or Edge host, so those
+columns are always empty. The user-count reports count seat holders
+(enabled) and those of them with a record of the app (active).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from typing import Any
 
 from m365audit.simulator import activity_catalogue as ac
 from m365audit.simulator.activity import ActivityModel
+from m365audit.simulator.reports_counts import day_activity
 
 COLUMNS = ("copilot_chat", "teams", "word", "excel", "powerpoint", "outlook", "onenote", "loop")
 
@@ -32,6 +38,14 @@ LEGACY_HEADER = (
     "Outlook Copilot Last Activity Date,OneNote Copilot Last Activity Date,"
     "Loop Copilot Last Activity Date,Copilot Chat Last Activity Date"
 )
+# Version 2 adds these after the v1 columns (Microsoft 365 Copilot APIs reference, "Report versions").
+V2_COLUMNS = (
+    "Prompts submitted for all apps", "Prompts submitted for Copilot Chat (work)",
+    "Prompts submitted for Copilot Chat (web)", "Active Usage Days for all apps",
+    "Copilot Chat (work) Last Activity Date", "Copilot Chat (web) Last Activity Date",
+    "Microsoft 365 Copilot Last Activity Date", "Edge Last Activity Date", "Copilot Agent Last Activity Date",
+)
+V2_HEADER = V1_HEADER + "," + ",".join(V2_COLUMNS)
 JSON_FIELDS = {
     "copilot_chat": "copilotChatLastActivityDate", "teams": "microsoftTeamsCopilotLastActivityDate",
     "word": "wordCopilotLastActivityDate", "excel": "excelCopilotLastActivityDate",
@@ -39,6 +53,7 @@ JSON_FIELDS = {
     "onenote": "oneNoteCopilotLastActivityDate", "loop": "loopCopilotLastActivityDate",
 }
 PERIODS = {"D7": 7, "D30": 30, "D90": 90, "D180": 180, "ALL": None}
+V2_PERIODS = {"D7": 7, "D28": 28, "D90": 90, "D180": 180, "ALL": None}
 
 
 def refresh_date(model: ActivityModel) -> date:
@@ -74,6 +89,31 @@ def usage_rows(model: ActivityModel, refresh: date, period_days: int | None) -> 
     return rows
 
 
+def usage_rows_v2(model: ActivityModel, refresh: date, period_days: int | None) -> list[dict[str, Any]]:
+    """usage_rows plus the version 2 figures, from the full records of each seat holder in the period."""
+    first = model.first_day if period_days is None else refresh.toordinal() - period_days + 1
+    totals: dict[int, dict[str, Any]] = {}
+    for day, (_, used) in day_activity(model, first, refresh.toordinal(), True).days.items():
+        for pos, use in used.items():
+            seen = totals.setdefault(pos, {"prompts": 0, "work": 0, "web": 0, "days": 0})
+            seen["prompts"] += use.prompts
+            seen["work"] += use.work_prompts
+            seen["web"] += use.web_prompts
+            seen["days"] += 1
+            for host, key in (("BizChat", "work_last"), ("Bing", "web_last")):
+                if host in use.hosts:
+                    seen[key] = max(seen.get(key, date.min), date.fromordinal(day))
+            if use.agent:
+                seen["agent_last"] = max(seen.get("agent_last", date.min), date.fromordinal(day))
+    rows = usage_rows(model, refresh, period_days)
+    by_upn = {p.upn: pos for pos, p in enumerate(model.people)}
+    for row in rows:
+        seen = totals.get(by_upn[row["upn"]], {"prompts": 0, "work": 0, "web": 0, "days": 0})
+        row["v2"] = [str(seen["prompts"]), str(seen["work"]), str(seen["web"]), str(seen["days"]),
+                     seen.get("work_last"), seen.get("web_last"), None, None, seen.get("agent_last")]
+    return rows
+
+
 def conceal(value: str) -> str:
     """A 32-hex stand-in for a name, as reports show when the tenant conceals names."""
     return hashlib.md5(value.encode(), usedforsecurity=False).hexdigest().upper()
@@ -83,7 +123,8 @@ def csv_text(rows: list[dict[str, Any]], refresh: date, period: int, concealed: 
     def cell(value: date | None) -> str:
         return value.isoformat() if value else ""
 
-    lines = [LEGACY_HEADER if legacy else V1_HEADER]
+    v2 = bool(rows) and "v2" in rows[0]
+    lines = [LEGACY_HEADER if legacy else V2_HEADER if v2 else V1_HEADER]
     for row in rows:
         upn = conceal(row["upn"]) if concealed else row["upn"]
         name = conceal(row["display_name"]) if concealed else _csv_quote(row["display_name"])
@@ -92,6 +133,8 @@ def csv_text(rows: list[dict[str, Any]], refresh: date, period: int, concealed: 
             fields = [refresh.isoformat(), str(period), upn, name, cell(row["last_activity"]), *apps[1:], apps[0]]
         else:
             fields = [refresh.isoformat(), upn, name, cell(row["last_activity"]), *apps, str(period)]
+            if v2:
+                fields += [v if isinstance(v, str) else cell(v) for v in row["v2"]]
         lines.append(",".join(fields))
     return "\r\n".join(lines) + "\r\n"
 
@@ -115,8 +158,8 @@ def _csv_quote(text: str) -> str:
     return text
 
 
-def period_days(period: str, model: ActivityModel) -> tuple[int | None, int]:
-    """(days the rows cover, the Report Period value) for D7/D30/D90/D180/ALL."""
-    days = PERIODS[period]
+def period_days(period: str, model: ActivityModel, version: str = "v1") -> tuple[int | None, int]:
+    """(days the rows cover, the Report Period value) for D7/D30 (v1) or D28 (v2)/D90/D180/ALL."""
+    days = (V2_PERIODS if version == "v2" else PERIODS)[period]
     shown = days if days is not None else model.end_day - model.first_day
     return days, shown

@@ -10,6 +10,7 @@ or imported); the source is recorded per record and per run.
 from __future__ import annotations
 
 import csv
+import os
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -48,13 +49,15 @@ class ImportSummary:
     notices: list[str] = field(default_factory=list)
     scope: str | None = None  # the database's scope in words; None = the whole tenant
     out_of_scope: int = 0  # rows of users outside the scope, dropped before anything was written
+    usage: dict[str, Any] | None = None  # usage report imports: what was written, dropped or kept
 
     def as_dict(self) -> dict[str, Any]:
+        extra = {"usage_report": self.usage} if self.usage is not None else {}
         return {"file": self.file, "run_id": self.run_id, "imported": self.imported,
                 "already_present": self.already_present, "skipped_rows": sum(self.skipped_types.values()),
                 "skipped_record_types": dict(self.skipped_types), "bad_rows": self.bad_rows,
                 "reject_file": self.reject_file, "notices": self.notices, "scope": self.scope,
-                "out_of_scope": self.out_of_scope}
+                "out_of_scope": self.out_of_scope, **extra}
 
 
 def import_purview_audit(db: Path, file: Path, *, skip_bad_rows: bool = False,
@@ -166,23 +169,27 @@ def write_rejects(path: Path, rows: list[BadRow]) -> None:
 
 
 def import_usage_report(db: Path, file: Path) -> ImportSummary:
-    """The admin centre's Copilot usage CSV into usage_report_rows."""
+    """The admin centre's (or Graph's) Copilot usage CSV, v1 or v2 columns, into usage_report_rows.
+
+    Checked whole before anything is written; in a scoped database only the scope's
+    users' rows are written; a report older than the stored one is not written.
+    """
     summary = ImportSummary(str(file))
     with writer_lock(db, "import"), tempfile.TemporaryDirectory(prefix="m365audit-import-") as work, \
             open_db(db) as con:
         text = prepare(file, Path(work))
+        version = usage_store.stage_csv(con, text.path, name=file.name, delimiter=text.delimiter)
+        usage_store.refuse_bad_rows(con, file.name)
         con.execute("BEGIN TRANSACTION")
         try:
-            usage_store.stage_csv(con, text.path, name=file.name, delimiter=text.delimiter)
-            bad = usage_store.bad_dates(con)
-            if bad:
-                line, column = bad[0]
-                raise UsageError(f"{file.name} line {line}: {column.replace('_', ' ')} is not a date like "
-                                 "2026-03-31; nothing was imported.")
+            _install_name_macros(con)
             run_id = start_run(con, "import", graph_url=None)
-            counts = usage_store.land(con, run_id=run_id, source=USAGE_SOURCE, concealed_setting=None)
+            counts = usage_store.land(con, run_id=run_id, source=USAGE_SOURCE, concealed_setting=None,
+                                      version=version)
             summary.run_id = run_id
             summary.imported = counts.rows
+            summary.usage = counts.as_dict()
+            summary.scope, summary.out_of_scope = counts.scope, counts.out_of_scope + counts.concealed_dropped
             summary.notices = counts.notices()
             pseudonym.pseudonymise_if_required(con, run_id)
             finish_run(con, run_id, status="succeeded", counts={"source": USAGE_SOURCE, **summary.as_dict()})
@@ -191,6 +198,14 @@ def import_usage_report(db: Path, file: Path) -> ImportSummary:
             con.execute("ROLLBACK")
             raise
     return summary
+
+
+def _install_name_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """m365_upn and friends, keyed from the environment when the database stores pseudonyms
+    (refused without the key, so nothing is imported), else the identity."""
+    key = pseudonym.key_from_env() if pseudonym.is_pseudonymised(con) and \
+        os.environ.get(pseudonym.DEFAULT_KEY_ENV, "").strip() else None
+    pseudonym.install(con, key)
 
 
 _KNOWN_TYPES = {

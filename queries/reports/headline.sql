@@ -3,7 +3,9 @@
 -- The figures a manager asks first. Purchased, assigned, unassigned seats and seats
 -- assigned without a working Copilot plan are for the whole organisation; the rest
 -- follow the report's department, if one was chosen. Active means Copilot activity in
--- the window before the snapshot (audit log, else Microsoft's usage report).
+-- the window before the snapshot (audit log, else Microsoft's usage report). Copilot
+-- Chat is not a seat: the people who may use it (every enabled member account, the
+-- view copilot_chat_entitlement) are shown last, apart from the Microsoft 365 Copilot seats.
 --   measure (text, key): Measure
 --   figure (text): Figure
 --   value (float): Value
@@ -32,6 +34,10 @@ s AS (
     FROM report_seat_status
 ),
 c AS (SELECT audit_records > 0 OR usage_rows > 0 AS has_activity FROM report_coverage),
+chat AS (
+    SELECT count(*) AS may_use
+    FROM copilot_chat_entitlement_at((SELECT as_of FROM report_params)) e JOIN report_users USING (user_id)
+),
 whole AS (SELECT CASE WHEN department IS NULL THEN '' ELSE ' (whole organisation)' END AS suffix FROM p)
 SELECT measure, figure, value, unit FROM (
     SELECT 1 AS ord, 'seats_purchased' AS measure, 'Seats purchased' || (SELECT suffix FROM whole) AS figure,
@@ -55,5 +61,7 @@ SELECT measure, figure, value, unit FROM (
            CASE WHEN c.has_activity AND k.priced THEN coalesce(k.idle_cost, 0) END, 'currency' FROM k, c
     UNION ALL SELECT 11, 'idle_annual_cost', 'Annual cost of idle seats',
            CASE WHEN c.has_activity AND k.priced THEN coalesce(k.idle_cost, 0) * 12 END, 'currency' FROM k, c
+    UNION ALL SELECT 12, 'copilot_chat_may_use', 'People who may use Copilot Chat (no licence needed)',
+           chat.may_use, 'users' FROM chat
 )
 ORDER BY ord;

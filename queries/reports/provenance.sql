@@ -18,7 +18,7 @@ audit_sources AS (
 usage_run AS (
     SELECT max(collected_at) AS collected_at, any_value(source) AS kind
     FROM usage_report_rows
-    WHERE run_id = (SELECT run_id FROM usage_report_rows ORDER BY collected_at DESC LIMIT 1)
+    WHERE run_id = (SELECT run_id FROM usage_report_current)
 ),
 labels AS (SELECT count(*) AS n, max(valid_from) AS changed_at FROM sensitivity_label_versions WHERE valid_to IS NULL)
 SELECT source, status, collected_at, period_from, period_to, rows, detail FROM (

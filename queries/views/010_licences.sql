@@ -5,7 +5,8 @@
 -- one of the plans with role 'copilot_seat' in reference_service_plans is part
 -- of the SKU and not listed in that assignment's disabled_plans. For a SKU
 -- whose plans were never seen, the known Copilot SKU ids are the fallback.
--- The free Copilot Chat plan (role 'copilot_chat') is never a seat.
+-- Copilot Chat needs no licence (see 036_copilot_chat.sql): the retired Bing_Chat_Enterprise
+-- plan (role 'retired_copilot_chat') is never a seat and grants nothing.
 
 CREATE OR REPLACE MACRO skus_at(ts) AS TABLE
 SELECT
@@ -22,7 +23,7 @@ SELECT
      OR s.sku_id IN (SELECT sku_id FROM reference_copilot_skus)) AS is_copilot,
     (EXISTS (SELECT 1 FROM sku_plan_versions p
              JOIN reference_service_plans r
-               ON r.service_plan_id = p.service_plan_id AND r.role = 'copilot_chat'
+               ON r.service_plan_id = p.service_plan_id AND r.role = 'retired_copilot_chat'
              WHERE p.sku_id = s.sku_id AND p.valid_from <= ts
                AND (p.valid_to IS NULL OR p.valid_to > ts))) AS includes_copilot_chat,
     (SELECT max(taken_at) FROM snapshots WHERE taken_at <= ts) AS snapshot_at
@@ -94,7 +95,7 @@ LEFT JOIN (SELECT sku_id, sku_part_number FROM sku_versions
 --   assigned: consumedUnits
 --   capability_status: Enabled, Warning, Suspended, Deleted or LockedOut
 --   is_copilot: the SKU carries a Copilot seat service plan (or is a known Copilot SKU)
---   includes_copilot_chat: the SKU carries the free Copilot Chat entitlement
+--   includes_copilot_chat: the SKU lists the retired Bing_Chat_Enterprise plan (informational: Copilot Chat needs no licence; who may use it is copilot_chat_entitlement)
 --   snapshot_at: when the snapshot was taken
 CREATE OR REPLACE VIEW skus AS
 SELECT * FROM skus_at(coalesce((SELECT max(taken_at) FROM snapshots), TIMESTAMPTZ '1970-01-01'));

@@ -101,31 +101,6 @@ SELECT record_id, context_id, context_type FROM copilot_context_facts;
 CREATE OR REPLACE VIEW copilot_plugins AS
 SELECT record_id, plugin_id, plugin_name, plugin_version FROM copilot_plugin_facts;
 
--- view: copilot_usage
--- Microsoft's Copilot usage report (licensed users only), latest collection or import, one
--- row per user. When names are concealed the rows cannot be matched to users: never join
--- them on user_principal_name (names_concealed says so).
---   user_principal_name: UPN, or a 32-hex hash when the tenant conceals names
---   names_concealed: true when the report's names are hashed (they cannot be joined to users)
---   report_refresh_date: the report's data date
---   report_period: days covered
---   last_activity_date: last Copilot activity in any app (NULL = never)
---   copilot_chat_last_activity_date: last Copilot Chat activity
---   teams_copilot_last_activity_date: last Copilot in Teams activity
---   word_copilot_last_activity_date: last Copilot in Word activity
---   excel_copilot_last_activity_date: last Copilot in Excel activity
---   powerpoint_copilot_last_activity_date: last Copilot in PowerPoint activity
---   outlook_copilot_last_activity_date: last Copilot in Outlook activity
---   onenote_copilot_last_activity_date: last Copilot in OneNote activity
---   loop_copilot_last_activity_date: last Copilot in Loop activity
-CREATE OR REPLACE VIEW copilot_usage AS
-SELECT user_principal_name, names_concealed, report_refresh_date, report_period, last_activity_date,
-       copilot_chat_last_activity_date, teams_copilot_last_activity_date, word_copilot_last_activity_date,
-       excel_copilot_last_activity_date, powerpoint_copilot_last_activity_date,
-       outlook_copilot_last_activity_date, onenote_copilot_last_activity_date, loop_copilot_last_activity_date
-FROM usage_report_rows
-WHERE run_id = (SELECT run_id FROM usage_report_rows ORDER BY collected_at DESC LIMIT 1);
-
 -- view: sensitivity_labels
 -- The tenant's sensitivity label catalogue, latest collection.
 --   label_id: the label's id (joins copilot_accessed_resources.sensitivity_label_id)

@@ -26,9 +26,6 @@ from tests.conftest import ANCHOR, run_cli
 
 TRUST = cat.NORTHSHIRE_TRUST
 TYPES = "CopilotInteraction,AIAppInteraction"
-USAGE_TABLES = ("usage_report_rows",)
-USAGE_XFAIL = ("usage report rows are not scoped yet: the usage-scope work of issue 13 (collect/usage.py, "
-               "store/usage.py) filters them; remove this mark once it is merged")
 
 
 def _tenant() -> Tenant:
@@ -126,15 +123,8 @@ def test_scoped_database_holds_exactly_the_organisations_records(collected, kind
 
 
 @pytest.mark.parametrize("kind", ["au", "domain", "company"])
-def test_no_table_but_usage_holds_anything_of_the_other_organisation(collected, kind: str) -> None:
-    _, db, _, outsiders = collected[kind]
-    leaks = _leaks_by_table(db, outsiders)
-    assert {t: n for t, n in leaks.items() if t not in USAGE_TABLES} == {}
-
-
-@pytest.mark.xfail(reason=USAGE_XFAIL, strict=True)
-@pytest.mark.parametrize("kind", ["au", "domain", "company"])
-def test_no_usage_row_of_the_other_organisation(collected, kind: str) -> None:
+def test_no_table_holds_anything_of_the_other_organisation(collected, kind: str) -> None:
+    """Every column of every table, usage report rows included."""
     _, db, _, outsiders = collected[kind]
     assert _leaks_by_table(db, outsiders) == {}
 
@@ -146,8 +136,6 @@ def test_the_file_bytes_hold_no_upn_or_id_of_the_other_organisation(collected, k
     # The search can fail: it finds every in-scope user's UPN in the same bytes.
     assert _bytes_found(files, sorted(inside)) == inside
     found = _bytes_found(files, outsiders)
-    if found and set(_leaks_by_table(db, outsiders)) <= set(USAGE_TABLES):
-        pytest.xfail(USAGE_XFAIL)  # only usage rows leak: the other helper's part (see USAGE_XFAIL)
     assert found == set()
 
 

@@ -103,8 +103,9 @@ def history(tmp_path_factory):
     tenant = Tenant(TenantConfig(users=60, seed=11, anchor=ANCHOR, rates=CLEAN))
     for i in range(58):
         tenant.override_user(i, assignments=(_e3(),))
-    tenant.override_user(58, assignments=(SimAssignment(cat.F3.sku_id, cat.GROUP_FRONTLINE),))  # Chat via F3
-    tenant.override_user(59, assignments=())                                                     # no Chat
+    tenant.override_user(58, assignments=(SimAssignment(cat.F3.sku_id, cat.GROUP_FRONTLINE),))
+    # No licence at all: Copilot Chat needs none, so user 59 may use it like everyone else.
+    tenant.override_user(59, assignments=())
     for indexes, name in ((FINANCE, "Finance"), (DIGITAL, "Digital and IT"), ((*HR, *HR_CHAT), "Human Resources"),
                           (HOUSING, "Housing"), (PLANNING, "Planning")):
         for i in indexes:
@@ -137,7 +138,7 @@ def test_latest_answer_counts_and_suppression(history) -> None:
     assert answer["as_of"] == "2026-11-02"
     assert [(s["name"], s["entitled_users"], s["licensed_users"], s["active_users"]) for s in answer["systems"]] == [
         ("Microsoft 365 Copilot", 20, 20, 13),
-        ("Microsoft 365 Copilot Chat", 59, None, 11),
+        ("Microsoft 365 Copilot Chat", 60, None, 11),
     ]
     assert answer["licences"] == [{"sku_part_number": "Microsoft_365_Copilot", "purchased": 27, "assigned": 20}]
     # Human Resources has 2 licensed users (withheld) and 5 active (1 licensed, 4 on Copilot Chat).
@@ -197,7 +198,7 @@ def test_31_march_and_1_april_belong_to_different_years(history) -> None:
 def test_every_small_cell_is_suppressed_early_on(history) -> None:
     answer = _answer(history, as_of=date(2024, 12, 31), years=1)
     assert [(s["entitled_users"], s["licensed_users"], s["active_users"]) for s in answer["systems"]] == [
-        ("<5", "<5", None), (59, None, None)]  # no audit records reach back to 2024: not held
+        ("<5", "<5", None), (60, None, None)]  # no audit records reach back to 2024: not held
     assert answer["licences"] == [{"sku_part_number": "Microsoft_365_Copilot", "purchased": 8, "assigned": "<5"}]
     assert answer["departments"] == [{"department": "Finance", "licensed_users": "<5", "active_users": None}]
     assert "active users is given as not held" in answer["method"]
@@ -208,7 +209,7 @@ def test_every_small_cell_is_suppressed_early_on(history) -> None:
 
 def test_round_totals(history) -> None:
     answer = _answer(history, policy={"secondary_suppression": "round_totals"})
-    # 13 and 11 active round to 10, 59 entitled to 60; the department counts need no secondary cell.
+    # 13 and 11 active round to 10, 60 who may use Copilot Chat stay 60; the department counts need no secondary cell.
     assert [(s["entitled_users"], s["licensed_users"], s["active_users"]) for s in answer["systems"]] == [
         (20, 20, 10), (60, None, 10)]
     assert answer["licences"][0]["assigned"] == 20

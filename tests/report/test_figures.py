@@ -60,6 +60,9 @@ def test_headline_figures_equal_sql(headline, con) -> None:
     assert headline["idle_seats"] == idle
     assert headline["idle_monthly_cost"] == pytest.approx(idle * PRICE)  # the price in force on the snapshot date
     assert headline["idle_annual_cost"] == pytest.approx(idle * PRICE * 12)
+    # Copilot Chat is not a seat: everyone with an enabled member account may use it, licensed or not.
+    members = scalar(con, "SELECT count(*) FROM users WHERE account_enabled AND user_type = 'Member'")
+    assert headline["copilot_chat_may_use"] == members > holders
 
 
 def test_departments_equal_sql(report_dir, con) -> None:
