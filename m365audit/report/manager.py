@@ -39,6 +39,7 @@ SECTIONS: tuple[tuple[str, SectionBuilder], ...] = (
     ("headline figures", seats.headline),
     ("departments", seats.departments),
     ("seats to reclaim", seats.reclaim),
+    ("who should get the next seat", seats.reassign),
     ("adoption by app", activity.adoption),
     ("trend", seats.trend),
     ("sensitivity labels", activity.labels),

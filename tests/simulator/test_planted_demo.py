@@ -94,3 +94,39 @@ def test_agents_refuses_bad_input_cleanly(demo_db: Path) -> None:
     for args in (("--format", "xml"), ("--as-of", "yesterday")):
         result = run_cli("agents", "--db", str(demo_db), *args)
         assert result.code == 2 and "Traceback" not in result.stderr and result.stdout == "", result.stderr
+
+
+def test_report_ranks_copilot_chat_users_for_the_next_seat_and_says_what_decided_each_reclaim(
+        demo_db: Path, tmp_path: Path) -> None:
+    """The demo collected by the real collector: the reassign list holds only people without a seat, ranked by
+    their Copilot Chat days and prompts as the audit log shows them, with the policy's training applied; the
+    reclaim list names the signal that decided each row (the demo serves usage report v2)."""
+    result = run_cli("report", "--db", str(demo_db), "--policy", str(EXAMPLES[2]), "--format", "csv",
+                     "--out", str(tmp_path / "out"))
+    assert result.code == 0, result.stderr
+    tenant = demo_tenant(USERS, DAYS, SEED)
+    upn = {p.index: tenant.user(p.index).user_principal_name for p in PLANTS}  # type: ignore[union-attr]
+    with (tmp_path / "out" / "csv" / "reassign.csv").open(encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    with duckdb.connect(str(demo_db), read_only=True) as con:
+        seat_holders = {r[0] for r in con.execute("SELECT user_principal_name FROM copilot_seat_holders").fetchall()}
+        as_of = con.execute("SELECT max(taken_at) FROM snapshots").fetchone()[0]  # type: ignore[index]
+        audit = {r[0]: (r[1], r[2]) for r in con.execute(
+            "SELECT lower(user_principal_name), count(DISTINCT created_at::DATE), "
+            "sum((SELECT greatest(count(*) FILTER (WHERE m.is_prompt), 1) FROM copilot_messages m "
+            "     WHERE m.record_id = u.record_id)) FROM copilot_use u "
+            "WHERE created_at > ?::TIMESTAMPTZ - INTERVAL 30 DAY AND created_at <= ? GROUP BY 1",
+            [as_of, as_of]).fetchall()}
+    by_upn = {r["user_principal_name"]: r for r in rows}
+    assert rows and not set(by_upn) & seat_holders
+    untrained, trained = by_upn[upn[15]], by_upn[upn[18]]
+    assert (untrained["training"], untrained["action"]) == ("not trained", "train first")
+    assert (trained["training"], trained["action"]) == ("trained", "reassign a seat")
+    assert all((int(r["days_active"]), int(r["prompts"])) == audit[r["user_principal_name"].lower()]
+               and r["signal"] == "audit log" for r in rows)
+    keys = [(-int(r["days_active"]), -int(r["prompts"]), r["last_used"]) for r in rows]
+    assert [k[:2] for k in keys] == sorted(k[:2] for k in keys) and rows[0]["rank"] == "1"
+    with (tmp_path / "out" / "csv" / "reclaim.csv").open(encoding="utf-8-sig") as handle:
+        reclaim = {r["user_principal_name"]: r["decided_by"] for r in csv.DictReader(handle)}
+    assert reclaim[upn[0]] == "account disabled"
+    assert reclaim[upn[5]].startswith("usage report v2: 0 active day(s), 0 prompt(s) in the ")
