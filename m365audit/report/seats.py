@@ -135,9 +135,9 @@ def first_use(ctx: ReportContext) -> Section:
 def reassign(ctx: ReportContext) -> Section:
     table = run_table(ctx.con, "reassign")
     section = Section("reassign", "Who should get the next seat", tables=[table])
-    if not ctx.coverage.has_audit and not ctx.coverage.has_usage:
+    if not ctx.coverage.has_audit:
         section.available = False
-        section.notes.append("Copilot Chat use is read from the audit log, which has not been collected "
+        section.notes.append("Copilot Chat use by people without a seat is read from the audit log, which has not been collected "
                              "(run `m365audit collect --only audit`).")
         return section
     frame = table.frame
