@@ -20,7 +20,7 @@ def register(app: typer.Typer) -> None:
         format: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
         policy: Annotated[Path | None, typer.Option(
             "--policy", envvar="M365AUDIT_POLICY", dir_okay=False,
-            help="The AI policy file: its restricted labels (labels.restricted) are counted as restricted reads.")] = None,
+            help="The AI policy file: reads of its restricted labels (labels.restricted) are counted.")] = None,
         as_of: Annotated[str | None, typer.Option(
             "--as-of", help="Judge the last 30 days up to this ISO date-time (default: now).")] = None,
     ) -> None:

@@ -137,8 +137,8 @@ def reassign(ctx: ReportContext) -> Section:
     section = Section("reassign", "Who should get the next seat", tables=[table])
     if not ctx.coverage.has_audit:
         section.available = False
-        section.notes.append("Copilot Chat use by people without a seat is read from the audit log, which has not been collected "
-                             "(run `m365audit collect --only audit`).")
+        section.notes.append("Copilot Chat use by people without a seat is read from the audit log, which has not "
+                             "been collected (run `m365audit collect --only audit`).")
         return section
     frame = table.frame
     first = int((frame["action"] == "reassign a seat").sum()) if frame.height else 0
