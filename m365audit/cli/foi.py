@@ -38,16 +38,20 @@ def register(app: typer.Typer) -> None:
         lower_bound: Annotated[bool, typer.Option(
             "--lower-bound", help="For years before the first snapshot, give a reconstructed lower bound "
                                   "of expenditure (labelled) instead of only 'not held'.")] = False,
+        force: Annotated[bool, typer.Option("--force", help="Replace an existing --out file.")] = False,
     ) -> None:
         """Answer an FOI request about AI: systems, licences, departments, cost by financial year.
 
         Small numbers are suppressed and no personal data is included; see docs/foi.md.
         """
         options = _parse(as_of, years, format, out, lower_bound)
-        from m365audit.foi import build_answer, render, write_atomically
+        from m365audit.foi import build_answer, render
+        from m365audit.outputs import check_file, protected_paths, write_atomically
         from m365audit.policy import Policy, load_policy
         from m365audit.store.db import open_db
 
+        if out is not None:
+            check_file(out, option="--out", force=force, protected=protected_paths(db, [policy]))
         loaded = load_policy(policy) if policy is not None else Policy()
         with open_db(db, read_only=True) as con:
             answer = build_answer(con, loaded, options)
@@ -56,7 +60,8 @@ def register(app: typer.Typer) -> None:
             sys.stdout.buffer.write(data)
             sys.stdout.flush()
         else:
-            write_atomically(out, data)
+            check_file(out, option="--out", force=force, protected=protected_paths(db, [policy]))
+            write_atomically(out, data, option="--out")
 
 
 def _parse(as_of: str | None, years: int, fmt: str, out: Path | None, lower_bound: bool) -> FoiOptions:
