@@ -47,23 +47,17 @@ def register(app: typer.Typer) -> None:
 
 
 def write_csv(rows: list[dict[str, Any]]) -> None:
-    import csv
     import sys
 
+    from m365audit.csv_output import write_rows
     from m365audit.report.agents import COLUMNS
-    from m365audit.report.safety import spreadsheet_safe
 
-    writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    for row in rows:
-        writer.writerow([_csv_value(row[c], spreadsheet_safe) for c in COLUMNS])
+    write_rows(sys.stdout, COLUMNS, ([_csv_value(row[c]) for c in COLUMNS] for row in rows))
 
 
-def _csv_value(value: Any, safe: Any) -> Any:
+def _csv_value(value: Any) -> Any:
     if value is None:
         return ""
-    if isinstance(value, str):
-        return safe(value)
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
