@@ -54,6 +54,9 @@ class Policy:
     prohibited_sites: tuple[str, ...] = ()
     restricted_labels: tuple[str, ...] = ()
     max_unlabelled_share: float = 0.5
+    approved_agents: tuple[str, ...] = ()  # agent names or ids (Microsoft's own agents need no approval)
+    allow_copilot_studio: bool = False  # every agent built in the organisation's Copilot Studio is approved
+    allow_third_party: bool = False  # every third-party agent is approved
     currency: str = "GBP"
     prices: tuple[Price, ...] = ()
     suppress_below: int = 5
@@ -84,6 +87,12 @@ def _share(value: Any) -> float:
     if not 0 <= value <= 1:
         raise ValueError(f"must be between 0 and 1, not {value}")
     return float(value)
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
+    return value
 
 
 def _date(value: Any) -> date:
@@ -120,6 +129,11 @@ SCHEMA: dict[str, dict[str, tuple[str, Parser]]] = {
     "labels": {
         "restricted": ("restricted_labels", _texts),
         "max_unlabelled_share": ("max_unlabelled_share", _share),
+    },
+    "agents": {
+        "approved": ("approved_agents", _texts),
+        "allow_copilot_studio": ("allow_copilot_studio", _flag),
+        "allow_third_party": ("allow_third_party", _flag),
     },
     "costs": {
         "currency": ("currency", _currency),

@@ -47,6 +47,9 @@ PARAMS: dict[str, Param] = {p.name: p for p in (
     Param("prohibited_sites", "`[usage] prohibited_sites` (lower-cased, no trailing slash)",
           lambda p, d: _site_prefixes(p.prohibited_sites)),
     Param("restricted_labels", "`[labels] restricted` (lower-cased)", lambda p, d: _lower(p.restricted_labels)),
+    Param("approved_agents", "`[agents] approved` (lower-cased)", lambda p, d: _lower(p.approved_agents)),
+    Param("allow_copilot_studio", "`[agents] allow_copilot_studio`", lambda p, d: p.allow_copilot_studio),
+    Param("allow_third_party", "`[agents] allow_third_party`", lambda p, d: p.allow_third_party),
     Param("max_unlabelled_share", "`[labels] max_unlabelled_share`", lambda p, d: p.max_unlabelled_share),
 )}
 

@@ -9,7 +9,7 @@ import sys
 import typer
 
 from m365audit import __version__
-from m365audit.cli import check, collect, demo, doctor, export, foi, imports, licences, report, run, simulate
+from m365audit.cli import agents, check, collect, demo, doctor, export, foi, imports, licences, report, run, simulate
 from m365audit.errors import M365AuditError
 
 EXIT_INTERNAL = 4
@@ -38,7 +38,7 @@ def _root(
     (nothing written); 3 collection failed (nothing half-written); 4 internal error."""
 
 
-for module in (demo, collect, imports, licences, check, report, simulate, run, doctor, foi, export):
+for module in (demo, collect, imports, licences, agents, check, report, simulate, run, doctor, foi, export):
     module.register(app)
 
 

@@ -15,6 +15,8 @@ import duckdb
 
 from m365audit.errors import UsageError
 from m365audit.foi import counts as c
+from m365audit.foi.agents import PURPOSE as AGENT_PURPOSE
+from m365audit.foi.agents import agents_in_use
 from m365audit.foi.expenditure import estimate_periods
 from m365audit.foi.method import method_text
 from m365audit.foi.periods import end_of_day, last_financial_years, reporting_periods, utc_day
@@ -74,6 +76,8 @@ def build_answer(con: duckdb.DuckDBPyConnection, policy: Policy, options: FoiOpt
                     shown[keys["copilot.active"]]),
             _system(CHAT, shown[keys["chat.entitled"]], None, shown[keys["chat.active"]]),
         ],
+        "agents": agents_in_use(con, window, policy.suppress_below, policy.secondary_suppression, raw.users),
+        "agent_purpose": AGENT_PURPOSE,
         "licences": [{"sku_part_number": row.sku_part_number, "purchased": row.purchased,
                       "assigned": shown[f"licence.{i}.assigned"]} for i, row in enumerate(raw.licences)],
         "departments": [{"department": row.department, "licensed_users": shown[f"department.{i}.licensed"],

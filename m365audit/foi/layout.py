@@ -66,9 +66,16 @@ def _systems(answer: dict[str, Any]) -> Section:
     rows = [(s["name"], s["purpose"], count_text(s["entitled_users"]),
              count_text(s["licensed_users"], "not applicable (no licence needed)"), count_text(s["active_users"]))
             for s in answer["systems"]]
+    agents = answer.get("agents", [])
+    rows += [(f"{a['name']}: {a['agents_in_use']:,} in use", answer["agent_purpose"], "not applicable",
+              "not applicable (no licence needed)", count_text(a["active_users"])) for a in agents]
+    notes = _rounding_note(answer, "counts") + (
+        "Agents are counted from the audit log: an agent is in use when someone used it in the last 28 days; "
+        "a person who used agents of several kinds is counted under each." if agents else
+        "No agent was used in the last 28 days, or the audit log for them is not held.",)
     return Section("AI systems in use",
                    ("System", "Purpose", "Users who may use it", "Users licensed", "Active users (last 28 days)"),
-                   (False, False, True, True, True), rows, _rounding_note(answer, "counts"))
+                   (False, False, True, True, True), rows, notes)
 
 
 def _licences(answer: dict[str, Any]) -> Section:

@@ -66,6 +66,8 @@ def csv_text(answer: dict[str, Any]) -> str:
     for s in answer["systems"]:
         rows += [("systems", s["name"], k, s[k]) for k in ("purpose", "entitled_users", "licensed_users",
                                                            "active_users")]
+    for a in answer.get("agents", []):
+        rows += [("agents", a["kind"], k, a[k]) for k in ("name", "agents_in_use", "active_users")]
     for lic in answer["licences"]:
         rows += [("licences", lic["sku_part_number"], k, lic[k]) for k in ("purchased", "assigned")]
     for d in answer["departments"]:

@@ -58,8 +58,10 @@ def prepare(con: duckdb.DuckDBPyConnection, policy: Policy, department: str | No
     department = _known_department(con, as_of, department)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE report_params AS "
-        "SELECT ?::TIMESTAMPTZ AS as_of, ?::VARCHAR AS department, ?::INTEGER AS idle_days",
-        [as_of, department, policy.inactive_after_days])
+        "SELECT ?::TIMESTAMPTZ AS as_of, ?::VARCHAR AS department, ?::INTEGER AS idle_days, "
+        "?::VARCHAR[] AS restricted_labels, ?::VARCHAR AS training_group",
+        [as_of, department, policy.inactive_after_days, [n.casefold() for n in policy.restricted_labels],
+         policy.training_group.casefold() if policy.training_group else None])
     unpriced = _load_prices(con, policy, as_of)
     run_script(con, "setup")
     row = one_row(con, "SELECT * FROM report_coverage")

@@ -22,6 +22,7 @@ import duckdb
 from m365audit.errors import UsageError
 from m365audit.policy import Policy
 from m365audit.report import activity, seats
+from m365audit.report.agents import agents_section
 from m365audit.report.compliance import compliance
 from m365audit.report.context import ReportContext, prepare
 from m365audit.report.model import Report, Section
@@ -38,10 +39,12 @@ SECTIONS: tuple[tuple[str, SectionBuilder], ...] = (
     ("headline figures", seats.headline),
     ("departments", seats.departments),
     ("seats to reclaim", seats.reclaim),
+    ("who should get the next seat", seats.reassign),
     ("adoption by app", activity.adoption),
     ("trend", seats.trend),
     ("sensitivity labels", activity.labels),
     ("time to first use", seats.first_use),
+    ("agents", agents_section),
     ("reconciliation", activity.reconciliation),
     ("compliance", compliance),
 )

@@ -130,3 +130,25 @@ def first_use(ctx: ReportContext) -> Section:
                                         [("Median days", departments_only["median_days"].to_list())]))
     return section
 
+
+
+def reassign(ctx: ReportContext) -> Section:
+    table = run_table(ctx.con, "reassign")
+    section = Section("reassign", "Who should get the next seat", tables=[table])
+    if not ctx.coverage.has_audit:
+        section.available = False
+        section.notes.append("Copilot Chat use by people without a seat is read from the audit log, which has not "
+                             "been collected (run `m365audit collect --only audit`).")
+        return section
+    frame = table.frame
+    first = int((frame["action"] == "reassign a seat").sum()) if frame.height else 0
+    section.summary.append(
+        f"{frame.height:,} people without a Copilot seat used Copilot Chat in the last 30 days; "
+        f"{first:,} of them could take a seat now, the rest need the AI training first.")
+    if ctx.policy.training_group is None:
+        section.notes.append("The policy names no training group ([usage] training_group), so no one is "
+                             "held back for training.")
+    section.notes.append("Ranked by days with Copilot Chat use, then prompts, then the latest use. Microsoft's "
+                         "usage report covers people with a Copilot licence only, so for most people here the "
+                         "audit log is the signal.")
+    return section

@@ -108,6 +108,19 @@ AGENTS = (
     ("T_c07a55e2", "IT Service Desk Agent", "1.0"),
 )
 
+# Microsoft's own agents in Microsoft 365 Copilot Chat. Microsoft's documentation does not say what
+# AgentId their records carry, so they are named only (AgentName); a BizChat record whose id ends
+# in a multiple of MICROSOFT_AGENT_EVERY names one (no random draw, so the rest stays as generated).
+MICROSOFT_AGENTS = ("Researcher", "Analyst")
+MICROSOFT_AGENT_EVERY = 64
+
+# Agents only planted activity uses (simulator/planted.py): plant kind -> (AgentId, AgentName, version).
+PLANTED_AGENTS = {
+    "agent_unapproved": ("CopilotStudio.Declarative.T_e19b4420", "Tenancy Fraud Checker", "0.4"),
+    "agent_restricted": ("CopilotStudio.Declarative.T_4f1d0c6a", "HR Policy Helper", "1.3"),
+    "agent_prohibited_site": ("CopilotStudio.Declarative.T_2c8e9f17", "Family Support Assistant", "1.1"),
+}
+
 # Third-party AI apps seen by the audit log (AIAppInteraction): (AppHost, AppIdentity).
 THIRD_PARTY_APPS = (
     ("ChatGPT", "OpenAI.ChatGPT.Enterprise"),

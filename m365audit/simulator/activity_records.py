@@ -24,6 +24,10 @@ DAY_SECONDS = 86_400
 _EPOCH_ORDINAL = datetime(1970, 1, 1).toordinal()
 
 
+# The planted document an agent plant reads.
+_AGENT_DOCUMENTS = {"agent_restricted": "restricted_label", "agent_prohibited_site": "prohibited_site"}
+
+
 @dataclass(frozen=True, slots=True)
 class Person:
     """A user who may appear in the audit log."""
@@ -113,9 +117,12 @@ class RecordBuilder:
         if "jailbreak" in kinds:
             event["Messages"][0]["JailbreakDetected"] = True
         for kind in kinds:
-            if kind in ac.PLANTED_DOCUMENTS:
-                site, name, label = ac.PLANTED_DOCUMENTS[kind]
-                event["AccessedResources"].insert(0, self.planted_resource(site, name, label, kind == "xpia"))
+            if kind in ac.PLANTED_AGENTS:
+                record["AgentId"], record["AgentName"], record["AgentVersion"] = ac.PLANTED_AGENTS[kind]
+            document = _AGENT_DOCUMENTS.get(kind, kind)
+            if document in ac.PLANTED_DOCUMENTS:
+                site, name, label = ac.PLANTED_DOCUMENTS[document]
+                event["AccessedResources"].insert(0, self.planted_resource(site, name, label, document == "xpia"))
 
     def planted_resource(self, site: str, name: str, label: str | None, xpia: bool) -> dict[str, Any]:
         kind = name.rsplit(".", 1)[-1]
@@ -139,6 +146,8 @@ class RecordBuilder:
             record["AgentId"] = f"CopilotStudio.Declarative.{suffix}"
             record["AgentName"] = name
             record["AgentVersion"] = version
+        elif host == "BizChat" and int(record["Id"][-6:], 16) % ac.MICROSOFT_AGENT_EVERY == 0:
+            record["AgentName"] = ac.MICROSOFT_AGENTS[int(record["Id"][-7], 16) % len(ac.MICROSOFT_AGENTS)]
         record["CopilotEventData"] = {
             "AISystemPlugin": plugins,
             "AccessedResources": self._resources(rng, person),

@@ -59,6 +59,9 @@ PLANT_KINDS = (
     "ai_app",  # the user uses a third-party AI app (``app``) on that day and at their usual rate
     "chat",  # the user, without a seat, uses Copilot Chat (whatever chat_users and training say)
     "stops",  # the user's last Copilot use is on that day
+    "agent_unapproved",  # the record names an agent no example policy approves (ac.PLANTED_AGENTS)
+    "agent_restricted",  # an approved agent reads the Highly Confidential file of "restricted_label"
+    "agent_prohibited_site",  # an approved agent reads the prohibited site's file of "prohibited_site"
 )
 
 

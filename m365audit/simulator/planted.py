@@ -102,8 +102,11 @@ INJECTION = "usage_no_prompt_injection"
 PROHIBITED = "usage_copilot_not_on_prohibited_sites"
 RESTRICTED = "labels_copilot_no_restricted_content"
 APPS = "usage_ai_apps_approved"
-# Plants whose finding names the resource or app rather than the user.
-_OTHER_SUBJECTS = {"xpia", "ai_app"}
+AGENTS = "agents_approved"
+AGENT_RESTRICTED = "agents_no_restricted_content"
+AGENT_PROHIBITED = "agents_not_on_prohibited_sites"
+# Plants whose finding names the resource, app or agent rather than the user.
+_OTHER_SUBJECTS = {"xpia", "ai_app", "agent_unapproved", "agent_restricted", "agent_prohibited_site"}
 
 PLANTS: tuple[Plant, ...] = (
     Plant(0, "a leaver: account blocked, Copilot seat never reclaimed, not used since", (ACTIVE,), (USED,),
@@ -148,6 +151,16 @@ PLANTS: tuple[Plant, ...] = (
           lambda u, c: _member(u, c, _seat(c, 300)), activity=("stops",), days_ago=26),
     Plant(18, "near miss: a trained member of staff without a seat using Copilot Chat", (), (),
           lambda u, c: _member(u, c), activity=("chat",), days_ago=8),
+    # Agents (ac.PLANTED_AGENTS). Every example policy approves the agents the generated activity uses.
+    Plant(19, "a housing officer trying out a declarative agent a colleague built, which nobody approved", (), (),
+          lambda u, c: _member(u, c, _seat(c, 140), department="Housing"), activity=("agent_unapproved",),
+          days_ago=4),
+    Plant(20, "the approved HR Policy Helper agent answering from a Highly Confidential restructure paper", (),
+          (RESTRICTED,), lambda u, c: _member(u, c, _seat(c, 170), department="Human Resources"),
+          activity=("agent_restricted",), days_ago=3),
+    Plant(21, "the approved Family Support Assistant agent reading child protection notes on the Safeguarding "
+          "site", (), (PROHIBITED,), lambda u, c: _member(u, c, _seat(c, 190), department="Children's Services"),
+          activity=("agent_prohibited_site",), days_ago=5),
 )
 
 def demo_tenant(users: int, days: int, seed: int, anchor: datetime | None = None, extra_days: int = 0) -> Tenant:
@@ -206,6 +219,16 @@ def _other_findings(tenant: Tenant, p: Plant, policy: Policy) -> set[tuple[str, 
         host, identity = next(app for app in ac.THIRD_PARTY_APPS if app[0] == p.app)
         if not {host.lower(), identity.lower()} & {a.lower() for a in policy.approved_ai_apps}:
             found.add((APPS, identity))
+    approved = {a.casefold() for a in policy.approved_agents}
+    for kind in p.activity:
+        if kind in ac.PLANTED_AGENTS:
+            agent_id, name, _ = ac.PLANTED_AGENTS[kind]
+            if not {agent_id.casefold(), name.casefold()} & approved:
+                found.add((AGENTS, name))
+    if "agent_restricted" in p.activity:
+        found.add((AGENT_RESTRICTED, ac.PLANTED_AGENTS["agent_restricted"][1]))
+    if "agent_prohibited_site" in p.activity:
+        found.add((AGENT_PROHIBITED, ac.PLANTED_AGENTS["agent_prohibited_site"][1]))
     return found
 
 

@@ -113,6 +113,9 @@ WITH joined AS (
         greatest(a.other_at::DATE, u.onenote_copilot_last_activity_date,
                  u.loop_copilot_last_activity_date) AS other_on,
         CASE WHEN c.audit_records > 0 THEN a.last_at ELSE u.last_activity_date::TIMESTAMPTZ END AS counted_at,
+        a.last_at::DATE AS audit_last_on, u.last_activity_date AS usage_last_on, u.report_version,
+        u.report_period AS usage_period, u.report_refresh_date AS usage_refresh_date,
+        u.active_usage_days, u.prompts_submitted,
         c.audit_records > 0 OR c.usage_rows > 0 AS has_activity_data,
         p.as_of, p.idle_days
     FROM report_seats s
@@ -127,8 +130,64 @@ SELECT *,
     has_activity_data AND counted_at > as_of - INTERVAL 90 DAY AS active_90,
     has_activity_data
         AND coalesce(last_active_on <= as_of::DATE - idle_days, true)
-        AND coalesce(licensed_since <= as_of - to_days(idle_days), true) AS reclaimable
+        AND coalesce(licensed_since <= as_of - to_days(idle_days), true)
+        -- usage report v2: use on any day of a period no longer than the idle limit is recent use
+        AND NOT coalesce(usage_period <= idle_days AND (active_usage_days > 0 OR prompts_submitted > 0), false)
+        AS reclaimable,
+    -- Which signal decided a reclaimable row: the account, the v2 report's active days and prompts
+    -- (when the report is v2), else whichever source saw the later use, else that neither saw any.
+    CASE WHEN NOT coalesce(account_enabled, true) THEN 'account disabled'
+         WHEN report_version = 'v2' AND active_usage_days IS NOT NULL
+             THEN 'usage report v2: ' || active_usage_days || ' active day(s), ' || coalesce(prompts_submitted, 0)
+                  || ' prompt(s) in the ' || usage_period || ' days to ' || strftime(usage_refresh_date, '%Y-%m-%d')
+         WHEN audit_last_on IS NOT NULL AND audit_last_on >= coalesce(usage_last_on, audit_last_on)
+             THEN 'audit log: last use ' || strftime(audit_last_on, '%Y-%m-%d')
+         WHEN usage_last_on IS NOT NULL THEN 'usage report: last activity ' || strftime(usage_last_on, '%Y-%m-%d')
+         ELSE 'no use in the audit log or the usage report' END AS decided_by
 FROM joined;
+
+-- People without a Microsoft 365 Copilot seat who may use Copilot Chat (copilot_chat_entitlement_at:
+-- enabled member accounts), among the report's users, with their Copilot Chat use in the 30 days
+-- to as_of: from the audit log (copilot_use, through report_interactions: days with use, prompts,
+-- a record whose messages name no prompt counting as one) and, when the usage report is v2 and
+-- holds them (it covers people who held a seat in its period), its active days and Copilot Chat
+-- prompts. The larger of the two counts; signal says which source gave the days. Training follows
+-- the policy's training_group (NULL: no requirement).
+CREATE OR REPLACE TEMP TABLE report_chat_candidates AS
+WITH params AS (SELECT as_of, as_of - INTERVAL 30 DAY AS since, training_group FROM report_params),
+prompts AS (
+    SELECT record_id, count(*) FILTER (WHERE is_prompt) AS n FROM copilot_messages GROUP BY record_id
+),
+audit AS (
+    SELECT i.user_id, count(DISTINCT i.created_at::DATE) AS days, sum(coalesce(nullif(p.n, 0), 1)) AS prompts,
+           max(i.created_at)::DATE AS last_on
+    FROM report_interactions i LEFT JOIN prompts p USING (record_id)
+    WHERE i.user_id IS NOT NULL AND i.created_at > (SELECT since FROM params)
+    GROUP BY i.user_id
+),
+v2 AS (
+    SELECT user_id, active_usage_days AS days,
+           coalesce(copilot_chat_work_prompts_submitted, 0) + coalesce(copilot_chat_web_prompts_submitted, 0) AS prompts,
+           greatest(copilot_chat_work_last_activity_date, copilot_chat_web_last_activity_date) AS last_on
+    FROM report_usage WHERE report_version = 'v2' AND active_usage_days IS NOT NULL
+),
+trained AS (
+    SELECT DISTINCT g.user_id FROM group_members g, params p
+    WHERE lower(g.group_name) = p.training_group OR lower(g.group_id) = p.training_group
+)
+SELECT u.user_id, u.display_name, u.user_principal_name, u.department,
+       greatest(a.days, v.days) AS days_active, greatest(a.prompts, v.prompts) AS prompts,
+       greatest(a.last_on, v.last_on) AS last_used,
+       CASE WHEN coalesce(v.days, -1) > coalesce(a.days, -1) THEN 'usage report v2'
+            WHEN v.days = a.days THEN 'audit log and usage report v2' ELSE 'audit log' END AS signal,
+       CASE WHEN (SELECT training_group FROM params) IS NULL THEN 'no training requirement'
+            WHEN t.user_id IS NOT NULL THEN 'trained' ELSE 'not trained' END AS training
+FROM copilot_chat_entitlement_at((SELECT as_of FROM params)) e
+JOIN report_users u USING (user_id)
+LEFT JOIN audit a USING (user_id)
+LEFT JOIN v2 v USING (user_id)
+LEFT JOIN trained t USING (user_id)
+WHERE NOT e.holds_copilot_seat AND greatest(a.days, v.days) > 0;
 
 -- Seats per Copilot SKU: purchased and assigned for the whole tenant; holders and
 -- reclaimable seats for the report's users; the policy's monthly price.

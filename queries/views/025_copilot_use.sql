@@ -50,3 +50,29 @@ SELECT record_id, created_at, user_principal_name,
        app_identity, app_host, actor_type
 FROM copilot_interactions
 WHERE record_type IN ('AIAppInteraction', 'ConnectedAIAppInteraction');
+
+-- view: agent_interactions
+-- Every audit record that names an agent (copilot_interactions.agent_id or agent_name), with what kind of agent it is and whether a person used it. A person's use of an agent is a record whose actor is a person (actor_type person or admin), whatever its record type: Copilot Studio agents arrive as CopilotInteraction records with AppIdentity Copilot.Studio.<id> and as ConnectedAIAppInteraction records, so neither copilot_use (which leaves Copilot Studio out) nor ai_app_use alone holds them. Kind: microsoft for Microsoft's own agents, named Researcher or Analyst (Microsoft 365 Copilot's reasoning agents); declarative for agents built on Copilot Chat (agent_kind declarative: ids CopilotStudio.Declarative.*); copilot studio (agent_kind Copilot Studio); third party for an agent named in a third-party AI app record (AIAppInteraction, ConnectedAIAppInteraction); else unknown. Sources: Microsoft Purview's audit guidance for Copilot and AI activity (AgentId, AgentName, record types), docs/audit-records.md.
+--   record_id: the audit record id
+--   created_at: when it happened (UTC)
+--   user_id: Entra object id, NULL when unknown
+--   user_principal_name: who or what acted (lower case)
+--   agent_key: the agent: agent_id, else its name (lower case) prefixed 'name:'
+--   agent_id: AgentId (or the Copilot Studio app id) as the record gives it
+--   agent_name: AgentName, else TargetAgentName
+--   kind: microsoft, declarative, copilot studio, third party or unknown
+--   app: the product (copilot_interactions.app)
+--   by_person: true when a person (actor_type person or admin) used the agent
+CREATE OR REPLACE VIEW agent_interactions AS
+SELECT record_id, created_at, user_id, user_principal_name,
+       coalesce(nullif(trim(agent_id), ''), 'name:' || lower(trim(agent_name))) AS agent_key,
+       agent_id, agent_name,
+       CASE WHEN lower(trim(agent_name)) IN ('researcher', 'analyst') AND agent_kind IS DISTINCT FROM 'declarative'
+                 AND agent_kind IS DISTINCT FROM 'Copilot Studio' THEN 'microsoft'
+            WHEN agent_kind = 'declarative' THEN 'declarative'
+            WHEN agent_kind = 'Copilot Studio' THEN 'copilot studio'
+            WHEN record_type IN ('AIAppInteraction', 'ConnectedAIAppInteraction') THEN 'third party'
+            ELSE 'unknown' END AS kind,
+       app, actor_type IN ('person', 'admin') AS by_person
+FROM copilot_interactions
+WHERE nullif(trim(agent_id), '') IS NOT NULL OR nullif(trim(agent_name), '') IS NOT NULL;

@@ -93,6 +93,8 @@ def invocation(draw: Any) -> tuple[str, list[tuple[str, Any]], dict[str, str]]:
     value, path = VALUE, st.sampled_from(PATH_KINDS)
     options: dict[str, list[tuple[str, Any]]] = {
         "licences": [("--format", st.sampled_from(["table", "json", "csv", "xml"]) | value), ("--as-of", value)],
+        "agents": [("--format", st.sampled_from(["table", "json", "csv", "xml"]) | value), ("--as-of", value),
+                   ("--policy", st.just("policy"))],
         "check": [("--format", st.sampled_from(["table", "json", "csv"]) | value),
                   ("--fail-on", st.sampled_from(["low", "critical"]) | value), ("--check-date", value),
                   ("--policy", st.just("policy"))],

@@ -38,17 +38,21 @@ class Interaction:
     contexts: tuple[str, ...] = ()
     jailbreak: bool = False
     user_type: str = "0"  # AuditData.UserType: 0 a regular user
+    agent_id: str | None = None  # AgentId
+    agent_name: str | None = None  # AgentName
 
 
 def add_interaction(con: duckdb.DuckDBPyConnection, i: Interaction) -> None:
     con.execute("""
         INSERT INTO copilot_interaction_facts (record_id, created_at, user_principal_name, user_id, record_type,
                                                operation, app_host, app_identity, thread_id, client_region, app,
-                                               actor_type, user_type)
+                                               actor_type, user_type, agent_id, agent_name, agent_kind)
         SELECT $1, $2, lower($3), (SELECT user_id FROM users WHERE lower(user_principal_name) = lower($4)),
-               $5, $6, $7, $8, $9, 'GB', copilot_app($7, $8, $10), copilot_actor_type($11), $11""",
+               $5, $6, $7, $8, $9, 'GB', copilot_app($7, $8, $10), copilot_actor_type($11), $11,
+               copilot_agent_id($12, $8), $13, copilot_agent_kind($12, $8)""",
                 [i.record_id, i.created_at, i.upn, i.upn, i.record_type, i.record_type, i.app_host,
-                 i.app_identity, f"thread-{i.record_id}", "docx" if i.contexts else None, i.user_type])
+                 i.app_identity, f"thread-{i.record_id}", "docx" if i.contexts else None, i.user_type,
+                 i.agent_id, i.agent_name])
     for n, r in enumerate(i.resources):
         label = cat.LABEL_BY_NAME[r.label].label_id if r.label else None
         con.execute("INSERT INTO copilot_accessed_resource_facts (record_id, resource_id, resource_name, resource_type,"

@@ -33,6 +33,8 @@ PILOT = 4  # seat through the nested "Copilot Pilot - Finance" group
 USERS = 20
 SITE = TenantConfig().site_url  # https://example.sharepoint.com/sites/<name>
 APPROVED_APP = "ChatGPT Enterprise"
+APPROVED_AGENT = "HR Policy Helper"
+APPROVED_AGENT_ID = "CopilotStudio.Declarative.T_4f1d0c6a"
 
 
 def e3() -> SimAssignment:
@@ -73,6 +75,7 @@ def baseline_policy(tenant: Tenant) -> Policy:
         "usage": {"training_group": cat.GROUP_TRAINED, "approved_ai_apps": [APPROVED_APP],
                   "prohibited_sites": [SITE("Safeguarding")]},
         "labels": {"restricted": ["Highly Confidential"], "max_unlabelled_share": 0.5},
+        "agents": {"approved": [APPROVED_AGENT], "allow_copilot_studio": False, "allow_third_party": False},
     }, source="golden")
 
 
@@ -100,6 +103,9 @@ def add_baseline_activity(con: duckdb.DuckDBPyConnection, tenant: Tenant) -> Non
         add_usage_row(con, user.user_principal_name, two_days_ago.date(), refreshed=CHECK_DATE)
     add_interaction(con, Interaction("base-app", upn(tenant, 0), two_days_ago, record_type="AIAppInteraction",
                                      app_host="ChatGPT", app_identity=APPROVED_APP))
+    add_interaction(con, Interaction("base-agent", upn(tenant, 1), two_days_ago, app_host="BizChat",
+                                     app_identity="Copilot.MicrosoftCopilot.BizChat", agent_id=APPROVED_AGENT_ID,
+                                     agent_name=APPROVED_AGENT))
     add_label_catalogue(con)
 
 
@@ -113,6 +119,9 @@ class Case:
     tenant: Callable[[Tenant], None] | None = None
     activity: Callable[[duckdb.DuckDBPyConnection, Tenant], None] | None = None
     policy: Callable[[Policy, Tenant], Policy] | None = None
+    # other checks the same change must make fail, with their exact subjects (an agent reading a
+    # restricted file is also Copilot reading it)
+    also: Callable[[Tenant], dict[str, set[str]]] | None = None
 
     @property
     def id(self) -> str:

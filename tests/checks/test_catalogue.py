@@ -21,6 +21,7 @@ EXPECTED_CATALOGUE = {
     "usage_copilot_users_trained", "usage_ai_apps_approved", "usage_no_jailbreak_attempts",
     "usage_no_prompt_injection", "usage_copilot_not_on_prohibited_sites", "labels_copilot_no_restricted_content",
     "labels_copilot_resources_labelled", "policy_reviewed_within_cycle",
+    "agents_approved", "agents_no_restricted_content", "agents_not_on_prohibited_sites",
 }
 GOOD = """\
 -- id: sample_check

@@ -108,7 +108,7 @@ def test_every_record_is_stored_with_its_status(db: Path) -> None:
                              "ORDER BY check_id, subject", [run.run_id]).fetchall()
         runs = con.execute("SELECT policy_name, checked_at, counts->>'findings' FROM check_runs").fetchall()
     assert stored == sorted((r.check_id, r.status, r.subject, r.detail) for r in run.records)
-    assert len(stored) == 15  # 13 checks pass (one row each), the jailbreak check has two findings
+    assert len(stored) == 18  # 16 checks pass (one row each), the jailbreak check has two findings
     assert runs == [("Golden Borough Council AI Policy", ANCHOR, "2")]
 
 
@@ -120,3 +120,18 @@ def test_a_database_from_before_the_findings_tables_is_upgraded(db: Path) -> Non
     assert len(run.findings) == 2
     with open_db(db, read_only=True) as con:
         assert con.execute("SELECT count(*) FROM findings WHERE status = 'fail'").fetchone() == (2,)
+
+
+def test_an_exception_naming_an_agent_excepts_its_finding(db: Path) -> None:
+    """Agents follow the same rules: the subject as the finding shows it (the agent's name), case-insensitive."""
+    with open_db(db) as con:
+        con.execute("UPDATE copilot_interaction_facts SET agent_name = 'Tenancy Fraud Checker', "
+                    "agent_id = 'CopilotStudio.Declarative.T_77aa01' WHERE record_id = 'base-agent'")
+    agents = "agents_approved"
+    plain = next(r for r in check_database(db, _policy(), ANCHOR).results if r.check.id == agents)
+    assert (plain.status, [f.subject for f in plain.findings]) == ("fail", ["Tenancy Fraud Checker"])
+    excepted = check_database(db, _policy(PolicyException(agents, "tenancy fraud checker", "Pilot agreed by the DPO",
+                                                           CHECK_DATE)), ANCHOR)
+    result = next(r for r in excepted.results if r.check.id == agents)
+    assert (result.status, [(f.excepted, f.exception_reason) for f in result.findings]) == (
+        "pass", [(True, "Pilot agreed by the DPO")])

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from m365audit.checks.catalogue import check_ids
+from tests.checks.cases_agents import AGENT_CASES
 from tests.checks.cases_licences import LICENCE_CASES
 from tests.checks.cases_usage import USAGE_CASES
 from tests.checks.golden import (
@@ -19,7 +20,7 @@ from tests.checks.golden import (
     run_all,
 )
 
-CASES: tuple[Case, ...] = LICENCE_CASES + USAGE_CASES
+CASES: tuple[Case, ...] = LICENCE_CASES + USAGE_CASES + AGENT_CASES
 
 
 def test_compliant_baseline_yields_no_findings(template: Path) -> None:
@@ -33,5 +34,8 @@ def test_golden_case(case: Case, template: Path, tmp_path: Path) -> None:
     found = outcome(run_all(tmp_path / "case.duckdb", policy))
     expected = case.expected(tenant)
     assert found[case.check_id] == ("fail" if expected else "pass", expected)
-    others = {check_id: result for check_id, result in found.items() if check_id != case.check_id}
+    also = case.also(tenant) if case.also else {}
+    for check_id, subjects in also.items():
+        assert found[check_id] == ("fail", subjects), check_id
+    others = {check_id: result for check_id, result in found.items() if check_id not in {case.check_id, *also}}
     assert others == {check_id: ("pass", set()) for check_id in others}

@@ -24,7 +24,8 @@ from tests.checks.golden import (
 )
 
 AUDIT_CHECKS = {"labels_copilot_no_restricted_content", "labels_copilot_resources_labelled",
-                "usage_copilot_not_on_prohibited_sites", "usage_no_jailbreak_attempts", "usage_no_prompt_injection"}
+                "usage_copilot_not_on_prohibited_sites", "usage_no_jailbreak_attempts", "usage_no_prompt_injection",
+                "agents_approved", "agents_no_restricted_content", "agents_not_on_prohibited_sites"}
 
 
 @pytest.fixture(scope="module")

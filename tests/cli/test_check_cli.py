@@ -29,6 +29,9 @@ training_group = "AI Trained Staff"
 approved_ai_apps = ["ChatGPT Enterprise"]
 prohibited_sites = ["https://example.sharepoint.com/sites/Safeguarding"]
 
+[agents]
+approved = ["HR Policy Helper"]
+
 [labels]
 restricted = ["Highly Confidential"]
 {extra}"""
@@ -67,7 +70,7 @@ def test_json_has_the_documented_shape(db: Path, tmp_path: Path) -> None:
     assert out["scope"] == "the whole tenant"
     assert out["checked_at"] == "2026-11-02T00:00:00+00:00"
     assert out["policy"] == "CLI Test Council AI Policy"
-    assert len(out["checks"]) == 14
+    assert len(out["checks"]) == 17
     assert all(list(c) == ["check_id", "title", "severity", "status", "failures", "reason"] for c in out["checks"])
     assert {c["check_id"]: c["status"] for c in out["checks"] if c["status"] != "pass"} == {
         "usage_no_jailbreak_attempts": "fail", "usage_no_prompt_injection": "fail"}
@@ -107,7 +110,7 @@ def test_csv_neutralises_formulas(db: Path, tmp_path: Path) -> None:
     result = _check(db, "--policy", str(_policy(tmp_path)), "--format", "csv")
     assert result.code == 0, result.stderr
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert len(rows) == 14  # twelve passing checks, two findings
+    assert len(rows) == 17  # fifteen passing checks, two findings
     poisoned = next(r for r in rows if r["check_id"] == "usage_no_prompt_injection")
     assert poisoned["subject"] == "'" + HOSTILE.replace("\u202e", "")  # direction overrides are dropped
     assert all(not (v or "").startswith(("=", "+", "-", "@")) for r in rows for v in r.values())
@@ -140,9 +143,9 @@ def test_bad_options_exit_2(db: Path, args: tuple[str, ...], fragments: tuple[st
 
 
 @pytest.mark.parametrize(("extra", "fragments"), [
-    ("max_unlabelled_share = 1.5\n", ("policy.toml, line 16: labels.max_unlabelled_share must be between 0 and 1",)),
+    ("max_unlabelled_share = 1.5\n", ("policy.toml, line 19: labels.max_unlabelled_share must be between 0 and 1",)),
     ('[[exceptions]]\ncheck = "usage_no_jailbreaks"\nsubject = "x"\nreason = "y"\n',
-     ("line 17: exceptions.check 'usage_no_jailbreaks' is not a known check "
+     ("line 20: exceptions.check 'usage_no_jailbreaks' is not a known check "
       "(did you mean usage_no_jailbreak_attempts?)",)),
 ])
 def test_bad_policy_exits_2_and_stores_nothing(db: Path, tmp_path: Path, extra: str,

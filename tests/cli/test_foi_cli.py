@@ -25,7 +25,7 @@ def test_json_shape(db) -> None:
     result = run_cli("foi", "--db", str(db), "--format", "json", "--years", "2")
     assert result.code == 0, result.stderr
     answer = json.loads(result.stdout)
-    assert list(answer) == ["as_of", "scope", "systems", "licences", "departments", "expenditure", "suppression",
+    assert list(answer) == ["as_of", "scope", "systems", "agents", "agent_purpose", "licences", "departments", "expenditure", "suppression",
                             "method"]
     assert answer["scope"] is None  # the whole tenant
     assert answer["as_of"] == "2026-11-02"

@@ -46,7 +46,9 @@ def _counts(con: duckdb.DuckDBPyConnection) -> dict:
         "xpia": one("SELECT count(*) FROM copilot_accessed_resources WHERE xpia_detected"),
         "contexts": one("SELECT count(*) FROM copilot_contexts"),
         "plugins": one("SELECT count(*) FROM copilot_plugins"),
-        "agent_interactions": one("SELECT count(*) FROM copilot_interactions WHERE agent_id IS NOT NULL"),
+        # an agent named by AgentId, by AppIdentity or (Microsoft's own) by name only
+        "agent_interactions": one("SELECT count(*) FROM copilot_interactions "
+                                  "WHERE agent_id IS NOT NULL OR agent_name IS NOT NULL"),
         "users": one("SELECT count(DISTINCT user_principal_name) FROM copilot_interactions"),
         "by_app_host": dict(con.execute("SELECT app_host, count(*) FROM copilot_interactions GROUP BY 1").fetchall()),
         "by_record_type": dict(con.execute(
@@ -58,8 +60,8 @@ def _counts(con: duckdb.DuckDBPyConnection) -> dict:
         "by_actor_type": dict(con.execute(
             "SELECT actor_type, count(*) FROM copilot_interactions GROUP BY 1").fetchall()),
         "agents": {(r[0], r[1]): r[2] for r in con.execute(
-            "SELECT agent_id, agent_name, count(*) FROM copilot_interactions WHERE agent_id IS NOT NULL "
-            "GROUP BY 1, 2").fetchall()},
+            "SELECT agent_id, agent_name, count(*) FROM copilot_interactions "
+            "WHERE agent_id IS NOT NULL OR agent_name IS NOT NULL GROUP BY 1, 2").fetchall()},
         "copilot_users": one("SELECT count(DISTINCT user_principal_name) FROM copilot_use"),
     }
 

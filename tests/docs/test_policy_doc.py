@@ -18,6 +18,8 @@ def documented() -> dict[str, str]:
 def render_default(value: object) -> str:
     if value is None:
         return "none"
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
     if isinstance(value, tuple):
         return "`[]`" if not value else f"`{list(value)}`"
     if isinstance(value, str):

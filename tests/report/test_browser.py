@@ -72,8 +72,9 @@ def test_report_screenshot_is_not_blank(page, tmp_path) -> None:
 
 def test_charts_and_tables_are_in_the_rendered_dom(page, tmp_path) -> None:
     dom = run_chromium(tmp_path, "--dump-dom", page.as_uri()).stdout.decode("utf-8")
-    assert dom.count("<svg") == 8  # headline, departments, 2 adoption, trend, labels, first use, reconciliation
+    # headline, departments, 2 adoption, trend, labels, first use, reconciliation (no agent: no agents chart)
+    assert dom.count("<svg") == 8
     assert dom.count("<rect") > 50 and "<polyline" in dom
-    assert dom.count("<table") == 12 and dom.count('scope="col"') > 60
+    assert dom.count("<table") == 14 and dom.count('scope="col"') > 60
     assert "<script" not in dom  # the hostile display name stayed text in the browser's own parse
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dom

@@ -89,4 +89,4 @@ def test_titles_and_clauses_come_from_the_check_catalogue() -> None:
     assert info["licence_copilot_only_members"] == (
         "Only members of the organisation hold Copilot seats (no guests)",
         "Copilot is for the organisation's own staff (every policy; no key to set)")
-    assert len(info) == 14
+    assert len(info) == 17

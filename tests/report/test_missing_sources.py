@@ -33,8 +33,10 @@ def test_activity_figures_are_blank_not_zero(licences_only) -> None:
 
 def test_sections_without_data_say_why(licences_only) -> None:
     html = (licences_only / "copilot-report.html").read_text(encoding="utf-8")
-    assert html.count("Not available.") == 6  # reclaim, adoption, labels, first use, reconciliation, compliance
+    # reclaim, reassign, adoption, labels, first use, agents, reconciliation, compliance
+    assert html.count("Not available.") == 8
     assert "No Copilot activity has been collected" in html
+    assert "Copilot Chat use by people without a seat is read from the audit log" in html
     assert "Compliance was not checked" in html
     assert "A trend needs more than one snapshot" in html
     sources = {r["source"]: r["status"] for r in read_csv(licences_only / "csv" / "provenance.csv")}

@@ -9,8 +9,8 @@ import pytest
 
 from tests.report.conftest import PRICE, read_csv
 
-SHEETS = ["headline", "departments", "reclaim", "adoption_apps", "adoption_weeks", "trend", "labels_by_label",
-          "labels_unlabelled", "first_use", "reconciliation", "reconciliation_apps", "compliance_checks",
+SHEETS = ["headline", "departments", "reclaim", "reassign", "adoption_apps", "adoption_weeks", "trend", "labels_by_label",
+          "labels_unlabelled", "first_use", "agents", "reconciliation", "reconciliation_apps", "compliance_checks",
           "compliance_changes", "provenance", "about"]
 
 

@@ -37,8 +37,10 @@ def test_only_the_planted_users_carry_flags(tenant: Tenant) -> None:
     flags = flagged_records(tenant.activity, *tenant.activity.window)
     assert _users_of(tenant, flags["jailbreak"]) == {_upn(tenant, 10): 1}
     assert _users_of(tenant, flags["xpia"]) == {_upn(tenant, 11): 1}
-    assert _users_of(tenant, flags["safeguarding_site"]) == {_upn(tenant, 12): 1}
-    assert _users_of(tenant, flags["highly_confidential"]) == {_upn(tenant, 13): 1}
+    # Copilot (plant 12), and the Family Support Assistant agent (plant 21), on the Safeguarding site;
+    # Copilot (plant 13), and the HR Policy Helper agent (plant 20), reading a Highly Confidential paper
+    assert _users_of(tenant, flags["safeguarding_site"]) == {_upn(tenant, 12): 1, _upn(tenant, 21): 1}
+    assert _users_of(tenant, flags["highly_confidential"]) == {_upn(tenant, 13): 1, _upn(tenant, 20): 1}
     assert set(_users_of(tenant, flags["third_party"])) == {_upn(tenant, 14)}
     assert flags["restricted_document"] == []
 
@@ -94,4 +96,4 @@ def test_a_plant_changes_only_its_own_users_records() -> None:
 
 def test_every_activity_plant_has_a_user_of_its_own() -> None:
     planted = [p.index for p in PLANTS if p.activity]
-    assert len(planted) == len(set(planted)) == 9
+    assert len(planted) == len(set(planted)) == 12

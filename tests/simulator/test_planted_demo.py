@@ -3,6 +3,8 @@ and nothing else."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +14,7 @@ import pytest
 
 from m365audit.demo import run_demo
 from m365audit.policy import load_policy
+from m365audit.simulator import activity_catalogue as ac
 from m365audit.simulator.planted import PLANTS, demo_tenant, planted_findings
 from tests.conftest import run_cli
 
@@ -53,3 +56,77 @@ def test_every_plant_tells_its_story_once() -> None:
     assert sorted(p.index for p in PLANTS) == list(range(len(PLANTS)))
     assert all(p.story for p in PLANTS)
     assert sum(1 for p in PLANTS if p.near_miss) == 7  # near misses
+
+
+def test_agents_lists_every_kind_with_the_planted_agents_and_verdicts(demo_db: Path) -> None:
+    """`m365audit agents` over the demo collected by the real collector: the planted agents, a Copilot Studio
+    agent only a program runs (listed, nobody uses it: Retire), and the restricted read found with the policy."""
+    policy = str(EXAMPLES[2])  # borough-council.toml
+    result = run_cli("agents", "--db", str(demo_db), "--policy", policy, "--format", "json")
+    assert result.code == 0, result.stderr
+    agents = {a["agent_name"]: a for a in json.loads(result.stdout)["agents"]}
+    fraud, family = ac.PLANTED_AGENTS["agent_unapproved"], ac.PLANTED_AGENTS["agent_prohibited_site"]
+    assert {k: agents[fraud[1]][k] for k in ("agent_id", "kind", "users_30d", "interactions_30d", "verdict")} == {
+        "agent_id": fraud[0], "kind": "declarative", "users_30d": 1, "interactions_30d": 1, "verdict": "Keep"}
+    assert (agents[family[1]]["kind"], agents[family[1]]["users_30d"]) == ("declarative", 1)
+    helper = agents["HR Policy Helper"]
+    assert helper["restricted_resources_read"] == 1 and helper["verdict"] == "Review"
+    assert helper["rule"] == "read content with a restricted label: review it"
+    program_only = next(p for p in ac.PROGRAMS if p.department is None and p.app == "Copilot Studio agent")
+    studio_id = program_only.app_identity.removeprefix("Copilot.Studio.")  # type: ignore[union-attr]
+    assert {k: agents[studio_id][k] for k in ("kind", "users_30d", "interactions_30d", "verdict")} == {
+        "kind": "copilot studio", "users_30d": 0, "interactions_30d": 0, "verdict": "Retire"}
+    assert {a["kind"] for a in agents.values()} == {"microsoft", "declarative", "copilot studio"}
+    assert {n for n, a in agents.items() if a["kind"] == "microsoft"} <= set(ac.MICROSOFT_AGENTS)
+    assert all(a["restricted_resources_read"] == 0 for n, a in agents.items() if n != "HR Policy Helper")
+    # Without a policy nothing is called restricted; CSV carries the same rows; a date long before: no agents.
+    bare = json.loads(run_cli("agents", "--db", str(demo_db), "--format", "json").stdout)["agents"]
+    assert {a["agent_name"] for a in bare} == set(agents) and all(a["restricted_resources_read"] is None
+                                                                   for a in bare)
+    rows = list(csv.DictReader(io.StringIO(run_cli("agents", "--db", str(demo_db), "--policy", policy,
+                                                   "--format", "csv").stdout)))
+    assert {r["agent_name"]: r["verdict"] for r in rows} == {n: a["verdict"] for n, a in agents.items()}
+    early = run_cli("agents", "--db", str(demo_db), "--as-of", "2000-01-01", "--format", "json")
+    assert json.loads(early.stdout)["agents"] == []
+
+
+def test_agents_refuses_bad_input_cleanly(demo_db: Path) -> None:
+    for args in (("--format", "xml"), ("--as-of", "yesterday")):
+        result = run_cli("agents", "--db", str(demo_db), *args)
+        assert result.code == 2 and "Traceback" not in result.stderr and result.stdout == "", result.stderr
+
+
+def test_report_ranks_copilot_chat_users_for_the_next_seat_and_says_what_decided_each_reclaim(
+        demo_db: Path, tmp_path: Path) -> None:
+    """The demo collected by the real collector: the reassign list holds only people without a seat, ranked by
+    their Copilot Chat days and prompts as the audit log shows them, with the policy's training applied; the
+    reclaim list names the signal that decided each row (the demo serves usage report v2)."""
+    result = run_cli("report", "--db", str(demo_db), "--policy", str(EXAMPLES[2]), "--format", "csv",
+                     "--out", str(tmp_path / "out"))
+    assert result.code == 0, result.stderr
+    tenant = demo_tenant(USERS, DAYS, SEED)
+    upn = {p.index: tenant.user(p.index).user_principal_name for p in PLANTS}  # type: ignore[union-attr]
+    with (tmp_path / "out" / "csv" / "reassign.csv").open(encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    with duckdb.connect(str(demo_db), read_only=True) as con:
+        seat_holders = {r[0] for r in con.execute("SELECT user_principal_name FROM copilot_seat_holders").fetchall()}
+        as_of = con.execute("SELECT max(taken_at) FROM snapshots").fetchone()[0]  # type: ignore[index]
+        audit = {r[0]: (r[1], r[2]) for r in con.execute(
+            "SELECT lower(user_principal_name), count(DISTINCT created_at::DATE), "
+            "sum((SELECT greatest(count(*) FILTER (WHERE m.is_prompt), 1) FROM copilot_messages m "
+            "     WHERE m.record_id = u.record_id)) FROM copilot_use u "
+            "WHERE created_at > ?::TIMESTAMPTZ - INTERVAL 30 DAY AND created_at <= ? GROUP BY 1",
+            [as_of, as_of]).fetchall()}
+    by_upn = {r["user_principal_name"]: r for r in rows}
+    assert rows and not set(by_upn) & seat_holders
+    untrained, trained = by_upn[upn[15]], by_upn[upn[18]]
+    assert (untrained["training"], untrained["action"]) == ("not trained", "train first")
+    assert (trained["training"], trained["action"]) == ("trained", "reassign a seat")
+    assert all((int(r["days_active"]), int(r["prompts"])) == audit[r["user_principal_name"].lower()]
+               and r["signal"] == "audit log" for r in rows)
+    keys = [(-int(r["days_active"]), -int(r["prompts"]), r["last_used"]) for r in rows]
+    assert [k[:2] for k in keys] == sorted(k[:2] for k in keys) and rows[0]["rank"] == "1"
+    with (tmp_path / "out" / "csv" / "reclaim.csv").open(encoding="utf-8-sig") as handle:
+        reclaim = {r["user_principal_name"]: r["decided_by"] for r in csv.DictReader(handle)}
+    assert reclaim[upn[0]] == "account disabled"
+    assert reclaim[upn[5]].startswith("usage report v2: 0 active day(s), 0 prompt(s) in the ")

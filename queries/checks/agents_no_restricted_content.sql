@@ -1,0 +1,29 @@
+-- id: agents_no_restricted_content
+-- title: No agent read content carrying a restricted sensitivity label
+-- severity: high
+-- clause: [labels] restricted
+-- rationale: An agent grounded in a SharePoint site answers anyone who asks it from what it reads
+--   there; content labelled restricted (Highly Confidential, or a sublabel of a restricted label)
+--   read by an agent may reach people it was never meant for. One finding per agent, whoever or
+--   whatever ran it (a program running an agent reads with its own permissions).
+-- reads: agent_interactions, copilot_accessed_resources, restricted_labels_of
+-- needs: audit_records, restricted_labels
+WITH hits AS (
+    SELECT a.agent_key, a.created_at, l.name AS label,
+           coalesce(nullif(r.site_url, ''), nullif(r.resource_id, ''), r.resource_name) AS resource
+    FROM agent_interactions a
+    JOIN copilot_accessed_resources r USING (record_id)
+    JOIN restricted_labels_of($restricted_labels) l ON lower(l.label_id) = lower(r.sensitivity_label_id)
+),
+names AS (
+    SELECT agent_key, arg_max(agent_name, created_at) FILTER (WHERE agent_name IS NOT NULL) AS agent_name
+    FROM agent_interactions GROUP BY agent_key
+)
+SELECT
+    coalesce(n.agent_name, h.agent_key) AS subject,
+    'agent read ' || count(DISTINCT h.resource) || ' item(s) labelled '
+        || string_agg(DISTINCT h.label, ', ' ORDER BY h.label) || ', last ' || strftime(max(h.created_at), '%Y-%m-%d')
+        AS detail
+FROM hits h JOIN names n USING (agent_key)
+GROUP BY subject
+ORDER BY subject;
