@@ -23,6 +23,7 @@ class Finding:
     detail: str | None  # evidence, or the reason a check did not run
     excepted: bool = False
     exception_reason: str | None = None
+    exception_until: date | None = None  # when the policy's exception ends (None: no end date)
     change: str | None = None  # new or open, for fail records, once compared with the previous run
 
     @property

@@ -49,11 +49,12 @@ def labels(ctx: ReportContext) -> Section:
         section.available = False
         section.notes.append(NO_AUDIT)
         return section
-    files = unlabelled.frame.filter(unlabelled.frame["kind"] == "Files").row(0, named=True)
-    if files["resources"]:
-        section.summary.append(f"{fmt.percent(files['unlabelled_share'])} of the {fmt.count(files['resources'])} "
-                               f"files Copilot read carried no sensitivity label (policy allows at most "
-                               f"{fmt.percent(ctx.policy.max_unlabelled_share)}).")
+    share = unlabelled.frame.row(unlabelled.frame.height - 1, named=True)  # the policy's share, last row
+    if share["resources"]:
+        section.summary.append(f"{fmt.percent(share['unlabelled_share'])} of the {fmt.count(share['resources'])} "
+                               f"files, emails and other items Copilot read carried no sensitivity label on any "
+                               f"read (policy allows at most {fmt.percent(ctx.policy.max_unlabelled_share)}; the "
+                               f"labels check judges the same share).")
     if by_label.frame.height:
         section.charts.append(bar_chart("Copilot accesses by sensitivity label", by_label.frame["label"].to_list(),
                                         [("Accesses", by_label.frame["accesses"].to_list())]))
