@@ -21,6 +21,7 @@ from m365audit.foi.periods import end_of_day, last_financial_years, reporting_pe
 from m365audit.foi.suppression import Outcome, Table, display, protect
 from m365audit.policy import Policy
 from m365audit.store.scope import current_scope
+from m365audit.wording import plural
 
 COPILOT = "Microsoft 365 Copilot"
 CHAT = "Microsoft 365 Copilot Chat"
@@ -60,8 +61,8 @@ def build_answer(con: duckdb.DuckDBPyConnection, policy: Policy, options: FoiOpt
     if outcome.exposed:
         # Never publish a table the audit can break; this needs a threshold below 5 (property-tested).
         raise UsageError(
-            f"With [foi] suppress_below = {policy.suppress_below}, {len(outcome.exposed)} withheld count(s) in this "
-            "answer could still be worked out from the others; raise suppress_below (5 or more is usual).")
+            f"With [foi] suppress_below = {policy.suppress_below}, {plural(len(outcome.exposed), 'withheld count')} in "
+            "this answer could still be worked out from the others; raise suppress_below (5 or more is usual).")
     shown = {k: display(cell, policy.suppress_below) for k, cell in table.cells.items()}
     years = last_financial_years(as_of, options.years, policy.financial_year_start_month)
     periods = reporting_periods(years, as_of, utc_day(info.first))

@@ -9,6 +9,7 @@ from m365audit import __version__
 from m365audit.foi.counts import ACTIVE_DAYS, ActivityWindow, SnapshotInfo
 from m365audit.foi.suppression import SECONDARY_MARK, Outcome
 from m365audit.policy import Policy
+from m365audit.wording import plural
 
 
 def _when(instant: datetime) -> str:
@@ -37,10 +38,11 @@ def _sources(info: SnapshotInfo, window: ActivityWindow) -> str:
         "(subscribedSkus), user accounts with their licence assignments, assigned service plans and department "
         "(users), and the Microsoft Purview audit log's Copilot interaction records. "
         f"Licence and department counts come from the licence snapshot taken on {_when(info.taken_at)}. "
-        f"The database holds {info.count} licence snapshot{'s' if info.count != 1 else ''}, the first taken on "
+        f"The database holds {plural(info.count, 'licence snapshot')}, the first taken on "
         f"{_when(info.first)} and the latest on {_when(info.last)}"
     )
-    text += f"; the longest interval between two snapshots is {info.longest_gap_days} days." if info.count > 1 else "."
+    gap = plural(info.longest_gap_days, "day")
+    text += f"; the longest interval between two snapshots is {gap}." if info.count > 1 else "."
     if window.first_record and window.last_record:
         text += (f" Copilot audit records are held from {_when(window.first_record)} to "
                  f"{_when(window.last_record)}.")
@@ -56,8 +58,8 @@ def _staleness(info: SnapshotInfo, as_of: date) -> str:
     days = (as_of - info.taken_at.date()).days
     if days <= 1:
         return ""
-    return (f" The licence snapshot used was taken {days} days before {_day(as_of)}; licences, users and departments "
-            "are assumed unchanged since then.")
+    return (f" The licence snapshot used was taken {plural(days, 'day')} before {_day(as_of)}; licences, users and "
+            "departments are assumed unchanged since then.")
 
 
 def _definitions(as_of: date, window: ActivityWindow) -> str:

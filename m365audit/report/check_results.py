@@ -23,9 +23,6 @@ import pyarrow as pa
 from m365audit.policy import Policy
 from m365audit.report.queries import one_row
 
-_FINDING_COLUMNS = ("check_id", "severity", "status", "subject", "detail", "excepted", "exception_reason",
-                    "exception_until", "change")
-
 
 @dataclass(frozen=True)
 class ResultsSource:
@@ -70,8 +67,9 @@ def prepare_check_results(con: duckdb.DuckDBPyConnection, policy: Policy) -> Res
     con.execute("CREATE OR REPLACE TEMP TABLE report_fixed (check_id VARCHAR, subject VARCHAR)")
     if latest is not None and (policy.source is None or same_policy(policy, latest[3], latest[4])):
         run_id, checked_at, name, file, sha = latest
-        con.execute("INSERT INTO report_findings SELECT " + ", ".join(_FINDING_COLUMNS) +
-                    " FROM check_findings WHERE run_id = ?", [run_id])
+        con.execute("INSERT INTO report_findings BY NAME SELECT check_id, severity, status, subject, detail, "
+                    "excepted, exception_reason, exception_until, change FROM check_findings WHERE run_id = ?",
+                    [run_id])
         con.execute("""
             INSERT INTO report_fixed
             WITH before AS (

@@ -13,9 +13,9 @@ import duckdb
 from m365audit.report.charts import bar_chart
 from m365audit.report.check_results import prepare_check_results
 from m365audit.report.context import ReportContext
-from m365audit.report.formatting import plural
 from m365audit.report.model import Section
 from m365audit.report.queries import empty_table, one_row, run_table
+from m365audit.wording import plural
 
 TABLES = ("compliance_checks", "compliance_findings", "compliance_changes")
 

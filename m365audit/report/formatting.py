@@ -63,8 +63,3 @@ def by_unit(value: float | None, unit: str, currency: str) -> str:
         return percent(value)
     return count(value)
 
-
-def plural(n: float, noun: str, nouns: str | None = None) -> str:
-    """"1 day", "2 days", "1,204 seats": the count and the noun in the right number."""
-    word = noun if n == 1 else (nouns or noun + "s")
-    return f"{count(n)} {word}"

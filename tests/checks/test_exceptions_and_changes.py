@@ -53,7 +53,7 @@ def test_all_findings_excepted_means_pass_with_a_reason(db: Path) -> None:
                                      PolicyException(JAILBREAK, upn(t, 2), "test")), ANCHOR)
     result = _jailbreak(run)
     assert (result.status, result.failures, len(result.findings)) == ("pass", 0, 2)
-    assert result.reason == "2 finding(s) excepted by the policy file"
+    assert result.reason == "2 findings excepted by the policy file"
 
 
 def test_expired_exception_stops_applying(db: Path) -> None:

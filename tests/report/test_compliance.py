@@ -6,10 +6,9 @@ import shutil
 from datetime import timedelta
 from pathlib import Path
 
-from markupsafe import escape
-
 import duckdb
 import pytest
+from markupsafe import escape
 
 from m365audit.checks.catalogue import load_catalogue
 from m365audit.checks.runner import check_database
@@ -119,7 +118,7 @@ def test_open_muted_and_fixed_findings_are_listed_with_evidence_and_since(checke
     seats = next(c for c in load_catalogue() if c.id == SEATS)
     assert escape(seats.remediation) in html and "What to do." in html
     assert "On long leave" in html and UNTIL in html
-    assert f"from the latest stored `m365audit check` run" in html
+    assert "from the latest stored `m365audit check` run" in html
 
 
 def test_a_report_shows_the_results_of_the_policy_it_names(report_db, policy_file, tmp_path) -> None:
