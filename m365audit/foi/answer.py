@@ -16,8 +16,9 @@ import duckdb
 from m365audit.errors import UsageError
 from m365audit.foi import counts as c
 from m365audit.foi.expenditure import estimate_periods
-from m365audit.foi.method import method_text
+from m365audit.foi.method import method_text, officer_note
 from m365audit.foi.periods import end_of_day, last_financial_years, reporting_periods, utc_day
+from m365audit.foi.products import product_name
 from m365audit.foi.suppression import Outcome, Table, display, protect
 from m365audit.policy import Policy
 from m365audit.store.scope import current_scope
@@ -75,7 +76,9 @@ def build_answer(con: duckdb.DuckDBPyConnection, policy: Policy, options: FoiOpt
                     shown[keys["copilot.active"]]),
             _system(CHAT, shown[keys["chat.entitled"]], None, shown[keys["chat.active"]]),
         ],
-        "licences": [{"sku_part_number": row.sku_part_number, "purchased": row.purchased,
+        "organisation": _organisation(con, ts),
+        "licences": [{"product": product_name(row.sku_id, row.sku_part_number),
+                      "sku_part_number": row.sku_part_number, "purchased": row.purchased,
                       "assigned": shown[f"licence.{i}.assigned"]} for i, row in enumerate(raw.licences)],
         "departments": [{"department": row.department, "licensed_users": shown[f"department.{i}.licensed"],
                          "active_users": shown[f"department.{i}.active"]} for i, row in enumerate(raw.departments)],
@@ -88,7 +91,16 @@ def build_answer(con: duckdb.DuckDBPyConnection, policy: Policy, options: FoiOpt
         "method": method_text(info=info, window=window, as_of=as_of, policy=policy, outcome=outcome,
                               has_lower_bound=options.lower_bound and any(not p.held for p in periods),
                               combined=any(d.department == COMBINED for d in raw.departments)),
+        "officer_note": officer_note(info=info, window=window, as_of=as_of, policy=policy),
     }
+
+
+def _organisation(con: duckdb.DuckDBPyConnection, ts: datetime) -> str | None:
+    """The organisation's name: the most common companyName on its accounts at the snapshot."""
+    row = con.execute(
+        "SELECT company_name FROM users_at($ts) WHERE nullif(trim(company_name), '') IS NOT NULL "
+        "GROUP BY ALL ORDER BY count(*) DESC, 1 LIMIT 1", {"ts": ts}).fetchone()
+    return str(row[0]) if row else None
 
 
 def _system(name: str, entitled: Any, licensed: Any, active: Any) -> dict[str, Any]:
