@@ -35,8 +35,13 @@ class _DemoCredential:
 def _is_demo_database(path: Path) -> bool:
     import duckdb
 
+    from m365audit.store.db import connection_config, recognise_database, recognise_file
+
+    recognise_file(path)  # another program's file is refused, not replaced
     try:
-        with duckdb.connect(str(path), read_only=True) as con:
+        with duckdb.connect(str(path), read_only=True, config=connection_config()) as con:
+            if not recognise_database(con, path):
+                return True  # an empty DuckDB file holds nothing to lose
             rows = con.execute("SELECT DISTINCT graph_url FROM runs").fetchall()
     except duckdb.Error:
         return False
@@ -44,14 +49,21 @@ def _is_demo_database(path: Path) -> bool:
 
 
 def run_demo(*, db: Path, users: int = 2000, days: int = 30, seed: int = 1, out: Path | None = None,
-             progress: Callable[[str, int], None] | None = None) -> dict[str, Any]:
+             progress: Callable[[str, int], None] | None = None, replace: bool = False) -> dict[str, Any]:
     from m365audit.collect.runner import EXTRA_SOURCES, CollectOptions, collect
+    from m365audit.outputs import check_file, check_folder, protected_paths
     from m365audit.report.licences import licence_summary
+    from m365audit.report.manager import FORMATS, report_names
     from m365audit.simulator import SimulatorServer
     from m365audit.simulator import catalogue as cat
     from m365audit.simulator.planted import demo_tenant
     from m365audit.store.db import open_db
 
+    # The demo replaces its own database file: never a link, a device or a foreign file.
+    check_file(db, option="--db", force=True)
+    if out is not None:
+        check_folder(out, option="--out", replace=replace, protected=protected_paths(db),
+                     names=report_names(FORMATS, None))
     if db.exists() and not _is_demo_database(db):
         raise UsageError(f"{db} holds data from a real tenant; the demo will not replace it. Pass --db demo.duckdb.")
     tmp = db.with_name(db.name + ".demo-tmp")
@@ -74,11 +86,11 @@ def run_demo(*, db: Path, users: int = 2000, days: int = 30, seed: int = 1, out:
     with open_db(db, read_only=True) as con:
         summary = licence_summary(con)
     if out is not None:
-        _write_reports(db, out)
+        _write_reports(db, out, replace)
     return summary
 
 
-def _write_reports(db: Path, out: Path) -> None:
+def _write_reports(db: Path, out: Path, replace: bool) -> None:
     """Check the demo against the example borough council's policy, then write the reports with it.
 
     The demo tenant is that council, so the report's compliance section lists
@@ -91,4 +103,4 @@ def _write_reports(db: Path, out: Path) -> None:
 
     policy = load_policy(example_policy(DEMO_POLICY))
     check_database(db, policy, datetime.now(UTC))
-    write_reports(db=db, out=out, policy=policy)
+    write_reports(db=db, out=out, policy=policy, replace=replace)

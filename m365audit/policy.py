@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from m365audit.errors import UsageError
-from m365audit.tomlfile import Locator, Parser, read_toml
+from m365audit.tomlfile import Locator, Parser, number, read_toml
 from m365audit.tomlfile import one_of as _one_of
 from m365audit.tomlfile import text as _text
 from m365audit.tomlfile import texts as _texts
@@ -80,6 +80,13 @@ class Policy:
         return f"{self.name} ({self.source}, SHA-256 {(self.sha256 or '')[:12]})"
 
 
+# Upper bounds a real organisation stays far below; beyond them a value is a typo (or 1e308).
+MAX_SEATS = 10_000_000  # seats: the NHS shared tenant holds about 1.5 million accounts
+MAX_MONTHLY_PRICE = 100_000.0  # per seat per month, in any currency
+FIRST_DATE, LAST_DATE = date(2000, 1, 1), date(2099, 12, 31)
+_price = number(0, MAX_MONTHLY_PRICE)
+
+
 def _share(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError("must be a number between 0 and 1")
@@ -90,6 +97,9 @@ def _share(value: Any) -> float:
 
 def _date(value: Any) -> date:
     if isinstance(value, date) and not hasattr(value, "hour"):
+        if not FIRST_DATE <= value <= LAST_DATE:
+            # Dates are shifted by months and years (review cycle, financial years): 9999-12-31 overflows.
+            raise ValueError(f"must be between {FIRST_DATE} and {LAST_DATE}, not {value}")
         return value
     raise ValueError("must be a date such as 2026-03-24 (unquoted)")
 
@@ -109,7 +119,7 @@ SCHEMA: dict[str, dict[str, tuple[str, Parser]]] = {
     "licences": {
         "copilot_groups": ("copilot_groups", _texts),
         "inactive_after_days": ("inactive_after_days", _int_at_least(1, 3650)),
-        "unassigned_seat_tolerance": ("unassigned_seat_tolerance", _int_at_least(0)),
+        "unassigned_seat_tolerance": ("unassigned_seat_tolerance", _int_at_least(0, MAX_SEATS)),
     },
     "usage": {
         "training_group": ("training_group", _text),
@@ -212,9 +222,10 @@ def _tables(value: Any, section: str, keys: list[str], required: list[str],
 def _parse_prices(value: Any, fail: Callable[..., UsageError]) -> list[Price]:
     prices = []
     for n, item in _tables(value, "costs.prices", list(PRICE_KEYS), list(PRICE_KEYS), fail):
-        price = item["monthly_price"]
-        if isinstance(price, bool) or not isinstance(price, int | float) or price < 0:
-            raise fail("costs.prices", "monthly_price", "must be a number of at least 0", n)
+        try:
+            price = _price(item["monthly_price"])
+        except ValueError as exc:
+            raise fail("costs.prices", "monthly_price", str(exc), n) from None
         try:
             prices.append(Price(_text(item["sku"]), float(price), _date(item["from"])))
         except ValueError as exc:

@@ -7,6 +7,7 @@ the line finder they share live here.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from collections.abc import Callable
@@ -31,6 +32,9 @@ def read_toml(path: Path, kind: str, hint: str = "") -> tuple[dict[str, Any], st
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"{path}: not valid TOML: {exc}.") from None
+    except RecursionError:
+        # tomllib parses nested arrays and inline tables recursively; no setting nests deeply.
+        raise UsageError(f"{path}: not valid TOML for m365audit: arrays or tables are nested too deeply.") from None
 
 
 def text(value: Any) -> str:
@@ -43,6 +47,22 @@ def texts(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         raise ValueError("must be a list of non-empty strings")
     return tuple(v.strip() for v in value)
+
+
+def number(minimum: float, maximum: float, *, above: bool = False) -> Parser:
+    """A finite number (int or float) in [minimum, maximum]; ``above``: strictly above minimum.
+
+    TOML has nan and inf, and floats up to 1e308: none is a price, a tolerance or an interval.
+    """
+    span = f"above {minimum:g} and at most {maximum:g}" if above else f"from {minimum:g} to {maximum:g}"
+
+    def parse(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise ValueError(f"must be a finite number {span}")
+        if value < minimum or (above and value == minimum) or value > maximum:
+            raise ValueError(f"must be a number {span}, not {value:g}")
+        return float(value)
+    return parse
 
 
 def whole(minimum: int, maximum: int | None = None) -> Parser:

@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from m365audit import __version__
 from m365audit.checks.model import CheckRun, Finding
+from m365audit.store.db import rollback
 from m365audit.store.runs import new_run_id
 
 _COLUMNS = ("run_id", "check_id", "severity", "status", "subject", "detail", "excepted",
@@ -39,7 +40,7 @@ def save_check_run(con: duckdb.DuckDBPyConnection, run: CheckRun,
         _insert_findings(con, compared, run_id)
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        rollback(con)
         raise
     return replace(compared, run_id=run_id)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -13,6 +13,7 @@ from m365audit.checks.model import CheckResult, CheckRun, Finding
 from m365audit.checks.needs import unmet
 from m365audit.checks.params import bind
 from m365audit.checks.subjects import match_pseudonymised
+from m365audit.errors import UsageError
 from m365audit.policy import Policy
 from m365audit.store.pseudonym import PseudonymKey
 from m365audit.store.scope import current_scope
@@ -71,6 +72,26 @@ def _apply_exceptions(finding: Finding, policy: Policy, check_date: date) -> Fin
     return finding
 
 
+DATE_MARGIN = timedelta(days=366)
+
+
+def check_date_in_range(con: duckdb.DuckDBPyConnection, checked_at: datetime) -> None:
+    """Refuse a check date far outside the data: its findings would become the stored baseline.
+
+    Allowed: from a year before the first licence snapshot to a year after the later of the
+    last snapshot and today (a date ahead shows which exceptions and reviews will lapse).
+    """
+    row = con.execute("SELECT min(taken_at), max(taken_at) FROM snapshots").fetchone()
+    now = datetime.now(UTC)
+    first, last = (row[0], row[1]) if row and row[0] is not None else (now, now)
+    low = min(first, now) - DATE_MARGIN
+    high = max(last, now) + DATE_MARGIN
+    if not low <= checked_at <= high:
+        raise UsageError(f"--check-date {checked_at.date().isoformat()} is far outside the data (licence "
+                         f"snapshots from {first:%Y-%m-%d} to {last:%Y-%m-%d}); give a date between "
+                         f"{low:%Y-%m-%d} and {high:%Y-%m-%d}.")
+
+
 def check_database(db: Path, policy: Policy, checked_at: datetime, key: PseudonymKey | None = None) -> CheckRun:
     """`m365audit check`: run the checks over the file, store the findings, compare with the last run.
 
@@ -85,6 +106,7 @@ def check_database(db: Path, policy: Policy, checked_at: datetime, key: Pseudony
         with open_db(db):
             pass  # applies pending migrations, such as the findings tables
     with open_db(db, read_only=True) as con:
+        check_date_in_range(con, checked_at)
         run = run_checks(con, policy, checked_at, key=key)
     with open_db(db) as con:
         return save_check_run(con, run)

@@ -17,9 +17,11 @@ def parse_instant(value: str | None, option: str) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
+        parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        parsed.astimezone(UTC)  # 0001-01-01T00:00+01:00 has no UTC instant
+    except (ValueError, OverflowError):
         raise UsageError(f"{option} {value!r} is not an ISO date such as 2026-04-01 or 2026-04-01T00:00Z.") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parsed
 
 
 def register(app: typer.Typer) -> None:
@@ -43,13 +45,21 @@ def register(app: typer.Typer) -> None:
         replace_scope: Annotated[bool, typer.Option(
             "--replace-scope",
             help="The database holds another scope: discard everything collected for it and start again.")] = False,
+        audit_retention_days: Annotated[int | None, typer.Option(
+            "--audit-retention-days", envvar="M365AUDIT_AUDIT_RETENTION_DAYS",
+            help="How many days the tenant's audit log keeps (180 on Audit Standard; up to 3650 with Audit "
+                 "Premium retention policies): --since may not reach further back.")] = None,
     ) -> None:
         """Collect from Microsoft Graph into the DuckDB file."""
+        from m365audit.cli.run import fixed_now
         from m365audit.collect.runner import CollectOptions, parse_only
         from m365audit.collect.runner import collect as run_collect
+        from m365audit.collect.window import check_window, retention_days
 
+        start, end = parse_instant(since, "--since"), parse_instant(until, "--until")
+        check_window(start, end, fixed_now() or datetime.now(UTC), retention_days(audit_retention_days))
         options = CollectOptions(db=db, graph_url=graph_url, auth=auth, only=parse_only(only),
-                                 since=parse_instant(since, "--since"), until=parse_instant(until, "--until"),
+                                 since=start, until=end,
                                  member_groups=list(group or []), scope=scope, replace_scope=replace_scope)
         with progress_reporter() as progress:
             result = run_collect(options, progress)

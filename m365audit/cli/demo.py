@@ -19,12 +19,15 @@ def register(app: typer.Typer) -> None:
         db: DbPath = DEFAULT_DB,
         out: Annotated[Path | None, typer.Option(
             help="Also check the example borough council policy and write the reports to this folder.")] = None,
+        replace: Annotated[bool, typer.Option(
+            "--replace", help="Let --out write into a folder that holds files m365audit did not write.")] = False,
     ) -> None:
         """Start a simulated tenant on loopback, collect it with the real collector, show licences."""
         from m365audit.cli.licences import print_table
         from m365audit.demo import run_demo
 
         with progress_reporter() as progress:
-            summary = run_demo(db=db, users=users, days=days, seed=seed, out=out, progress=progress)
+            summary = run_demo(db=db, users=users, days=days, seed=seed, out=out, progress=progress,
+                               replace=replace)
         print_table(summary)
         typer.echo(f"\nDemo database: {db}. Try `m365audit licences --db {db} --format json`.", err=True)

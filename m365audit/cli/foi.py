@@ -38,6 +38,7 @@ def register(app: typer.Typer) -> None:
         lower_bound: Annotated[bool, typer.Option(
             "--lower-bound", help="For years before the first snapshot, give a reconstructed lower bound "
                                   "of expenditure (labelled) instead of only 'not held'.")] = False,
+        force: Annotated[bool, typer.Option("--force", help="Replace an existing --out file.")] = False,
     ) -> None:
         """Answer an FOI request about AI: systems, licences, departments, cost by financial year.
 
@@ -46,11 +47,14 @@ def register(app: typer.Typer) -> None:
         FOI officer (standard error, or FILE.officer-note.md beside --out FILE).
         """
         options = _parse(as_of, years, format, out, lower_bound)
-        from m365audit.foi import build_answer, render, write_atomically
+        from m365audit.foi import build_answer, render
         from m365audit.foi.render import officer_note_text
+        from m365audit.outputs import check_file, protected_paths, write_atomically
         from m365audit.policy import Policy, load_policy
         from m365audit.store.db import open_db
 
+        if out is not None:
+            check_file(out, option="--out", force=force, protected=protected_paths(db, [policy]))
         loaded = load_policy(policy) if policy is not None else Policy()
         with open_db(db, read_only=True) as con:
             answer = build_answer(con, loaded, options)
@@ -61,9 +65,11 @@ def register(app: typer.Typer) -> None:
             sys.stdout.flush()
             typer.echo(note, err=True)
         else:
-            write_atomically(out, data)
+            check_file(out, option="--out", force=force, protected=protected_paths(db, [policy]))
+            write_atomically(out, data, option="--out")
             note_path = out.with_name(out.stem + ".officer-note.md")
-            write_atomically(note_path, note.encode("utf-8"))
+            check_file(note_path, option="--out", force=True, protected=protected_paths(db, [policy]))
+            write_atomically(note_path, note.encode("utf-8"), option="--out")
             typer.echo(f"Answer written to {out}; the note for the FOI officer (not for the requester) to "
                        f"{note_path}.", err=True)
 

@@ -27,12 +27,15 @@ def register(app: typer.Typer) -> None:
             "--reject-file", help="Where --skip-bad-rows writes bad rows (default: ./<name>.rejected.csv).",
             dir_okay=False)] = None,
         format: FormatOption = "text",
+        force: Annotated[bool, typer.Option(
+            "--force", help="Let --reject-file replace an existing file that is not an earlier reject file.")] = False,
     ) -> None:
         """Import a Purview audit search CSV export (Copilot and other AI interaction records)."""
         from m365audit.store.imports import import_purview_audit
 
         _check_format(format)
-        summary = import_purview_audit(db, file, skip_bad_rows=skip_bad_rows, reject_file=reject_file)
+        summary = import_purview_audit(db, file, skip_bad_rows=skip_bad_rows, reject_file=reject_file,
+                                       force=force)
         _show(summary.as_dict(), format, _purview_text)
 
     @group.command("usage-report")

@@ -42,16 +42,13 @@ def register(app: typer.Typer) -> None:
 
 
 def write_csv(summary: dict[str, Any]) -> None:
-    import csv
     import sys
 
-    from m365audit.report.safety import spreadsheet_safe
+    from m365audit.csv_output import write_rows
 
-    writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(["sku_id", "sku_part_number", "purchased", "assigned", "available", "is_copilot"])
-    for s in summary["skus"]:
-        writer.writerow([spreadsheet_safe(s["sku_id"]), spreadsheet_safe(s["sku_part_number"]), s["purchased"],
-                         s["assigned"], s["available"], str(s["is_copilot"]).lower()])
+    write_rows(sys.stdout, ["sku_id", "sku_part_number", "purchased", "assigned", "available", "is_copilot"],
+               ([s["sku_id"], s["sku_part_number"], s["purchased"], s["assigned"], s["available"],
+                 str(s["is_copilot"]).lower()] for s in summary["skus"]))
 
 
 def print_table(summary: dict[str, Any]) -> None:

@@ -47,6 +47,9 @@ def register(app: typer.Typer) -> None:
         policy: Annotated[Path | None, typer.Option(
             "--policy", envvar="M365AUDIT_POLICY", dir_okay=False,
             help="The organisation's policy file: prices ([costs]) and the idle threshold.")] = None,
+        replace: Annotated[bool, typer.Option(
+            "--replace", help="Write into a folder that holds files m365audit did not write (its report "
+                              "files are replaced; other files are left alone).")] = False,
     ) -> None:
         """Write the manager report: seats, cost of idle seats, adoption by app, labels, compliance, provenance."""
         from m365audit.policy import Policy, load_policy
@@ -56,7 +59,7 @@ def register(app: typer.Typer) -> None:
         loaded = load_policy(policy) if policy else Policy()
         with step_progress(STEPS + len(formats)) as progress:
             paths = write_reports(db=db, out=out, formats=formats, policy=loaded, pseudonymise=pseudonymise,
-                                  department=department, progress=progress)
+                                  department=department, progress=progress, replace=replace)
         for path in paths:
             typer.echo(str(path))
         typer.echo(f"Report written to {out}.", err=True)

@@ -13,6 +13,7 @@ userPrincipalNameFilters; above it records are filtered on loading, see collect/
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -59,8 +60,7 @@ class AuditSettings:
             first_run=timedelta(days=_positive(extra, "audit_first_run_days", 30)),
             version=version,
             concurrency=int(_positive(extra, "audit_concurrency", 4)),
-            poll_initial=_positive(extra, "audit_poll_initial",
-                                   float(os.environ.get("M365AUDIT_AUDIT_POLL_SECONDS") or 5.0)),
+            poll_initial=_positive(extra, "audit_poll_initial", os.environ.get("M365AUDIT_AUDIT_POLL_SECONDS") or 5.0),
             poll_max=_positive(extra, "audit_poll_max", 60.0),
             query_timeout=_positive(extra, "audit_query_timeout", 3600.0),
             page_size=int(page) if page else None,
@@ -88,12 +88,14 @@ def parse_record_types(raw: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(chosen))
 
 
-def _positive(extra: dict[str, Any], key: str, default: float, zero_ok: bool = False) -> float:
+def _positive(extra: dict[str, Any], key: str, default: float | str, zero_ok: bool = False) -> float:
     value = extra.get(key, default)
     try:
         number = float(value)
     except (TypeError, ValueError):
         raise UsageError(f"{key} must be a number, not {value!r}.") from None
+    if not math.isfinite(number):  # nan, inf: no interval or count
+        raise UsageError(f"{key} must be a finite number, not {value!r}.")
     if number < 0 or (number == 0 and not zero_ok):
         raise UsageError(f"{key} must be more than zero, not {value!r}.")
     return number

@@ -72,13 +72,36 @@ def _need(name: str, mode: str) -> str:
     return value
 
 
+AUTHORITY_ENV = "AZURE_AUTHORITY_HOST"
+PUBLIC_AUTHORITY = "login.microsoftonline.com"
+
+
+def authority_options(authority: str | None = None) -> dict[str, Any]:
+    """Keyword arguments that keep every token request on the chosen authority.
+
+    With an authority other than the public one (``authority`` or AZURE_AUTHORITY_HOST,
+    e.g. login.microsoftonline.us or an Azure Stack/ADFS host), MSAL still asks
+    login.microsoftonline.com to "discover" it first; that request, and its DNS
+    lookup, leave the sovereign or private cloud. The authority is passed explicitly
+    and instance discovery is switched off, so nothing goes to the public host.
+    """
+    host = (authority or os.environ.get(AUTHORITY_ENV, "")).strip()
+    if not host:
+        return {}
+    if "://" not in host:
+        host = "https://" + host
+    if host.rstrip("/").lower().endswith(PUBLIC_AUTHORITY):
+        return {"authority": host}
+    return {"authority": host, "disable_instance_discovery": True}
+
+
 def make_credential(mode: str, *, authority: str | None = None) -> Any:
     """Build the credential for ``mode``; configuration errors are UsageError (exit 2)."""
     if mode == "token":
         return StaticTokenCredential()
     from azure import identity
 
-    kwargs: dict[str, Any] = {"authority": authority} if authority else {}
+    kwargs = authority_options(authority)
     if mode == "environment":
         return identity.EnvironmentCredential(**kwargs)
     if mode == "client-secret":
@@ -86,10 +109,14 @@ def make_credential(mode: str, *, authority: str | None = None) -> Any:
             _need("AZURE_TENANT_ID", mode), _need("AZURE_CLIENT_ID", mode),
             _need("AZURE_CLIENT_SECRET", mode), **kwargs)
     if mode == "certificate":
-        return identity.CertificateCredential(
-            _need("AZURE_TENANT_ID", mode), _need("AZURE_CLIENT_ID", mode),
-            certificate_path=_need("AZURE_CLIENT_CERTIFICATE_PATH", mode),
-            password=os.environ.get("AZURE_CLIENT_CERTIFICATE_PASSWORD") or None, **kwargs)
+        path = _need("AZURE_CLIENT_CERTIFICATE_PATH", mode)
+        try:
+            return identity.CertificateCredential(
+                _need("AZURE_TENANT_ID", mode), _need("AZURE_CLIENT_ID", mode), certificate_path=path,
+                password=os.environ.get("AZURE_CLIENT_CERTIFICATE_PASSWORD") or None, **kwargs)
+        except (OSError, ValueError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "it is not a usable certificate"
+            raise UsageError(f"AZURE_CLIENT_CERTIFICATE_PATH {path} cannot be used: {reason}.") from None
     if mode == "managed-identity":
         client_id = os.environ.get("AZURE_CLIENT_ID") or None
         return identity.ManagedIdentityCredential(client_id=client_id)

@@ -27,7 +27,7 @@ from m365audit.collect.spool import SpoolFolder, remove_leftovers, spool_root
 from m365audit.errors import CollectionError, M365AuditError, UsageError
 from m365audit.scope import Scope, parse_scope
 from m365audit.store import pseudonym
-from m365audit.store.db import lock_wait, open_db
+from m365audit.store.db import lock_wait, open_db, rollback
 from m365audit.store.directory import DirectoryFiles, load_directory_snapshot
 from m365audit.store.lock import writer_lock
 from m365audit.store.pseudonym import PseudonymKey
@@ -276,6 +276,6 @@ def _load(run: _Run, work: Callable[[Any], Any]) -> None:
             work(con)
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            rollback(con)
             raise
     run.scope_recorded = True

@@ -19,6 +19,7 @@ into place at the end: readers see the old export or the new one, never half.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from dataclasses import asdict, dataclass
@@ -29,7 +30,8 @@ import duckdb
 
 from m365audit import __version__
 from m365audit.errors import DatabaseError, UsageError
-from m365audit.store.db import open_db
+from m365audit.outputs import OutputError, cause, check_folder, protected_paths
+from m365audit.store.db import open_db, storage_cause
 from m365audit.store.scope import current_scope
 from m365audit.store.spooled import sql_path
 
@@ -51,12 +53,15 @@ class Dataset:
 def export_parquet(db: Path, target: Path, *, replace: bool = False, latest_only: bool = False,
                    memory_limit: str = "512MB") -> list[Dataset]:
     """Write every public view of ``db`` under ``target``; return what was written."""
-    target = target.absolute()
+    target = Path(os.path.abspath(target))
+    # The export replaces the whole folder: nothing protected may be in it (outputs.py).
+    check_folder(target, option="DIR", replace=True, protected=protected_paths(db), removes_folder=True)
     if target.exists() and not replace and (not target.is_dir() or any(target.iterdir())):
         raise UsageError(f"{target} already exists; pass --replace to replace the export there.")
-    if not target.parent.is_dir():
-        raise UsageError(f"Cannot export to {target}: the folder {target.parent} does not exist.")
-    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.export-", dir=target.parent))
+    try:
+        work = Path(tempfile.mkdtemp(prefix=f".{target.name}.export-", dir=target.parent))
+    except OSError as exc:
+        raise OutputError(f"Cannot export to {target}: {cause(exc)}.") from None
     try:
         with open_db(db, read_only=True, memory_limit=memory_limit) as con:
             datasets = [_export_view(con, view, work, latest_only) for view in _public_views(con)]
@@ -96,8 +101,12 @@ def _export_view(con: duckdb.DuckDBPyConnection, view: str, work: Path, latest_o
         if not any(folder.rglob("*.parquet")):
             # Nothing to partition: one empty file still tells readers the columns.
             folder.mkdir(exist_ok=True)
-            con.execute(f"COPY ({query} LIMIT 0) TO '{sql_path(folder / 'part-0.parquet')}' (FORMAT parquet)")
+            empty = sql_path(folder / "part-0.parquet")
+            con.execute(f"COPY (SELECT * FROM ({query}) LIMIT 0) TO '{empty}' (FORMAT parquet)")
     except duckdb.Error as exc:
+        words = storage_cause(exc)
+        if words is not None:
+            raise OutputError(f"Cannot export to {work.parent}: {words}; nothing was written.") from None
         raise DatabaseError(f"Cannot export the view {view}: {str(exc).strip().splitlines()[0]}") from None
     row = con.execute(f"SELECT count(*) FROM read_parquet('{sql_path(folder)}/**/*.parquet')").fetchone()
     return Dataset(view, partition, int(row[0]) if row else 0)

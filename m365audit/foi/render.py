@@ -1,18 +1,13 @@
-"""Rendering an FOI answer as JSON, Markdown, CSV or DOCX bytes, and writing it atomically."""
+"""Rendering an FOI answer as JSON, Markdown, CSV or DOCX bytes (written by m365audit.outputs)."""
 
 from __future__ import annotations
 
-import csv
-import io
-import os
 import re
-import tempfile
-from pathlib import Path
 from typing import Any
 
+from m365audit.csv_output import csv_text as write_csv_text
 from m365audit.errors import UsageError
 from m365audit.foi.layout import Section, sections, title
-from m365audit.report.safety import spreadsheet_safe
 
 FORMATS = ("md", "csv", "json", "docx")
 # Backslash-escape what could make tenant text markup: emphasis, code, tables, headings, links, HTML tags.
@@ -74,9 +69,6 @@ def _md_table(section: Section) -> list[str]:
 
 def csv_text(answer: dict[str, Any]) -> str:
     """Long form, one value a line: section, item, measure, value. Suppressed counts stay text."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["section", "item", "measure", "value"])
     rows: list[tuple[str, str, str, Any]] = [("answer", "", "as_of", answer["as_of"]),
                                              ("answer", "", "scope", answer.get("scope") or "the whole tenant")]
     for s in answer["systems"]:
@@ -92,22 +84,6 @@ def csv_text(answer: dict[str, Any]) -> str:
                                                          "basis", "held")]
     rows += [("suppression", "", k, v) for k, v in answer["suppression"].items()]
     rows.append(("method", "", "text", answer["method"]))
-    for section, item, measure, value in rows:
-        text = "" if value is None else str(value).lower() if isinstance(value, bool) else value
-        writer.writerow([section, spreadsheet_safe(item), measure, spreadsheet_safe(text)])
-    return out.getvalue()
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path`` and rename it into place: never a half-written answer."""
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise UsageError(f"Cannot write {path}: the folder {folder} does not exist.")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    return write_csv_text(["section", "item", "measure", "value"],
+                          ([section, item, measure, "" if value is None else str(value).lower()
+                            if isinstance(value, bool) else value] for section, item, measure, value in rows))

@@ -21,7 +21,7 @@ from typing import Any
 from m365audit.checks.catalogue import SEVERITIES
 from m365audit.errors import UsageError
 from m365audit.policy import Policy
-from m365audit.tomlfile import Locator, Parser, read_toml
+from m365audit.tomlfile import Locator, Parser, number, read_toml
 from m365audit.tomlfile import one_of as _one_of
 from m365audit.tomlfile import text as _text
 from m365audit.tomlfile import texts as _texts
@@ -115,10 +115,13 @@ def _env_name(value: Any) -> str:
     return text
 
 
-def _positive(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise ValueError("must be a number above 0")
-    return float(value)
+# [audit] numbers: finite and within what Graph's audit log query can use (nan, inf, 1e308 refused).
+AUDIT_NUMBERS: dict[str, Parser] = {
+    "slice_hours": number(0, 24 * 31, above=True), "overlap_hours": number(0, 24 * 31, above=True),
+    "first_run_days": number(0, 3650, above=True), "concurrency": number(0, 64, above=True),
+    "poll_initial": number(0, 3600, above=True), "poll_max": number(0, 3600, above=True),
+    "query_timeout": number(0, 7 * 86400, above=True),
+}
 
 
 def _scope(value: Any) -> str:
@@ -152,10 +155,9 @@ SCHEMA: dict[str, dict[str, tuple[str, Parser]]] = {
     # Passed to the audit source as CollectOptions.extra["audit_<key>"]; see collect/audit_settings.py.
     "audit": {"record_types": ("extra.audit_record_types", _texts), "version": ("extra.audit_version",
                                                                                _one_of("v1.0", "beta")),
-              **{key: (f"extra.audit_{key}", _positive) for key in (
-                  "slice_hours", "overlap_hours", "first_run_days", "concurrency", "poll_initial", "poll_max",
-                  "query_timeout")},
-              "upn_filter_limit": ("extra.audit_upn_filter_limit", _whole(0, 100_000))},
+              "retention_days": ("extra.audit_retention_days", _whole(1, 3650)),
+              "upn_filter_limit": ("extra.audit_upn_filter_limit", _whole(0, 100_000)),
+              **{key: (f"extra.audit_{key}", parse) for key, parse in AUDIT_NUMBERS.items()}},
     "checks": {"enabled": ("checks_enabled", _flag), "policy": ("policy_file", _text),
                "fail_on": ("fail_on", _one_of(*SEVERITIES))},
     "report": {"folder": ("report_folder", _text), "formats": ("report_formats", _subset(*REPORT_FORMATS)),
@@ -200,7 +202,24 @@ def parse_config(data: dict[str, Any], *, text: str = "", source: str = "config"
     config = RunConfig(source=source, **values)
     _check_paths(config, fail)
     _check_storage(config, fail)
+    check_runtime(config)
     return config
+
+
+def check_runtime(config: RunConfig) -> None:
+    """What `run` would refuse only once started: the audit settings with their environment
+    overrides, and the memory cap. Checked when the configuration is loaded, so `doctor`
+    fails where `run` would (exit 2) and a run fails before it collects anything."""
+    from m365audit.collect.audit_settings import AuditSettings
+    from m365audit.collect.window import retention_days
+    from m365audit.store.db import memory_limit_setting
+
+    settings = AuditSettings.from_extra(dict(config.extra))
+    days = retention_days(config.extra.get("audit_retention_days"))
+    if settings.first_run.days > days:
+        raise UsageError(f"{config.source}: [audit] first_run_days ({settings.first_run.days}) reaches further back "
+                         f"than the audit log keeps ({days} days; set [audit] retention_days for Audit Premium).")
+    memory_limit_setting()
 
 
 def _parse_sections(data: dict[str, Any], fail: Callable[..., UsageError]) -> tuple[dict[str, Any], dict[str, Any]]:

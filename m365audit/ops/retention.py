@@ -24,6 +24,8 @@ from typing import Any
 
 import duckdb
 
+from m365audit.store.db import rollback
+
 _PERSONAL_PATH = r"/personal/[^/]+"
 _REMOVED_PATH = "/personal/[removed]"
 
@@ -52,7 +54,7 @@ def apply_retention(con: duckdb.DuckDBPyConnection, settings: RetentionSettings,
             counts.update(_strip_activity(con, now - timedelta(days=settings.activity_days), run_id))
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        rollback(con)
         raise
     return counts
 

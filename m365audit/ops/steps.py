@@ -7,7 +7,6 @@ what was committed; sources already committed are not fetched twice.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from datetime import timedelta
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from m365audit.checks.catalogue import SEVERITIES
 from m365audit.errors import CollectionError, UsageError
 from m365audit.ops.pipeline import Outcome, RunContext, Step
+from m365audit.outputs import OutputError, cause, check_folder, mark_folder, protected_paths, write_atomically
 from m365audit.store.db import open_db
 
 if TYPE_CHECKING:
@@ -131,11 +131,10 @@ def _at_or_above(by_severity: dict[str, int], fail_on: str) -> bool:
 def report_step(ctx: RunContext) -> Outcome:
     from m365audit.report.manager import write_reports
 
-    folder = ctx.config.report_folder
-    folder.mkdir(mode=0o700, exist_ok=True)
+    folder = _report_folder(ctx)
     out = folder / f"{ctx.now:%Y-%m-%d}"
     paths = write_reports(ctx.config.db, out, ctx.config.report_formats, policy=ctx.config.policy,
-                          pseudonymise=ctx.config.report_pseudonymise)
+                          pseudonymise=ctx.config.report_pseudonymise, inputs=_inputs(ctx))
     ctx.report_dir = out
     ctx.report_files = list(paths)
     pruned = prune_reports(folder, ctx.now.date(), ctx.config.report_keep_days)
@@ -164,17 +163,37 @@ def foi_step(ctx: RunContext) -> Outcome:
         return Outcome("skipped", message="[foi] enabled is false")
     with open_db(ctx.config.db, read_only=True) as con:
         answer = build_answer(con, ctx.config.policy, FoiOptions(years=ctx.config.foi_years))
-    out = ctx.report_dir or ctx.config.report_folder / f"{ctx.now:%Y-%m-%d}"
-    out.mkdir(mode=0o700, parents=True, exist_ok=True)
-    written = [_write_atomically(out / f"foi-answer.{fmt}", render(answer, fmt)) for fmt in ctx.config.foi_formats]
+    out = ctx.report_dir or _report_folder(ctx) / f"{ctx.now:%Y-%m-%d}"
+    names = [f"foi-answer.{fmt}" for fmt in ctx.config.foi_formats]
+    # The run's own dated folder: its earlier answers are replaced, nothing else is.
+    check_folder(out, option="[report] folder", protected=protected_paths(ctx.config.db, _inputs(ctx)), names=names)
+    if not out.exists():
+        _make_folder(out)
+        mark_folder(out)
+    written = [write_atomically(out / name, render(answer, fmt), option="[report] folder")
+               for name, fmt in zip(names, ctx.config.foi_formats, strict=True)]
     return Outcome("ok", {"files": len(written), "folder": str(out)})
 
 
-def _write_atomically(path: Path, data: bytes) -> Path:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-    return path
+def _inputs(ctx: RunContext) -> list[Path]:
+    """The run's input files (configuration, policy): never written over by its outputs."""
+    paths = [Path(ctx.config.source), *([Path(ctx.config.policy.source)] if ctx.config.policy.source else [])]
+    return [p for p in paths if p.is_file()]
+
+
+def _report_folder(ctx: RunContext) -> Path:
+    """The configured report folder, created owner-only when missing (its dated folders hold personal data)."""
+    folder = ctx.config.report_folder
+    check_folder(folder, option="[report] folder", replace=True, protected=protected_paths(ctx.config.db))
+    _make_folder(folder)
+    return folder
+
+
+def _make_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"Cannot create the report folder {folder}: {cause(exc)}.") from None
 
 
 def email_step(ctx: RunContext) -> Outcome:

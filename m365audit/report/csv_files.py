@@ -1,4 +1,4 @@
-"""CSV output: one file per table, formula-safe text, ISO dates, numbers left as numbers."""
+"""The report's CSV files: one per table, formula-safe text, ISO dates, numbers left as numbers."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ from pathlib import Path
 
 import polars as pl
 
+from m365audit.csv_output import safe_column, write_frame
 from m365audit.report.model import UNIT_KINDS, Report, Table
-from m365audit.report.safety import spreadsheet_safe_column
 
 
 def safe_frame(table: Table) -> Table:
-    """Text cells that a spreadsheet would run as formulas get a leading quote; other kinds are untouched."""
-    text = [spreadsheet_safe_column(c.name) for c in table.columns if c.kind == "text"]
+    """Text cells made safe for a spreadsheet (the workbook's rule is the CSV writer's); other kinds untouched."""
+    text = [safe_column(c.name) for c in table.columns if c.kind == "text"]
     frame = table.frame.with_columns(text) if text else table.frame
     return Table(table.key, table.title, table.columns, frame, table.description)
 
@@ -31,12 +31,12 @@ def typed_by_unit(table: Table) -> Table:
 
 
 def write_csv_files(report: Report, folder: Path) -> list[Path]:
-    folder.mkdir()
+    """One file per table through the one CSV writer (m365audit/csv_output.py): formula-safe text, CRLF."""
+    folder.mkdir(mode=0o700)
     written = []
     for table in report.tables():
         path = folder / f"{table.key}.csv"
-        # A byte-order mark makes Excel read UTF-8 (names with accents, the pound sign) correctly.
-        safe_frame(typed_by_unit(table)).frame.write_csv(path, include_bom=True, date_format="%Y-%m-%d",
-                                          datetime_format="%Y-%m-%dT%H:%M:%SZ", float_precision=None)
+        shown = typed_by_unit(table)
+        write_frame(shown.frame, path, [c.name for c in table.columns if c.kind == "text"])
         written.append(path)
     return written

@@ -8,13 +8,13 @@ and never parsed as rich markup.
 
 from __future__ import annotations
 
-import csv
 from datetime import date
 from typing import IO, Any
 
 from m365audit.checks.catalogue import SEVERITIES
 from m365audit.checks.model import CheckResult, CheckRun, Finding
-from m365audit.report.safety import spreadsheet_safe, terminal_text
+from m365audit.csv_output import write_rows
+from m365audit.report.safety import terminal_text
 from m365audit.wording import plural
 
 CSV_COLUMNS = ("checked_at", "check_id", "title", "severity", "status", "subject", "detail", "excepted",
@@ -45,22 +45,18 @@ def as_json(run: CheckRun) -> dict[str, Any]:
 
 def write_csv(run: CheckRun, out: IO[str]) -> None:
     """One row per record (failing subject, or a check that passed or did not run), then fixed findings."""
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
     titles = {r.check.id: r.check.title for r in run.results}
     statuses = {r.check.id: r.status for r in run.results}
     when = run.checked_at.isoformat()
-    policy = spreadsheet_safe(run.policy.described)
-    for r in run.records:
-        writer.writerow([when, r.check_id, titles[r.check_id], r.severity, r.status, spreadsheet_safe(r.subject),
-                         spreadsheet_safe(r.detail), _flag(r.excepted) if r.status == "fail" else "",
-                         spreadsheet_safe(r.exception_reason or ""), _day(r.exception_until), r.change or "",
-                         spreadsheet_safe(run.scope_text), policy])
+    policy = run.policy.described
+    rows: list[list[Any]] = [[when, r.check_id, titles[r.check_id], r.severity, r.status, r.subject, r.detail,
+                              _flag(r.excepted) if r.status == "fail" else "", r.exception_reason or "",
+                              _day(r.exception_until), r.change or "", run.scope_text, policy]
+                             for r in run.records]
     severities = {r.check.id: r.check.severity for r in run.results}
-    for check_id, subject in run.fixed:
-        writer.writerow([when, check_id, titles[check_id], severities[check_id], statuses[check_id],
-                         spreadsheet_safe(subject), "no longer found", "", "", "", "fixed",
-                         spreadsheet_safe(run.scope_text), policy])
+    rows += [[when, check_id, titles[check_id], severities[check_id], statuses[check_id], subject,
+              "no longer found", "", "", "", "fixed", run.scope_text, policy] for check_id, subject in run.fixed]
+    write_rows(out, CSV_COLUMNS, rows)
 
 
 def _day(value: date | None) -> str:

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import jinja2
+import markupsafe
 
+from m365audit.csv_output import display_text
 from m365audit.report import formatting as fmt
 from m365audit.report.model import Chart, Column, Report, Section, Table
 from m365audit.resources import reports_dir
@@ -99,8 +102,17 @@ def headline_cards(report: Report) -> list[tuple[str, str]]:
 
 
 def environment() -> jinja2.Environment:
+    # finalize: every printed text loses NUL and bidirectional overrides before it is escaped.
     return jinja2.Environment(loader=jinja2.FileSystemLoader(str(reports_dir())), autoescape=True,
-                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                              finalize=_visible)
+
+
+def _visible(value: Any) -> Any:
+    """Plain text without NUL and direction overrides; markup built by the report (charts) is kept."""
+    if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
+        return display_text(value)
+    return value
 
 
 def render_html(report: Report) -> str:

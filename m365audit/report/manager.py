@@ -94,10 +94,24 @@ def _organisation(ctx: ReportContext) -> str | None:
     return str(row[0]) if row else None
 
 
+def report_names(formats: Sequence[str], department: str | None) -> list[str]:
+    """The files and folder ``write_reports`` creates or replaces inside its folder."""
+    stem = file_stem(department)
+    names = {"html": f"{stem}.html", "xlsx": f"{stem}.xlsx", "csv": "csv" + stem.removeprefix("copilot-report")}
+    return [names[f] for f in formats]
+
+
 def write_reports(db: Path, out: Path, formats: str | Sequence[str] = FORMATS, policy: Policy | None = None,
                   pseudonymise: bool = False, department: str | None = None,
-                  progress: Progress | None = None) -> list[Path]:
-    """Write the report files into ``out`` (created if missing); return their paths."""
+                  progress: Progress | None = None, replace: bool = False,
+                  inputs: Sequence[Path] = ()) -> list[Path]:
+    """Write the report files into ``out`` (created if missing); return their paths.
+
+    ``out`` passes the output guard (m365audit/outputs.py) first: a folder that
+    holds files m365audit did not write needs ``replace``; the database and the
+    ``inputs`` (policy file, configuration) are never overwritten.
+    """
+    from m365audit.outputs import check_folder, protected_paths
     from m365audit.report.csv_files import write_csv_files
     from m365audit.report.html import write_html
     from m365audit.report.xlsx import write_workbook
@@ -105,7 +119,11 @@ def write_reports(db: Path, out: Path, formats: str | Sequence[str] = FORMATS, p
 
     chosen = parse_formats(formats)
     out = Path(out)
+    sources = [*inputs, *([Path(policy.source)] if policy and policy.source and Path(policy.source).is_file() else [])]
+    protected = protected_paths(db, sources)
     pseudonymiser = Pseudonymiser(load_key(out)) if pseudonymise else None
+    check_folder(out, option="--out", replace=replace, protected=protected,
+                 names=report_names(chosen, department))
     with open_db(db, read_only=True) as con:
         report = build_report(con, policy or Policy(), department, pseudonymiser, progress)
     stem = file_stem(report.department)
@@ -123,4 +141,4 @@ def write_reports(db: Path, out: Path, formats: str | Sequence[str] = FORMATS, p
             folder = "csv" + stem.removeprefix("copilot-report")
             write_csv_files(report, tmp / folder)
             names.append(folder)
-        return publish(tmp, out, names)
+        return publish(tmp, out, names, protected)

@@ -15,37 +15,58 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from m365audit.errors import UsageError
+from m365audit.outputs import MARKER, OutputError, Protected, cause, check_entry, check_folder, mark_folder
 
 
 @contextmanager
 def staging(out: Path) -> Iterator[Path]:
-    """A temporary folder on the same file system as ``out``; removed if the block fails."""
+    """A temporary folder (owner-only) on the same file system as ``out``; removed if the block fails.
+
+    The caller has passed ``out`` through ``outputs.check_folder``.
+    """
     parent = out if out.is_dir() else out.parent
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out} is a file; give a folder for the reports.")
-    if not parent.is_dir():
-        raise UsageError(f"Cannot write the reports to {out}: the folder {parent} does not exist.")
     try:
         tmp = Path(tempfile.mkdtemp(prefix=".m365audit-report-", dir=parent))
     except OSError as exc:
-        raise UsageError(f"Cannot write the reports to {out}: {exc.strerror}.") from None
+        raise OutputError(f"Cannot write the reports to {out}: {cause(exc)}; nothing was written.") from None
     try:
         yield tmp
+    except OSError as exc:
+        raise OutputError(f"Cannot write the reports to {out}: {cause(exc)}; nothing was written.") from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def publish(tmp: Path, out: Path, names: list[str]) -> list[Path]:
-    """Move the finished files (and folders) ``names`` from ``tmp`` into ``out``."""
-    if not out.exists():
-        # A new report folder: one rename publishes everything at once. It keeps the
-        # temporary folder's owner-only permissions, as the reports hold personal data.
-        os.replace(tmp, out)
-        return [out / name for name in names]
-    for name in names:
-        _replace(tmp / name, out / name)
+def publish(tmp: Path, out: Path, names: list[str], protected: Protected = ()) -> list[Path]:
+    """Move the finished files (and folders) ``names`` from ``tmp`` into ``out``, marked as m365audit's."""
+    try:
+        _owner_only(tmp)
+        if not out.exists():
+            # A new report folder: one rename publishes everything at once. It keeps the
+            # temporary folder's owner-only permissions, as the reports hold personal data.
+            mark_folder(tmp)
+            os.replace(tmp, out)
+            return [out / name for name in names]
+        check_folder(out, option="--out", replace=True, protected=protected, names=names)
+        for name in names:
+            check_entry(out / name, option="--out", protected=protected)
+        for name in names:
+            _replace(tmp / name, out / name)
+        if not (out / MARKER).exists():
+            mark_folder(out)
+    except OSError as exc:
+        raise OutputError(f"Cannot write the reports to {out}: {cause(exc)}.") from None
     return [out / name for name in names]
+
+
+def _owner_only(folder: Path) -> None:
+    """Reports hold personal data: every file 0600 and folder 0700, whatever the umask."""
+    os.chmod(folder, 0o700)
+    for root, folders, files in os.walk(folder):
+        for name in folders:
+            os.chmod(Path(root) / name, 0o700)
+        for name in files:
+            os.chmod(Path(root) / name, 0o600)
 
 
 def _replace(source: Path, target: Path) -> None:

@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    import polars as pl
+from m365audit.csv_output import display_text, safe_cell
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-
-
-def spreadsheet_safe(value: Any) -> Any:
-    """Prefix text that a spreadsheet would run as a formula with a single quote (OWASP CSV injection)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+spreadsheet_safe = safe_cell  # one rule for CSV and spreadsheets: m365audit/csv_output.py
 
 
 def html_text(value: Any) -> str:
-    return "" if value is None else html.escape(str(value), quote=True)
+    """Escaped for HTML, without NUL or bidirectional overrides (which make text read as it is not)."""
+    return "" if value is None else html.escape(display_text(str(value)), quote=True)
 
 
 # C0 and C1 control characters (ANSI escape sequences start with ESC) and the
@@ -34,12 +27,3 @@ def terminal_text(value: Any) -> str:
     Callers still pass the result to rich as plain ``Text``, never as markup.
     """
     return "" if value is None else str(value).translate(_TERMINAL_UNSAFE)
-
-
-def spreadsheet_safe_column(name: str) -> pl.Expr:
-    """``spreadsheet_safe`` as a polars expression over a text column (same prefixes, vectorised)."""
-    import polars as pl
-
-    column = pl.col(name)
-    risky = pl.any_horizontal([column.str.starts_with(prefix) for prefix in _FORMULA_START])
-    return pl.when(risky).then(pl.lit("'") + column).otherwise(column).alias(name)

@@ -76,8 +76,16 @@ def _use(model: ActivityModel, day: int, person: Any, n: int, prompts: bool) -> 
         counts[""] += asked
         if event["AppHost"] in counts:
             counts[event["AppHost"]] += asked
-    return Use(licensed, frozenset(r["CopilotEventData"]["AppHost"] for r in records), counts[""],
+    return Use(licensed, frozenset(_app_host(r["CopilotEventData"]) for r in records), counts[""],
                counts["BizChat"], counts["Bing"], any(r.get("AgentId") for r in records))
+
+
+def _app_host(event: dict[str, Any]) -> str:
+    """The app Microsoft's reports count a record under: an "appchat" record's app is its context's."""
+    host = str(event["AppHost"])
+    if host == "appchat":
+        return ac.APP_OF_CONTEXT[event["Contexts"][0]["Type"]]
+    return host
 
 
 @lru_cache(maxsize=4)

@@ -78,6 +78,72 @@ def memory_limit_setting() -> str:
     return value
 
 
+def connection_config(**settings: str | bool | int | float) -> dict[str, str | bool | int | float | list[str]]:
+    """Settings for every DuckDB connection m365audit opens: never load or install an extension.
+
+    DuckDB otherwise downloads an extension it thinks a file or a query needs (the
+    sqlite scanner for a SQLite file given as --db); m365audit needs none, and a
+    nightly job must not fetch code from the network.
+    """
+    return {"autoload_known_extensions": False, "autoinstall_known_extensions": False, **settings}
+
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
+
+
+def recognise_file(path: Path) -> None:
+    """Refuse, before DuckDB opens it, a path that is not a regular DuckDB database file."""
+    if path.is_symlink() and not path.exists():
+        raise DatabaseError(f"--db {path} is a symbolic link to a file that does not exist.")
+    if not path.is_file():
+        raise DatabaseError(f"--db {path} is not a regular file; give the DuckDB database file.")
+    try:
+        with path.open("rb") as f:
+            head = f.read(16)
+    except OSError as exc:
+        raise DatabaseError(f"The database {path} cannot be read: {exc.strerror or exc}.") from None
+    if head.startswith(_SQLITE_MAGIC):
+        raise DatabaseError(f"{path} is a SQLite database, not an m365audit (DuckDB) database; m365audit "
+                            "leaves it unchanged.")
+    if head[8:12] != _DUCKDB_MAGIC:
+        raise DatabaseError(f"{path} is not a DuckDB database file (m365audit leaves it unchanged); pass --db "
+                            "with an m365audit database or a new file name.")
+
+
+def recognise_database(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
+    """True for an m365audit database, False for an empty file; DatabaseError for another program's.
+
+    Recognised: the application marker (migration 035), or, from earlier
+    versions, schema_migrations shaped as m365audit writes it with its first
+    migration ``001 core`` recorded.
+    """
+    names = {r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+        "UNION ALL SELECT view_name FROM duckdb_views() WHERE NOT internal AND database_name = current_database()"
+    ).fetchall()}
+    if not names:
+        return False
+    if "m365audit_application" in names:
+        row = con.execute("SELECT count(*) FROM m365audit_application WHERE application = 'm365audit'").fetchone()
+        if row and row[0]:
+            return True
+    elif "schema_migrations" in names and _legacy_migrations(con):
+        return True
+    raise DatabaseError(f"{path} is a DuckDB database of another program, not m365audit's; m365audit leaves "
+                        "it unchanged. Pass --db with an m365audit database or a new file name.")
+
+
+def _legacy_migrations(con: duckdb.DuckDBPyConnection) -> bool:
+    columns = [r[0] for r in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE table_name = 'schema_migrations' "
+        "AND database_name = current_database() ORDER BY column_index").fetchall()]
+    if columns != ["version", "name", "applied_at"]:
+        return False
+    row = con.execute("SELECT count(*) FROM schema_migrations WHERE version = 1 AND name = 'core'").fetchone()
+    return bool(row and row[0])
+
+
 def _connect(path: Path, read_only: bool, memory_limit: str | None,
              wait: float) -> duckdb.DuckDBPyConnection:
     """Connect, waiting up to ``wait`` s while another process has the file open.
@@ -86,7 +152,7 @@ def _connect(path: Path, read_only: bool, memory_limit: str | None,
     holds the file only for each commit and readers only while they query,
     so a short wait lets a nightly run and a report share the file.
     """
-    config: dict[str, str | bool | int | float | list[str]] = {"memory_limit": memory_limit or memory_limit_setting()}
+    config = connection_config(memory_limit=memory_limit or memory_limit_setting())
     deadline = time.monotonic() + wait
     while True:
         try:
@@ -126,26 +192,35 @@ def open_db(
     so ``check`` on a missing file says so instead of creating an empty one.
     """
     path = Path(path)
-    if read_only and not path.exists():
+    if read_only and not path.exists() and not path.is_symlink():
         raise DatabaseError(
             f"No database at {path}: run `m365audit collect` (or `m365audit demo`) first, "
             "or pass --db."
         )
     if not read_only:
         _private_files()
-    created = not path.exists()
+    created = not path.exists() and not path.is_symlink()
     if created and not path.parent.exists():
         raise DatabaseError(f"Cannot create {path}: the folder {path.parent} does not exist.")
+    if not created:
+        recognise_file(path)
     con = _connect(path, read_only, memory_limit, lock_wait() if wait is None else wait)
     try:
         if created:
             # Tenant data is personal data: the file is readable by its owner only.
             os.chmod(path, 0o600)
+        recognise_database(con, path)
         if read_only:
             _require_current(con, path)
         else:
             migrate(con, path)
         yield con
+    except (duckdb.Error, OSError) as exc:
+        words = storage_cause(exc)
+        if words is None:
+            raise
+        raise DatabaseError(f"Cannot write the database {path}: {words}; the last committed data is "
+                            "unchanged.") from None
     finally:
         con.close()
 
@@ -220,8 +295,40 @@ def migrate(con: duckdb.DuckDBPyConnection, path: Path | str = "database") -> No
         create_views(con)
         con.execute("COMMIT")
     except Exception:
-        con.execute("ROLLBACK")
+        rollback(con)
         raise
+
+
+def rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back, keeping the error that made it necessary.
+
+    A COMMIT that failed (a full disk) has already ended the transaction; DuckDB's
+    "cannot rollback - no transaction is active" would then replace the real cause.
+    """
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:
+        pass
+
+
+# DuckDB's words for a storage failure, and what they mean to the operator.
+_STORAGE_CAUSES = (("no space left on device", "the disk is full"),
+                   ("disk quota exceeded", "the disk quota is exceeded"),
+                   ("read-only file system", "the file system is read-only"),
+                   ("permission denied", "permission denied"),
+                   ("could not write", "it cannot be written"), ("could not allocate", "the disk is full"))
+
+
+def storage_cause(exc: BaseException) -> str | None:
+    """The storage failure behind ``exc`` (or an exception it happened during), in words."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        text = str(seen).lower()
+        for fragment, words in _STORAGE_CAUSES:
+            if fragment in text:
+                return words
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def view_files() -> list[Path]:

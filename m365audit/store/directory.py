@@ -28,6 +28,7 @@ from pathlib import Path
 import duckdb
 
 from m365audit.store import pseudonym
+from m365audit.store.db import connection_config
 from m365audit.store.history import merge_snapshot
 from m365audit.store.spooled import envelope_path, matching, read_pages, sql_path, total_size
 
@@ -93,7 +94,8 @@ def stage_user_pages(pages: Path, out: Path, longest_line: int | None = None) ->
     fetching instead of following it.
     """
     # Spilling, if ever needed, goes to the spool's own private folder, not the working directory.
-    with duckdb.connect(config={"threads": 1, "memory_limit": "256MB", "temp_directory": str(out.parent)}) as con:
+    with duckdb.connect(config=connection_config(threads=1, memory_limit="256MB",
+                                                      temp_directory=str(out.parent))) as con:
         con.execute(f"""
             COPY (SELECT u.* FROM (SELECT unnest(body.value) AS u FROM {_read(pages, _USER, longest=longest_line)}))
             TO '{sql_path(out)}' (FORMAT parquet)""")

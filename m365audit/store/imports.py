@@ -9,7 +9,6 @@ or imported); the source is recorded per record and per run.
 
 from __future__ import annotations
 
-import csv
 import os
 import tempfile
 from collections import Counter
@@ -19,13 +18,15 @@ from typing import Any
 
 import duckdb
 
+from m365audit.csv_output import csv_bytes
 from m365audit.errors import UsageError
+from m365audit.outputs import check_file, protected_paths, write_atomically
 from m365audit.scope import parse_scope
 from m365audit.store import audit as audit_store
 from m365audit.store import pseudonym, purview_csv
 from m365audit.store import usage as usage_store
 from m365audit.store.csv_text import BadFile, CsvText, prepare
-from m365audit.store.db import open_db
+from m365audit.store.db import open_db, rollback
 from m365audit.store.lock import writer_lock
 from m365audit.store.purview_csv import BadRow
 from m365audit.store.runs import finish_run, start_run
@@ -60,9 +61,18 @@ class ImportSummary:
                 "out_of_scope": self.out_of_scope, **extra}
 
 
+REJECT_HEADER = ["line", "reason", "record_id", "audit_data", "unsplit_line"]
+
+
 def import_purview_audit(db: Path, file: Path, *, skip_bad_rows: bool = False,
-                         reject_file: Path | None = None) -> ImportSummary:
+                         reject_file: Path | None = None, force: bool = False) -> ImportSummary:
     summary = ImportSummary(str(file))
+    reject_path = reject_file or default_reject_file(file)
+    if skip_bad_rows:
+        # Checked before anything is read or written: the reject file may replace only a
+        # reject file (or, with --force, another regular file), never the data.
+        check_file(reject_path, option="--reject-file", force=force, protected=protected_paths(db, [file]),
+                   ours=csv_bytes(REJECT_HEADER, []))
     # One writer per file (store/lock.py): a nightly run and an import never interleave.
     with writer_lock(db, "import"), tempfile.TemporaryDirectory(prefix="m365audit-import-") as work, \
             open_db(db, memory_limit=IMPORT_MEMORY_LIMIT) as con:
@@ -70,10 +80,10 @@ def import_purview_audit(db: Path, file: Path, *, skip_bad_rows: bool = False,
         bad = _parse_purview(con, text, file, skip_bad_rows, summary)
         con.execute("BEGIN TRANSACTION")
         try:
-            _land_purview(con, summary, bad, reject_file or default_reject_file(file))
+            _land_purview(con, summary, bad, reject_path)
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            rollback(con)
             raise
     return summary
 
@@ -137,7 +147,8 @@ def _land_purview(con: duckdb.DuckDBPyConnection, summary: ImportSummary, bad: l
     summary.skipped_types = Counter({_type_label(k): v for k, v in counts.skipped_types.items()})
     summary.bad_rows = len(bad)
     if bad:
-        write_rejects(reject_path, bad)
+        # Inside the transaction: a reject file that cannot be written rolls the import back.
+        write_atomically(reject_path, reject_bytes(bad), option="--reject-file")
         summary.reject_file = str(reject_path)
     pseudonym.pseudonymise_if_required(con, run_id)
     finish_run(con, run_id, status="succeeded", counts={"source": PURVIEW_SOURCE, **summary.as_dict()})
@@ -154,18 +165,9 @@ def default_reject_file(file: Path) -> Path:
     return Path.cwd() / f"{file.stem}.rejected.csv"
 
 
-def write_rejects(path: Path, rows: list[BadRow]) -> None:
-    from m365audit.report.safety import spreadsheet_safe
-
-    try:
-        with path.open("w", encoding="utf-8", newline="") as f:
-            out = csv.writer(f)
-            out.writerow(["line", "reason", "record_id", "audit_data", "unsplit_line"])
-            for row in rows:
-                out.writerow([row.line, row.reason, spreadsheet_safe(row.record_id),
-                              spreadsheet_safe(row.audit_data), spreadsheet_safe(row.raw)])
-    except OSError as exc:
-        raise UsageError(f"Cannot write the reject file {path}: {exc.strerror or exc}.") from None
+def reject_bytes(rows: list[BadRow]) -> bytes:
+    """The reject file: each bad row with its line and reason, through the one CSV writer."""
+    return csv_bytes(REJECT_HEADER, ([row.line, row.reason, row.record_id, row.audit_data, row.raw] for row in rows))
 
 
 def import_usage_report(db: Path, file: Path) -> ImportSummary:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import fcntl
 import os
 import socket
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from pathlib import Path
 import orjson
 
 from m365audit.errors import DatabaseError
+from m365audit.outputs import cause
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,8 @@ def lock_path(db: Path) -> Path:
 @contextmanager
 def writer_lock(db: Path | str, command: str) -> Iterator[Holder | None]:
     """Hold the writer lock for ``db``; yields the holder of a run that died holding it, if any."""
-    path = lock_path(Path(db)).resolve()
+    raw = lock_path(Path(db))
+    path = raw.parent.resolve() / raw.name  # never follow a link in the lock's own name
     held = _HELD.get(path)
     if held is not None:
         held.depth += 1
@@ -86,7 +89,14 @@ def _acquire(path: Path, command: str, db: Path) -> tuple[int, Holder | None]:
     if not path.parent.is_dir():
         raise DatabaseError(f"Cannot create {db}: the folder {path.parent} does not exist.")
     while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        except OSError as exc:
+            raise DatabaseError(f"Cannot create the lock file {path} beside the database {db}: {cause(exc)}; "
+                                "nothing was changed.") from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise DatabaseError(f"The lock file {path} is not a regular file; remove it and try again.")
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -101,7 +111,12 @@ def _acquire(path: Path, command: str, db: Path) -> tuple[int, Holder | None]:
             break
         os.close(fd)
     previous = _read(fd)
-    _write(fd, command)
+    try:
+        _write(fd, command)
+    except OSError as exc:
+        _release(path, fd)
+        raise DatabaseError(f"Cannot write the lock file {path} beside the database {db}: {cause(exc)}; "
+                            "nothing was changed.") from None
     return fd, previous if previous.pid else None
 
 

@@ -6,8 +6,14 @@
 CREATE OR REPLACE TEMP MACRO audit_record_id(data_id, fallback_id) AS
     coalesce(nullif(trim(data_id), ''), nullif(trim(fallback_id), ''));
 
+-- Only instants written as years 2000-2099 are read: the audit log holds nothing older, and a
+-- CreationTime such as 9999-12-31 or 0001-01-01 (DuckDB accepts both; Python's datetime, which
+-- reads the landed range, cannot shift them) is a bad row, reported like any other.
+CREATE OR REPLACE TEMP MACRO audit_this_century(t) AS CASE WHEN t LIKE '20__-%' THEN t END;
+
 CREATE OR REPLACE TEMP MACRO audit_created_at(data_time, fallback_time) AS
-    coalesce(audit_instant(trim(data_time)), audit_instant(trim(fallback_time)));
+    coalesce(audit_instant(audit_this_century(trim(data_time))),
+             audit_instant(audit_this_century(trim(fallback_time))));
 
 CREATE OR REPLACE TEMP MACRO audit_upn(data_upn, fallback_upn) AS
     nullif(lower(trim(coalesce(data_upn, fallback_upn))), '');

@@ -59,7 +59,7 @@ def test_text_formats_to_stdout(db, fmt) -> None:
 def test_out_is_written_atomically_and_replaces(db, tmp_path) -> None:
     out = tmp_path / "answer.docx"
     out.write_bytes(b"old")
-    result = run_cli("foi", "--db", str(db), "--format", "docx", "--out", str(out))
+    result = run_cli("foi", "--db", str(db), "--format", "docx", "--out", str(out), "--force")
     assert result.code == 0, result.stderr
     assert result.stdout == ""
     from docx import Document
@@ -80,9 +80,10 @@ def test_failures_write_nothing(db, tmp_path) -> None:
         (("--years", "0"), "--years must be between 1 and 20"),
         (("--as-of", "31/03/2026"), "not a date such as 2026-03-31"),
         (("--as-of", "2999-01-01"), "is in the future"),
-        (("--as-of", "2026-01-01", "--out", str(out)), "no licence snapshot on or before 2026-01-01"),
+        (("--as-of", "2026-01-01", "--out", str(out), "--force"), "no licence snapshot on or before 2026-01-01"),
         (("--out", str(tmp_path / "missing" / "a.md")), "does not exist"),
-        (("--policy", str(tmp_path / "nope.toml"), "--out", str(out)), "does not exist"),
+        (("--out", str(out)), "already exists; pass --force"),
+        (("--policy", str(tmp_path / "nope.toml"), "--out", str(out), "--force"), "does not exist"),
     ]
     for args, message in cases:
         assert_clean_failure(run_cli("foi", "--db", str(db), *args), 2, message)

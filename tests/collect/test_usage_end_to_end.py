@@ -42,11 +42,9 @@ def _truth(tenant: Tenant, days: int) -> dict[str, dict[str, object]]:
         upn = record["UserId"].lower()
         if upn not in truth or _ordinal(day) < end.date().toordinal() - days:
             continue
-        if ac.program_of(record) is not None:
-            continue  # programs and other Copilot products are not in Microsoft 365 Copilot's usage report
-        host = record["CopilotEventData"]["AppHost"]
-        if host == "appchat":  # Copilot in an app, named by its context
-            host = ac.APP_OF_CONTEXT[record["CopilotEventData"]["Contexts"][0]["Type"]]
+        host = _report_host(record)
+        if host is None:
+            continue
         column = {"BizChat": "copilot_chat", "Bing": "copilot_chat", "Teams": "teams"}.get(host, host.lower())
         seen = truth[upn]
         seen[column] = day
@@ -60,6 +58,16 @@ def _truth(tenant: Tenant, days: int) -> dict[str, dict[str, object]]:
         if record.get("AgentId"):
             seen["agent_last"] = day
     return truth
+
+
+def _report_host(record: dict) -> str | None:
+    """The AppHost Microsoft's usage report counts a record under; None for programs and other products."""
+    if ac.program_of(record) is not None:
+        return None  # programs and other Copilot products are not in Microsoft 365 Copilot's usage report
+    host = record["CopilotEventData"]["AppHost"]
+    if host == "appchat":  # Copilot in an app, named by its context
+        host = ac.APP_OF_CONTEXT[record["CopilotEventData"]["Contexts"][0]["Type"]]
+    return str(host)
 
 
 def _iso(value) -> str | None:
@@ -228,12 +236,13 @@ def _count_truth(tenant: Tenant, days: int) -> tuple[dict[str, tuple[int, int]],
     prompts = 0
     for record in model.records(model.window[0], model.window[1], ["CopilotInteraction"]):
         day = _ordinal(record["CreationTime"][:10])
-        person = people[record["UserId"].lower()]
-        if not first <= day <= refresh or not model.licensed_on(person, day):
+        person = people.get(record["UserId"].lower())
+        host = _report_host(record)
+        if person is None or host is None or not first <= day <= refresh or not model.licensed_on(person, day):
             continue
         prompts += sum(1 for m in record["CopilotEventData"]["Messages"] if m.get("isPrompt"))
         for app, hosts in apps.items():
-            if hosts is None or record["CopilotEventData"]["AppHost"] in hosts:
+            if hosts is None or host in hosts:
                 active[app].add(person.upn)
                 daily.setdefault(record["CreationTime"][:10], {}).setdefault(app, set()).add(person.upn)
     enabled = sum(1 for p in model.people if model.licensed_on(p, refresh))

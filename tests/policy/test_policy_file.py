@@ -77,7 +77,7 @@ def test_good_policy(tmp_path) -> None:
     (("[foi]", "[foia]"), "line 29: foia is not a known section"),
     (("reviewed_on = 2026-03-24", "reviewed_on = \"last spring\""), "line 3: policy.reviewed_on must be a date"),
     (("reason = \"Joint project with the NHS trust\"\n", ""), "line 32: exceptions.reason is required"),
-    (("monthly_price = 26.0", "monthly_price = -1"), "line 26: costs.prices.monthly_price must be a number of at least 0"),
+    (("monthly_price = 26.0", "monthly_price = -1"), "line 26: costs.prices.monthly_price must be a number from 0 to 100000, not -1"),
     (("name = \"Example", "name = Example"), "not valid TOML"),
 ])
 def test_bad_policy_names_file_line_and_key(tmp_path, change, message) -> None:

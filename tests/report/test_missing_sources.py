@@ -52,7 +52,8 @@ def test_demo_writes_the_reports(tmp_path) -> None:
     result = run_cli("demo", "--users", "120", "--days", "2", "--db", str(tmp_path / "demo.duckdb"),
                      "--out", str(out))
     assert result.code == 0, result.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["copilot-report.html", "copilot-report.xlsx", "csv"]
+    assert sorted(p.name for p in out.iterdir()) == [".m365audit-output", "copilot-report.html",
+                                                     "copilot-report.xlsx", "csv"]
     # The demo checks its tenant against the example council policy, so the report covers compliance.
     sources = {r["source"]: r["status"] for r in read_csv(out / "csv" / "provenance.csv")}
     assert sources["Policy checks (m365audit check)"] == "checked", sources

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from m365audit.outputs import MARKER
 from m365audit.report import xlsx
 from m365audit.report.manager import FORMATS, STEPS, write_reports
 from tests.conftest import assert_clean_failure, run_cli
@@ -30,7 +31,7 @@ def test_a_failed_report_leaves_the_previous_one_untouched(report_db, tmp_path, 
         write_reports(db=report_db, out=out)
     after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == before
-    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == [MARKER]  # no temporary file
 
 
 def test_a_new_report_replaces_its_own_files_only(report_db, tmp_path) -> None:
@@ -39,12 +40,12 @@ def test_a_new_report_replaces_its_own_files_only(report_db, tmp_path) -> None:
     (out / "notes.txt").write_text("mine", encoding="utf-8")
     (out / "csv").mkdir()
     (out / "csv" / "stale.csv").write_text("old", encoding="utf-8")
-    paths = write_reports(db=report_db, out=out, formats=["csv", "html"])
+    paths = write_reports(db=report_db, out=out, formats=["csv", "html"], replace=True)  # a foreign file: --replace
     assert [p.name for p in paths] == ["copilot-report.html", "csv"]
     assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"
     assert not (out / "csv" / "stale.csv").exists()
     assert (out / "csv" / "headline.csv").exists()
-    assert sorted(p.name for p in out.iterdir()) == ["copilot-report.html", "csv", "notes.txt"]
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "copilot-report.html", "csv", "notes.txt"]
 
 
 def test_progress_reports_every_step(report_db, tmp_path) -> None:

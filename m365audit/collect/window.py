@@ -1,0 +1,49 @@
+"""How far back and forward `collect --since/--until` may reach: what the audit log can hold.
+
+Microsoft Purview keeps audit records for 180 days on Audit Standard
+(../shared/GRAPH_NOTES.md; Microsoft Learn, "Audit log retention policies");
+Audit Premium keeps them for a year by default and, with retention policies,
+up to ten years (RetentionDuration TenYears). Asking for more creates one
+query per day for nothing, so a window beyond the retention, or ending in
+the future, is refused with a sentence saying how to reach further.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta
+
+from m365audit.errors import UsageError
+
+STANDARD_RETENTION_DAYS = 180
+MAX_RETENTION_DAYS = 3650  # Audit Premium with a ten-year retention policy
+RETENTION_ENV = "M365AUDIT_AUDIT_RETENTION_DAYS"
+_CLOCK_SKEW = timedelta(minutes=5)
+
+
+def retention_days(value: int | None = None) -> int:
+    """The audit log's retention: ``value``, else env M365AUDIT_AUDIT_RETENTION_DAYS, else 180."""
+    raw: object = value if value is not None else os.environ.get(RETENTION_ENV, "").strip() or None
+    if raw is None:
+        return STANDARD_RETENTION_DAYS
+    try:
+        days = int(str(raw))
+    except ValueError:
+        raise UsageError(f"{RETENTION_ENV}={raw!r} is not a whole number of days.") from None
+    if not 1 <= days <= MAX_RETENTION_DAYS:
+        raise UsageError(f"The audit retention must be between 1 and {MAX_RETENTION_DAYS} days, not {days}.")
+    return days
+
+
+def check_window(since: datetime | None, until: datetime | None, now: datetime, days: int) -> None:
+    """Refuse --since before the oldest record the log can hold, and --until in the future."""
+    if until is not None and until > now + _CLOCK_SKEW:
+        raise UsageError(f"--until {until:%Y-%m-%d %H:%M} UTC is in the future; the audit log holds nothing "
+                         "after now (leave --until out to collect up to now).")
+    oldest = now - timedelta(days=days)
+    for option, value in (("--since", since), ("--until", until)):
+        if value is not None and value < oldest:
+            raise UsageError(
+                f"{option} {value.date().isoformat()} is more than {days} days ago; the audit log holds nothing older "
+                f"(Audit Standard keeps 180 days; for Audit Premium pass --audit-retention-days or set "
+                f"{RETENTION_ENV} or [audit] retention_days).")
