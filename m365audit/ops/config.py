@@ -26,6 +26,7 @@ from m365audit.tomlfile import one_of as _one_of
 from m365audit.tomlfile import text as _text
 from m365audit.tomlfile import texts as _texts
 from m365audit.tomlfile import whole as _whole
+from m365audit.wording import plural
 
 AUTH_MODES = ("token", "environment", "client-secret", "certificate", "managed-identity", "azure-cli")
 SOURCES = ("licences", "audit", "usage", "labels")
@@ -218,7 +219,8 @@ def check_runtime(config: RunConfig) -> None:
     days = retention_days(config.extra.get("audit_retention_days"))
     if settings.first_run.days > days:
         raise UsageError(f"{config.source}: [audit] first_run_days ({settings.first_run.days}) reaches further back "
-                         f"than the audit log keeps ({days} days; set [audit] retention_days for Audit Premium).")
+                         f"than the audit log keeps ({plural(days, 'day')}; set [audit] retention_days for Audit "
+                         "Premium).")
     memory_limit_setting()
 
 
