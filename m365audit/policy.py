@@ -73,6 +73,13 @@ class Policy:
         return max(candidates, key=lambda p: p.valid_from) if candidates else None
 
     @property
+    def named_groups(self) -> tuple[str, ...]:
+        """Every group the policy names (the Copilot licensing groups and the training group), once each:
+        `collect --policy` and `run` collect their members so the checks that need them can run."""
+        named = (*self.copilot_groups, *((self.training_group,) if self.training_group else ()))
+        return tuple(dict.fromkeys(named))
+
+    @property
     def described(self) -> str:
         """The policy as results name it: its name, file and short hash."""
         if not self.source:

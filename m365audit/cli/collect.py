@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -45,6 +46,10 @@ def register(app: typer.Typer) -> None:
         replace_scope: Annotated[bool, typer.Option(
             "--replace-scope",
             help="The database holds another scope: discard everything collected for it and start again.")] = False,
+        policy: Annotated[Path | None, typer.Option(
+            "--policy", envvar="M365AUDIT_POLICY", dir_okay=False,
+            help="The organisation's policy file: also collect the members of every group it names (the "
+                 "Copilot licensing groups and the training group), as `run` does.")] = None,
         audit_retention_days: Annotated[int | None, typer.Option(
             "--audit-retention-days", envvar="M365AUDIT_AUDIT_RETENTION_DAYS",
             help="How many days the tenant's audit log keeps (180 on Audit Standard; up to 3650 with Audit "
@@ -55,12 +60,15 @@ def register(app: typer.Typer) -> None:
         from m365audit.collect.runner import CollectOptions, parse_only
         from m365audit.collect.runner import collect as run_collect
         from m365audit.collect.window import check_window, retention_days
+        from m365audit.policy import load_policy
 
+        named = load_policy(policy).named_groups if policy is not None else ()
         start, end = parse_instant(since, "--since"), parse_instant(until, "--until")
         check_window(start, end, fixed_now() or datetime.now(UTC), retention_days(audit_retention_days))
         options = CollectOptions(db=db, graph_url=graph_url, auth=auth, only=parse_only(only),
                                  since=start, until=end,
-                                 member_groups=list(group or []), scope=scope, replace_scope=replace_scope)
+                                 member_groups=list(dict.fromkeys([*(group or []), *named])), scope=scope,
+                                 replace_scope=replace_scope)
         with progress_reporter() as progress:
             result = run_collect(options, progress)
         summary = ", ".join(f"{name}: {_describe(value)}" for name, value in result.counts.items())
