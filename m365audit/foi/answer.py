@@ -71,12 +71,12 @@ def build_answer(con: duckdb.DuckDBPyConnection, policy: Policy, options: FoiOpt
     return {
         "as_of": as_of.isoformat(),
         "scope": _scope_words(con),
+        "organisation": _organisation(con, ts),
         "systems": [
             _system(COPILOT, shown[keys["copilot.licensed"]], shown[keys["copilot.licensed"]],
                     shown[keys["copilot.active"]]),
             _system(CHAT, shown[keys["chat.entitled"]], None, shown[keys["chat.active"]]),
         ],
-        "organisation": _organisation(con, ts),
         "licences": [{"product": product_name(row.sku_id, row.sku_part_number),
                       "sku_part_number": row.sku_part_number, "purchased": row.purchased,
                       "assigned": shown[f"licence.{i}.assigned"]} for i, row in enumerate(raw.licences)],
