@@ -8,9 +8,10 @@ key named (exit code 2) before anything runs.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,7 @@ class Policy:
     ai_skus: tuple[str, ...] = ()  # extra SKUs (part number or id) an FOI answer counts as AI licences
     exceptions: tuple[PolicyException, ...] = ()
     source: str | None = None  # the file it came from
+    sha256: str | None = None  # of the file's text, so results name exactly the policy they judged
     settings: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def price_on(self, sku: str, sku_id: str | None, day: date) -> Price | None:
@@ -72,6 +74,20 @@ class Policy:
         keys = {sku.casefold()} | ({sku_id.casefold()} if sku_id else set())
         candidates = [p for p in self.prices if p.sku.casefold() in keys and p.valid_from <= day]
         return max(candidates, key=lambda p: p.valid_from) if candidates else None
+
+    @property
+    def named_groups(self) -> tuple[str, ...]:
+        """Every group the policy names (the Copilot licensing groups and the training group), once each:
+        `collect --policy` and `run` collect their members so the checks that need them can run."""
+        named = (*self.copilot_groups, *((self.training_group,) if self.training_group else ()))
+        return tuple(dict.fromkeys(named))
+
+    @property
+    def described(self) -> str:
+        """The policy as results name it: its name, file and short hash."""
+        if not self.source:
+            return self.name
+        return f"{self.name} ({self.source}, SHA-256 {(self.sha256 or '')[:12]})"
 
 
 # Upper bounds a real organisation stays far below; beyond them a value is a typo (or 1e308).
@@ -167,7 +183,8 @@ EXCEPTION_KEYS = {"check": _check_id, "subject": _text, "reason": _text, "until"
 def load_policy(path: Path | str) -> Policy:
     path = Path(path)
     data, text = read_toml(path, "Policy file")
-    return parse_policy(data, text=text, source=str(path))
+    policy = parse_policy(data, text=text, source=str(path))
+    return replace(policy, sha256=hashlib.sha256(text.encode("utf-8")).hexdigest())
 
 
 def parse_policy(data: dict[str, Any], *, text: str = "", source: str = "policy") -> Policy:

@@ -8,6 +8,8 @@ continue on lines indented by at least two spaces after ``--``):
     -- severity: high                              (low, medium, high or critical)
     -- clause: which clause of the policy file it enforces
     -- rationale: why the clause matters
+    -- remediation: Owner: who fixes a failure. What to do: the admin-centre page, PowerShell or
+    --   Graph action (one paragraph, written for the person who must fix it)
     -- reads: copilot_seat_holders                 (public views it reads, or none)
     -- needs: licence_snapshot                     (data it needs, or none; see needs.py)
 
@@ -33,7 +35,8 @@ from m365audit.checks.params import PARAMS
 from m365audit.resources import queries_dir
 
 SEVERITIES = ("low", "medium", "high", "critical")
-FIELDS = ("id", "title", "severity", "clause", "rationale", "reads", "needs")
+FIELDS = ("id", "title", "severity", "clause", "rationale", "remediation", "reads", "needs")
+MIN_REMEDIATION = 120  # characters: a paragraph, not a placeholder
 _FIELD = re.compile(r"^--\s?(\w+):\s*(.*)$")
 _CONTINUATION = re.compile(r"^--\s{2,}(\S.*)$")
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
@@ -55,6 +58,7 @@ class Check:
     severity: str
     clause: str
     rationale: str
+    remediation: str  # one paragraph for the person who must fix a failure: owner, then what to do
     reads: tuple[str, ...]
     needs: tuple[str, ...]
     params: tuple[str, ...]
@@ -137,6 +141,7 @@ def parse_check(path: Path) -> Check:
         raise CatalogueError(f"{name}: severity {fields['severity']!r} is not one of {', '.join(SEVERITIES)}")
     if not sql:
         raise CatalogueError(f"{name}: no SQL after the header")
+    _require_remediation(name, fields["remediation"])
     reads, needs = _names(fields["reads"]), _names(fields["needs"])
     _require_known(name, "reads", reads, public_relations())
     _require_known(name, "needs", needs, NEEDS)
@@ -146,7 +151,16 @@ def parse_check(path: Path) -> Check:
     params = tuple(dict.fromkeys(_PARAM.findall(sql)))
     _require_known(name, "parameter", params, PARAMS)
     return Check(fields["id"], fields["title"], fields["severity"], fields["clause"], fields["rationale"],
-                 reads, needs, params, sql, path)
+                 fields["remediation"], reads, needs, params, sql, path)
+
+
+def _require_remediation(name: str, text: str) -> None:
+    """A remediation names who owns the fix and says what to do, in a paragraph."""
+    if not text.startswith("Owner: "):
+        raise CatalogueError(f"{name}: the remediation must start with 'Owner: ' naming who fixes a failure")
+    if len(text) < MIN_REMEDIATION:
+        raise CatalogueError(f"{name}: the remediation is {len(text)} characters; write a paragraph of at least "
+                             f"{MIN_REMEDIATION} saying what to do")
 
 
 def _require_known(name: str, what: str, values: tuple[str, ...], known: object) -> None:

@@ -54,5 +54,6 @@ def _section(c: Check) -> list[str]:
         lines.append("- Parameters: " + "; ".join(f"`${p}` = {PARAMS[p].source}" for p in c.params))
     if c.needs:
         lines.append("- Not checked when: " + "; ".join(NEEDS[n].unmet_when for n in c.needs))
-    lines += ["", c.rationale, "", f"Defined in `queries/checks/{c.path.name}`.", ""]
+    lines += ["", c.rationale, "", f"**To fix a failure.** {c.remediation}", "",
+              f"Defined in `queries/checks/{c.path.name}`.", ""]
     return lines

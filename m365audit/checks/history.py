@@ -24,7 +24,7 @@ from m365audit.store.db import rollback
 from m365audit.store.runs import new_run_id
 
 _COLUMNS = ("run_id", "check_id", "severity", "status", "subject", "detail", "excepted",
-            "exception_reason", "change")
+            "exception_reason", "exception_until", "change")
 
 
 def save_check_run(con: duckdb.DuckDBPyConnection, run: CheckRun,
@@ -33,8 +33,8 @@ def save_check_run(con: duckdb.DuckDBPyConnection, run: CheckRun,
     started_at = started_at or datetime.now(UTC)
     con.execute("BEGIN TRANSACTION")
     try:
-        previous = _previous_findings(con, run.policy.name)
-        compared = _compare(run, previous)
+        previous = previous_findings(con, run.policy.name)
+        compared = compare_with_previous(run, previous)
         run_id = new_run_id(started_at)
         _insert_run(con, compared, run_id, started_at)
         _insert_findings(con, compared, run_id)
@@ -45,7 +45,7 @@ def save_check_run(con: duckdb.DuckDBPyConnection, run: CheckRun,
     return replace(compared, run_id=run_id)
 
 
-def _previous_findings(con: duckdb.DuckDBPyConnection, policy_name: str) -> dict[tuple[str, str], str]:
+def previous_findings(con: duckdb.DuckDBPyConnection, policy_name: str) -> dict[tuple[str, str], str]:
     rows = con.execute("""
         SELECT check_id, subject FROM check_findings
         WHERE status = 'fail' AND run_id = (SELECT run_id FROM check_runs WHERE policy_name = ?
@@ -53,7 +53,7 @@ def _previous_findings(con: duckdb.DuckDBPyConnection, policy_name: str) -> dict
     return {(check_id, subject.casefold()): subject for check_id, subject in rows}
 
 
-def _compare(run: CheckRun, previous: dict[tuple[str, str], str]) -> CheckRun:
+def compare_with_previous(run: CheckRun, previous: dict[tuple[str, str], str]) -> CheckRun:
     results = tuple(replace(result, records=tuple(_mark(r, previous) for r in result.records))
                     for result in run.results)
     current = {f.key for result in results for f in result.findings}
@@ -73,10 +73,11 @@ def _insert_run(con: duckdb.DuckDBPyConnection, run: CheckRun, run_id: str, star
     counts = {status: sum(1 for r in run.results if r.status == status) for status in ("pass", "fail", "not_checked")}
     counts["findings"] = len(run.findings)
     con.execute("""
-        INSERT INTO check_runs
-        SELECT ?, coalesce((SELECT max(seq) FROM check_runs), 0) + 1, ?, ?, ?, ?, ?, ?, ?""",
+        INSERT INTO check_runs (run_id, seq, started_at, checked_at, policy_name, policy_file, snapshot_at,
+                                tool_version, counts, policy_sha256)
+        SELECT ?, coalesce((SELECT max(seq) FROM check_runs), 0) + 1, ?, ?, ?, ?, ?, ?, ?, ?""",
                 [run_id, started_at, run.checked_at, run.policy.name, run.policy.source, run.snapshot_at,
-                 __version__, orjson.dumps(counts).decode()])
+                 __version__, orjson.dumps(counts).decode(), run.policy.sha256])
 
 
 def _insert_findings(con: duckdb.DuckDBPyConnection, run: CheckRun, run_id: str) -> None:
@@ -90,10 +91,11 @@ def _insert_findings(con: duckdb.DuckDBPyConnection, run: CheckRun, run_id: str)
         "detail": [r.detail for r in records],
         "excepted": [r.excepted for r in records],
         "exception_reason": [r.exception_reason for r in records],
+        "exception_until": [r.exception_until for r in records],
         "change": [r.change for r in records],
     }
-    staged = pa.table({name: pa.array(columns[name], type=pa.bool_() if name == "excepted" else pa.string())
-                       for name in _COLUMNS})
+    types = {"excepted": pa.bool_(), "exception_until": pa.date32()}
+    staged = pa.table({name: pa.array(columns[name], type=types.get(name, pa.string())) for name in _COLUMNS})
     con.register("staged_findings", staged)
     try:
         con.execute("INSERT INTO check_findings BY NAME SELECT * FROM staged_findings")

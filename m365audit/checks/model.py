@@ -10,6 +10,7 @@ from datetime import date, datetime
 
 from m365audit.checks.catalogue import Check
 from m365audit.policy import Policy
+from m365audit.wording import plural
 
 STATUSES = ("pass", "fail", "not_checked")
 
@@ -23,6 +24,7 @@ class Finding:
     detail: str | None  # evidence, or the reason a check did not run
     excepted: bool = False
     exception_reason: str | None = None
+    exception_until: date | None = None  # when the policy's exception ends (None: no end date)
     change: str | None = None  # new or open, for fail records, once compared with the previous run
 
     @property
@@ -57,7 +59,7 @@ class CheckResult:
             return self.records[0].detail
         excepted = len(self.findings) - self.failures
         if excepted:
-            return f"{excepted} finding(s) excepted by the policy file"
+            return f"{plural(excepted, 'finding')} excepted by the policy file"
         return None
 
 

@@ -65,7 +65,7 @@ def _apply_exceptions(finding: Finding, policy: Policy, check_date: date) -> Fin
                 if e.check == finding.check_id and e.subject.casefold() == (finding.subject or "").casefold()]
     live = [e for e in matching if e.applies(check_date)]
     if live:
-        return replace(finding, excepted=True, exception_reason=live[0].reason)
+        return replace(finding, excepted=True, exception_reason=live[0].reason, exception_until=live[0].until)
     if matching:
         ended = max(e.until for e in matching if e.until is not None)
         return replace(finding, detail=f"{finding.detail}; the policy's exception ended on {ended:%Y-%m-%d}")

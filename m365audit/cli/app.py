@@ -10,6 +10,7 @@ import typer
 
 from m365audit import __version__
 from m365audit.cli import agents, check, collect, demo, doctor, export, foi, imports, licences, report, run, simulate
+from m365audit.cli.helptext import unlabelled_flags
 from m365audit.errors import M365AuditError
 
 EXIT_INTERNAL = 4
@@ -40,6 +41,7 @@ def _root(
 
 for module in (demo, collect, imports, licences, agents, check, report, simulate, run, doctor, foi, export):
     module.register(app)
+unlabelled_flags()
 
 
 def main() -> None:

@@ -55,6 +55,10 @@ def register(app: typer.Typer) -> None:
         plan: Annotated[bool, typer.Option(
             "--plan", help="Print how many audit queries the window needs, how many are saved and the "
                            "budget left; create none.")] = False,
+        policy: Annotated[Path | None, typer.Option(
+            "--policy", envvar="M365AUDIT_POLICY", dir_okay=False,
+            help="The organisation's policy file: also collect the members of every group it names (the "
+                 "Copilot licensing groups and the training group), as `run` does.")] = None,
         audit_retention_days: Annotated[int | None, typer.Option(
             "--audit-retention-days", envvar="M365AUDIT_AUDIT_RETENTION_DAYS",
             help="How many days the tenant's audit log keeps (180 on Audit Standard; up to 3650 with Audit "
@@ -66,7 +70,9 @@ def register(app: typer.Typer) -> None:
         from m365audit.collect.runner import CollectOptions, parse_only
         from m365audit.collect.runner import collect as run_collect
         from m365audit.collect.window import check_window, retention_days
+        from m365audit.policy import load_policy
 
+        named = load_policy(policy).named_groups if policy is not None else ()
         start, end = parse_instant(since, "--since"), parse_instant(until, "--until")
         check_window(start, end, fixed_now() or datetime.now(UTC), retention_days(audit_retention_days))
         extra = audit_extra(record_types)
@@ -77,8 +83,8 @@ def register(app: typer.Typer) -> None:
             raise UsageError(f"--time-budget must be a number of minutes above 0, not {time_budget:g}.")
         options = CollectOptions(db=db, graph_url=graph_url, auth=auth, only=parse_only(only),
                                  since=start, until=end,
-                                 member_groups=list(group or []), scope=scope, replace_scope=replace_scope,
-                                 extra=extra, policy=RetryPolicy.from_env(
+                                 member_groups=list(dict.fromkeys([*(group or []), *named])), scope=scope,
+                                 replace_scope=replace_scope, extra=extra, policy=RetryPolicy.from_env(
                                      time_budget * 60 if time_budget is not None else None))
         with progress_reporter() as progress:
             result = run_collect(options, progress)

@@ -42,10 +42,13 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Answer an FOI request about AI: systems, licences, departments, cost by financial year.
 
-        Small numbers are suppressed and no personal data is included; see docs/foi.md.
+        Small numbers are suppressed and no personal data is included; see docs/foi.md. The answer is
+        plain text for the requester; how it was made and what to check goes to a separate note for the
+        FOI officer (standard error, or FILE.officer-note.md beside --out FILE).
         """
         options = _parse(as_of, years, format, out, lower_bound)
         from m365audit.foi import build_answer, render
+        from m365audit.foi.render import officer_note_text
         from m365audit.outputs import check_file, protected_paths, write_atomically
         from m365audit.policy import Policy, load_policy
         from m365audit.store.db import open_db
@@ -56,12 +59,19 @@ def register(app: typer.Typer) -> None:
         with open_db(db, read_only=True) as con:
             answer = build_answer(con, loaded, options)
         data = render(answer, format)
+        note = officer_note_text(answer)
         if out is None:
             sys.stdout.buffer.write(data)
             sys.stdout.flush()
+            typer.echo(note, err=True)
         else:
             check_file(out, option="--out", force=force, protected=protected_paths(db, [policy]))
             write_atomically(out, data, option="--out")
+            note_path = out.with_name(out.stem + ".officer-note.md")
+            check_file(note_path, option="--out", force=True, protected=protected_paths(db, [policy]))
+            write_atomically(note_path, note.encode("utf-8"), option="--out")
+            typer.echo(f"Answer written to {out}; the note for the FOI officer (not for the requester) to "
+                       f"{note_path}.", err=True)
 
 
 def _parse(as_of: str | None, years: int, fmt: str, out: Path | None, lower_bound: bool) -> FoiOptions:

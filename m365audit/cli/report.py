@@ -46,7 +46,8 @@ def register(app: typer.Typer) -> None:
         department: Annotated[str | None, typer.Option("--department", help="Report on one department only.")] = None,
         policy: Annotated[Path | None, typer.Option(
             "--policy", envvar="M365AUDIT_POLICY", dir_okay=False,
-            help="The organisation's policy file: prices ([costs]) and the idle threshold.")] = None,
+            help="The organisation's policy file: its checks, prices (\\[costs]) and idle threshold. The report "
+                 "shows the results of this policy, running the checks when the stored ones judged another.")] = None,
         replace: Annotated[bool, typer.Option(
             "--replace", help="Write into a folder that holds files m365audit did not write (its report "
                               "files are replaced; other files are left alone).")] = False,

@@ -21,7 +21,7 @@ ConfigPath = Annotated[
 DbOverride = Annotated[
     Path | None,
     typer.Option("--db", envvar="M365AUDIT_DB", dir_okay=False,
-                 help="The DuckDB file; overrides [database] path in the configuration."),
+                 help="The DuckDB file; overrides \\[database] path in the configuration."),
 ]
 
 

@@ -33,6 +33,7 @@ from m365audit.store.lock import writer_lock
 from m365audit.store.pseudonym import PseudonymKey
 from m365audit.store.runs import close_interrupted_runs, finish_run, get_state, set_state, start_run
 from m365audit.store.scope import check_scope, discard_collected_data, known_users, record_scope, user_filter_sql
+from m365audit.wording import plural
 
 log = logging.getLogger("m365audit.collect")
 
@@ -119,7 +120,7 @@ def collect(options: CollectOptions, progress: ProgressFn | None = None) -> Coll
                         previous.describe().replace("another ", "the previous ", 1))
         removed = remove_leftovers(options.db)
         if removed:
-            log.info("deleted %d spool folder(s) left by an interrupted run", removed)
+            log.info("deleted %s left by an interrupted run", plural(removed, "spool folder"))
         try:
             return _collect_locked(options, target, scope, label, credential, progress)
         finally:

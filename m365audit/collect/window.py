@@ -14,6 +14,7 @@ import os
 from datetime import datetime, timedelta
 
 from m365audit.errors import UsageError
+from m365audit.wording import plural
 
 STANDARD_RETENTION_DAYS = 180
 MAX_RETENTION_DAYS = 3650  # Audit Premium with a ten-year retention policy
@@ -44,6 +45,7 @@ def check_window(since: datetime | None, until: datetime | None, now: datetime, 
     for option, value in (("--since", since), ("--until", until)):
         if value is not None and value < oldest:
             raise UsageError(
-                f"{option} {value.date().isoformat()} is more than {days} days ago; the audit log holds nothing older "
+                f"{option} {value.date().isoformat()} is more than {plural(days, 'day')} ago; the audit log holds "
+                "nothing older "
                 f"(Audit Standard keeps 180 days; for Audit Premium pass --audit-retention-days or set "
                 f"{RETENTION_ENV} or [audit] retention_days).")

@@ -18,11 +18,13 @@ from m365audit.foi import counts as c
 from m365audit.foi.agents import PURPOSE as AGENT_PURPOSE
 from m365audit.foi.agents import agents_in_use
 from m365audit.foi.expenditure import estimate_periods
-from m365audit.foi.method import method_text
+from m365audit.foi.method import method_text, officer_note
 from m365audit.foi.periods import end_of_day, last_financial_years, reporting_periods, utc_day
+from m365audit.foi.products import product_name
 from m365audit.foi.suppression import Outcome, Table, display, protect
 from m365audit.policy import Policy
 from m365audit.store.scope import current_scope
+from m365audit.wording import plural
 
 COPILOT = "Microsoft 365 Copilot"
 CHAT = "Microsoft 365 Copilot Chat"
@@ -62,8 +64,8 @@ def build_answer(con: duckdb.DuckDBPyConnection, policy: Policy, options: FoiOpt
     if outcome.exposed:
         # Never publish a table the audit can break; this needs a threshold below 5 (property-tested).
         raise UsageError(
-            f"With [foi] suppress_below = {policy.suppress_below}, {len(outcome.exposed)} withheld count(s) in this "
-            "answer could still be worked out from the others; raise suppress_below (5 or more is usual).")
+            f"With [foi] suppress_below = {policy.suppress_below}, {plural(len(outcome.exposed), 'withheld count')} in "
+            "this answer could still be worked out from the others; raise suppress_below (5 or more is usual).")
     shown = {k: display(cell, policy.suppress_below) for k, cell in table.cells.items()}
     years = last_financial_years(as_of, options.years, policy.financial_year_start_month)
     periods = reporting_periods(years, as_of, utc_day(info.first))
@@ -71,6 +73,7 @@ def build_answer(con: duckdb.DuckDBPyConnection, policy: Policy, options: FoiOpt
     return {
         "as_of": as_of.isoformat(),
         "scope": _scope_words(con),
+        "organisation": _organisation(con, ts),
         "systems": [
             _system(COPILOT, shown[keys["copilot.licensed"]], shown[keys["copilot.licensed"]],
                     shown[keys["copilot.active"]]),
@@ -78,7 +81,8 @@ def build_answer(con: duckdb.DuckDBPyConnection, policy: Policy, options: FoiOpt
         ],
         "agents": agents_in_use(con, window, policy.suppress_below, policy.secondary_suppression, raw.users),
         "agent_purpose": AGENT_PURPOSE,
-        "licences": [{"sku_part_number": row.sku_part_number, "purchased": row.purchased,
+        "licences": [{"product": product_name(row.sku_id, row.sku_part_number),
+                      "sku_part_number": row.sku_part_number, "purchased": row.purchased,
                       "assigned": shown[f"licence.{i}.assigned"]} for i, row in enumerate(raw.licences)],
         "departments": [{"department": row.department, "licensed_users": shown[f"department.{i}.licensed"],
                          "active_users": shown[f"department.{i}.active"]} for i, row in enumerate(raw.departments)],
@@ -91,7 +95,16 @@ def build_answer(con: duckdb.DuckDBPyConnection, policy: Policy, options: FoiOpt
         "method": method_text(info=info, window=window, as_of=as_of, policy=policy, outcome=outcome,
                               has_lower_bound=options.lower_bound and any(not p.held for p in periods),
                               combined=any(d.department == COMBINED for d in raw.departments)),
+        "officer_note": officer_note(info=info, window=window, as_of=as_of, policy=policy),
     }
+
+
+def _organisation(con: duckdb.DuckDBPyConnection, ts: datetime) -> str | None:
+    """The organisation's name: the most common companyName on its accounts at the snapshot."""
+    row = con.execute(
+        "SELECT company_name FROM users_at($ts) WHERE nullif(trim(company_name), '') IS NOT NULL "
+        "GROUP BY ALL ORDER BY count(*) DESC, 1 LIMIT 1", {"ts": ts}).fetchone()
+    return str(row[0]) if row else None
 
 
 def _system(name: str, entitled: Any, licensed: Any, active: Any) -> dict[str, Any]:

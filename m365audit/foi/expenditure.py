@@ -26,6 +26,7 @@ from fractions import Fraction
 import duckdb
 
 from m365audit.foi.periods import Period
+from m365audit.foi.products import product_name
 from m365audit.policy import Policy
 
 
@@ -64,12 +65,12 @@ FROM days JOIN since ON since.day <= days.day JOIN holders h USING (user_id)
 GROUP BY ALL
 """
 
-ESTIMATE_BASIS = ("Estimate from licence records, not from invoices: purchased seats of {skus} in the "
-                  "licence snapshots, times the price per seat in the policy file.")
-NOT_HELD_BASIS = "Information not held: the database holds no licence snapshot for this period."
+ESTIMATE_BASIS = ("Estimate from licence records, not from invoices: {skus} licences paid for on each day, "
+                  "times the list price per licence.")
+NOT_HELD_BASIS = "Information not held: no licence records are held for this period."
 LOWER_BOUND_BASIS = (
     "Information not held; the amount is a reconstructed lower bound, not an estimate: seats held at the "
-    "first snapshot ({first}) counted from the date each was assigned, times the price in the policy file. "
+    "first snapshot ({first}) counted from the date each was assigned, times the list price. "
     "Seats removed before {first} and purchased seats nobody held are not visible.")
 
 
@@ -101,8 +102,8 @@ def price_seat_days(rows: Iterable[tuple[date, str, str, int]], policy: Policy) 
             continue
         price = policy.price_on(part_number, sku_id, day)
         if price is None:
-            return None, (f"Not estimated: the policy file has no price for {part_number} in force on "
-                          f"{day.isoformat()}; add a [[costs.prices]] entry for it.")
+            return None, (f"Not estimated: no list price is recorded for {product_name(sku_id, part_number)} "
+                          f"on {day.isoformat()}.")
         days_in_month = calendar.monthrange(day.year, day.month)[1]
         total += Fraction(Decimal(str(price.monthly_price))) * seats / days_in_month
     pence = math.floor(total * 100 + Fraction(1, 2))  # exact: round half up to the penny
@@ -110,7 +111,7 @@ def price_seat_days(rows: Iterable[tuple[date, str, str, int]], policy: Policy) 
 
 
 def _sku_names(con: duckdb.DuckDBPyConnection, ai_skus: list[str]) -> str:
-    rows = con.execute("SELECT DISTINCT coalesce(sku_part_number, sku_id) FROM sku_versions "
-                       "WHERE list_contains($skus, sku_id) ORDER BY 1", {"skus": ai_skus}).fetchall()
-    names = [r[0] for r in rows]
+    rows = con.execute("SELECT DISTINCT sku_id, sku_part_number FROM sku_versions "
+                       "WHERE list_contains($skus, sku_id)", {"skus": ai_skus}).fetchall()
+    names = sorted({product_name(r[0], r[1]) for r in rows})
     return ", ".join(names) if names else "Microsoft 365 Copilot licences (none held)"

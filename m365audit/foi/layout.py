@@ -39,9 +39,9 @@ def money_text(amount: float, currency: str) -> str:
 
 
 def title(answer: dict[str, Any]) -> str:
-    scope = answer.get("scope")
-    whose = f", for {scope}" if scope else ""
-    return f"Use of artificial intelligence: figures as at {long_date(answer['as_of'])}{whose}"
+    scope = answer.get("scope") or answer.get("organisation")
+    whose = f", {scope}" if scope else ""
+    return f"Use of artificial intelligence{whose}: figures as at {long_date(answer['as_of'])}"
 
 
 def sections(answer: dict[str, Any]) -> list[Section]:
@@ -79,24 +79,45 @@ def _systems(answer: dict[str, Any]) -> Section:
 
 
 def _licences(answer: dict[str, Any]) -> Section:
-    rows = [(row["sku_part_number"], count_text(row["purchased"]), count_text(row["assigned"]))
+    rows = [(row.get("product") or row["sku_part_number"], count_text(row["purchased"]), count_text(row["assigned"]))
             for row in answer["licences"]]
-    notes = _rounding_note(answer, "numbers of licences assigned") if rows else (
+    notes = (*_difference_notes(answer), *_rounding_note(answer, "numbers of licences assigned")) if rows else (
         "The organisation held no Microsoft 365 Copilot or other AI licences.",)
     return Section(f"AI licences held at {long_date(answer['as_of'])}", ("Licence", "Purchased", "Assigned"),
                    (False, True, True), rows, notes)
+
+
+def _difference_notes(answer: dict[str, Any]) -> tuple[str, ...]:
+    """One plain sentence per licence whose purchased and assigned numbers differ."""
+    notes = []
+    for row in answer["licences"]:
+        purchased, assigned = row["purchased"], row["assigned"]
+        if isinstance(purchased, int) and isinstance(assigned, int) and purchased != assigned:
+            name = row.get("product") or row["sku_part_number"]
+            if purchased > assigned:
+                spare = purchased - assigned
+                notes.append(f"{purchased:,} {name} licences were paid for and {assigned:,} were given to staff; "
+                             f"the other {spare:,} {'was' if spare == 1 else 'were'} available to give to someone.")
+            else:
+                notes.append(f"More {name} licences were given to staff ({assigned:,}) than paid for ({purchased:,}) "
+                             "on that date, which Microsoft allows for a short time after a subscription ends.")
+    return tuple(notes)
 
 
 def _departments(answer: dict[str, Any]) -> Section:
     rows = [(row["department"], count_text(row["licensed_users"]), count_text(row["active_users"]))
             for row in answer["departments"]]
     notes: tuple[str, ...] = (
+        "Active users in a department are the people in it who used Microsoft 365 Copilot (with a licence) "
+        "or the free Copilot Chat in the last 28 days; users licensed are those holding a Microsoft 365 "
+        "Copilot licence.",
         "Microsoft 365 Copilot Chat is available across the organisation to every enabled staff account; it "
         "needs no licence.",)
     if not rows:
         notes = ("No department has Microsoft 365 Copilot licences or recorded Copilot use.", *notes)
     return Section("Departments where Copilot is used",
-                   ("Department", "Users licensed", "Active users (last 28 days)"), (False, True, True), rows, notes)
+                   ("Department", "Users licensed", "Active users of Copilot or Copilot Chat (last 28 days)"),
+                   (False, True, True), rows, notes)
 
 
 def _expenditure(answer: dict[str, Any]) -> Section:

@@ -32,6 +32,14 @@ def render(answer: dict[str, Any], fmt: str) -> bytes:
     raise UsageError(f"--format {fmt!r} is not one of {', '.join(FORMATS)}.")
 
 
+def officer_note_text(answer: dict[str, Any]) -> str:
+    """The note for the FOI officer (Markdown): not part of the answer sent to the requester."""
+    lines = ["# Note for the FOI officer (do not send to the requester)", ""]
+    for paragraph in answer.get("officer_note", []):
+        lines += [md_text(paragraph).replace("\\`", "`").replace("\\[", "["), ""]
+    return "\n".join(lines)
+
+
 def md_text(value: str, *, keep_marks: bool = False) -> str:
     """Tenant-controlled text made inert in Markdown: one line, special characters escaped."""
     flat = " ".join(value.split())

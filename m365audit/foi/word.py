@@ -20,10 +20,14 @@ def docx_bytes(answer: dict[str, Any]) -> bytes:
     from docx import Document
 
     document = Document()
-    document.core_properties.author = "m365audit"
+    _a4(document)
+    organisation = answer.get("organisation") or ""
+    document.core_properties.author = _text(organisation) or "m365audit"
     document.core_properties.last_modified_by = "m365audit"
     document.core_properties.title = title(answer)
     document.core_properties.comments = ""
+    if organisation:
+        document.add_paragraph(_text(organisation), style="Subtitle")
     document.add_heading(_text(title(answer)), level=1)
     for section in sections(answer):
         document.add_heading(_text(section.title), level=2)
@@ -34,6 +38,15 @@ def docx_bytes(answer: dict[str, Any]) -> bytes:
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
+
+
+def _a4(document: Any) -> None:
+    """A4 paper with 2 cm margins (python-docx's template is US Letter)."""
+    from docx.shared import Cm
+
+    for section in document.sections:
+        section.page_width, section.page_height = Cm(21), Cm(29.7)
+        section.left_margin = section.right_margin = section.top_margin = section.bottom_margin = Cm(2)
 
 
 def _table(document: Any, section: Section) -> None:

@@ -26,6 +26,7 @@ from m365audit.tomlfile import one_of as _one_of
 from m365audit.tomlfile import text as _text
 from m365audit.tomlfile import texts as _texts
 from m365audit.tomlfile import whole as _whole
+from m365audit.wording import plural
 
 AUTH_MODES = ("token", "environment", "client-secret", "certificate", "managed-identity", "azure-cli")
 SOURCES = ("licences", "audit", "usage", "labels")
@@ -244,33 +245,46 @@ def check_runtime(config: RunConfig) -> None:
     days = retention_days(config.extra.get("audit_retention_days"))
     if settings.first_run.days > days:
         raise UsageError(f"{config.source}: [audit] first_run_days ({settings.first_run.days}) reaches further back "
-                         f"than the audit log keeps ({days} days; set [audit] retention_days for Audit Premium).")
+                         f"than the audit log keeps ({plural(days, 'day')}; set [audit] retention_days for Audit "
+                         "Premium).")
     memory_limit_setting()
 
 
 def _parse_sections(data: dict[str, Any], fail: Callable[..., UsageError]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Every section and key validated; all problems reported together, so one edit fixes them all."""
     values: dict[str, Any] = {}
     email: dict[str, Any] = {}
+    problems: list[UsageError] = []
     for section, body in data.items():
         if section not in SCHEMA:
-            raise fail(section, None, f"is not a known section (known: {', '.join(sorted(SCHEMA))})")
+            problems.append(fail(section, None, f"is not a known section (known: {', '.join(sorted(SCHEMA))})"))
+            continue
         if not isinstance(body, dict):
-            raise fail(section, None, "must be a table")
+            problems.append(fail(section, None, "must be a table"))
+            continue
         for key, value in body.items():
             spec = SCHEMA[section].get(key)
             if spec is None:
-                raise fail(section, key, _unknown_key(section, key))
+                problems.append(fail(section, key, _unknown_key(section, key)))
+                continue
             attribute, parser = spec
             try:
                 parsed = parser(value)
             except ValueError as exc:
-                raise fail(section, key, str(exc)) from None
+                problems.append(fail(section, key, str(exc)))
+                continue
             if attribute.startswith("email."):
                 email[attribute.removeprefix("email.")] = parsed
             elif attribute.startswith("extra."):
                 values.setdefault("extra", {})[attribute.removeprefix("extra.")] = parsed
             else:
                 values[attribute] = parsed
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        # One line (the CLI's one-sentence rule), every problem in it.
+        raise UsageError(f"The configuration has {len(problems)} problems: "
+                         + "; ".join(p.message.rstrip(".") for p in problems) + ".")
     if "email" in data and not email.keys() >= {"sender", "to"}:
         missing = "from" if "sender" not in email else "to"
         raise fail("email", None, f"needs {missing} (the service mailbox and the recipients)")

@@ -17,6 +17,7 @@ from typing import Any
 
 from m365audit.ops.config import EmailSettings, RunConfig
 from m365audit.report.safety import html_text
+from m365audit.wording import plural
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -87,7 +88,7 @@ def _body(config: RunConfig, day: datetime, steps: list[dict[str, Any]], licence
     if findings:
         rows = "".join(_row(severity.capitalize(), n) for severity, n in findings.get("by_severity", {}).items())
         parts.append(f"<h2>Policy findings</h2><p>{html_text(findings.get('failing_checks', 0))} of "
-                     f"{html_text(findings.get('checks', 0))} checks found problems; "
+                     f"{html_text(plural(findings.get('checks', 0), 'check'))} found problems; "
                      f"{html_text(findings.get('not_checked', 0))} could not be checked.</p>"
                      f"<table><tbody>{rows}</tbody></table>")
     step_rows = "".join(f"<tr><td>{html_text(s['step'])}</td><td>{html_text(s['status'])}</td>"

@@ -21,6 +21,7 @@ import orjson
 from m365audit.errors import CollectionError, M365AuditError
 from m365audit.ops.config import RunConfig
 from m365audit.permissions import grant_instructions
+from m365audit.wording import plural
 
 OK, WARNING, MISSING = "ok", "warning", "missing"
 
@@ -208,7 +209,7 @@ def render(probes: list[Probe]) -> str:
             lines.append(f"{'':<8} {'':<{width}}  -> {p.fix}")
     missing = sum(p.status == MISSING for p in probes)
     warnings = sum(p.status == WARNING for p in probes)
-    lines.append(f"{missing} missing, {warnings} warning(s).")
+    lines.append(f"{missing} missing, {plural(warnings, 'warning')}.")
     return "\n".join(lines)
 
 

@@ -50,7 +50,7 @@ def _collect_once(ctx: RunContext, sources: tuple[str, ...],
     from m365audit.collect.runner import CollectOptions, collect
 
     config, policy = ctx.config, ctx.config.policy
-    groups = [*config.groups, *policy.copilot_groups, *([policy.training_group] if policy.training_group else [])]
+    groups = [*config.groups, *policy.named_groups]
     options = CollectOptions(db=config.db, graph_url=config.graph_url, auth=config.auth, only=sources,
                              member_groups=list(dict.fromkeys(groups)), policy=ctx.policy,
                              credential=ctx.credential, now=ctx.now, until=ctx.now, scope=config.scope,

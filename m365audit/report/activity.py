@@ -9,6 +9,7 @@ from m365audit.report.charts import bar_chart, line_chart
 from m365audit.report.context import ReportContext
 from m365audit.report.model import Section
 from m365audit.report.queries import one_row, run_table
+from m365audit.wording import plural
 
 APP_COLUMNS = (("Word", "word"), ("Excel", "excel"), ("PowerPoint", "powerpoint"), ("Outlook", "outlook"),
                ("Teams", "teams"), ("Copilot Chat", "copilot_chat"), ("Other", "other"))
@@ -49,11 +50,12 @@ def labels(ctx: ReportContext) -> Section:
         section.available = False
         section.notes.append(NO_AUDIT)
         return section
-    files = unlabelled.frame.filter(unlabelled.frame["kind"] == "Files").row(0, named=True)
-    if files["resources"]:
-        section.summary.append(f"{fmt.percent(files['unlabelled_share'])} of the {fmt.count(files['resources'])} "
-                               f"files Copilot read carried no sensitivity label (policy allows at most "
-                               f"{fmt.percent(ctx.policy.max_unlabelled_share)}).")
+    share = unlabelled.frame.row(unlabelled.frame.height - 1, named=True)  # the policy's share, last row
+    if share["resources"]:
+        section.summary.append(f"{fmt.percent(share['unlabelled_share'])} of the {fmt.count(share['resources'])} "
+                               f"files, emails and other items Copilot read carried no sensitivity label on any "
+                               f"read (policy allows at most {fmt.percent(ctx.policy.max_unlabelled_share)}; the "
+                               f"labels check judges the same share).")
     if by_label.frame.height:
         section.charts.append(bar_chart("Copilot accesses by sensitivity label", by_label.frame["label"].to_list(),
                                         [("Accesses", by_label.frame["accesses"].to_list())]))
@@ -82,8 +84,8 @@ def reconciliation(ctx: ReportContext) -> Section:
         return section
     start = cov.usage_refresh_date.toordinal() - (cov.usage_period or 1) + 1
     section.summary.append(
-        f"Both counts cover the usage report's {cov.usage_period} days ending {fmt.day(cov.usage_refresh_date)} "
-        f"(the report's refresh date).")
+        f"Both counts cover the usage report's {plural(cov.usage_period or 0, 'day')} ending "
+        f"{fmt.day(cov.usage_refresh_date)} (the report's refresh date).")
     section.notes += reconciliation_reasons(ctx, {r["measure"]: r["users"] for r in totals.frame.iter_rows(named=True)},
                                             start)
     section.charts.append(bar_chart("Active users by app: audit log and usage report", apps.frame["app"].to_list(),
@@ -97,8 +99,8 @@ def reconciliation_reasons(ctx: ReportContext, figures: dict[str, Any], start_or
     cov = ctx.coverage
     reasons = []
     lag = ctx.as_of.date().toordinal() - cov.usage_refresh_date.toordinal()
-    reasons.append(f"Report latency: Microsoft's report was last refreshed {lag} days before the snapshot and "
-                   "typically runs two to three days behind; activity after its refresh date is left out of both "
+    reasons.append(f"Report latency: Microsoft's report was last refreshed {plural(lag, 'day')} before the snapshot "
+                   "and typically runs two to three days behind; activity after its refresh date is left out of both "
                    "counts here, but the admin centre and this report's other sections include it.")
     if figures.get("audit_active_without_seat"):
         reasons.append(f"Unlicensed Copilot Chat: {fmt.count(figures['audit_active_without_seat'])} people used "

@@ -28,8 +28,15 @@ def _chart_id(title: str) -> str:
     return "chart-" + hashlib.sha256(title.encode()).hexdigest()[:10]
 
 
-def _shorten(text: str, limit: int = 30) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+LABEL_CHARS = 34  # per line of a bar's label; longer labels wrap, never cut
+LINE_HEIGHT = 13.0
+
+
+def label_lines(text: str, limit: int = LABEL_CHARS) -> list[str]:
+    """A label wrapped onto lines of at most ``limit`` characters (a longer word stays whole)."""
+    import textwrap
+
+    return textwrap.wrap(text, width=limit, break_long_words=False, break_on_hyphens=False) or [""]
 
 
 def _svg(title: str, description: str, height: float, body: list[str]) -> Chart:
@@ -60,7 +67,9 @@ def bar_chart(title: str, labels: Sequence[str], series: Series, *,
     y = 30.0 if legend else 8.0
     body = _legend([name for name, _ in series], 18) if legend else []
     for row, label in enumerate(labels):
+        lines = label_lines(label)
         group_top = y
+        y += max(0.0, (len(lines) * LINE_HEIGHT - len(series) * bar) / 2)
         for i, (_, vs) in enumerate(series):
             value = vs[row]
             if value is not None:
@@ -71,8 +80,11 @@ def bar_chart(title: str, labels: Sequence[str], series: Series, *,
                             f'<text x="{left + width + 5:.1f}" y="{y + bar - 4:.1f}" class="value">'
                             f'{html_text(value_text(value))}</text>')
             y += bar
-        body.append(f'<text x="{left - 8:.0f}" y="{(group_top + y) / 2 + 4:.1f}" text-anchor="end" class="label">'
-                    f'<title>{html_text(label)}</title>{html_text(_shorten(label))}</text>')
+        y = max(y, group_top + len(lines) * LINE_HEIGHT)
+        first = (group_top + y) / 2 + 4 - (len(lines) - 1) * LINE_HEIGHT / 2
+        spans = "".join(f'<tspan x="{left - 8:.0f}" y="{first + n * LINE_HEIGHT:.1f}">{html_text(line)}</tspan>'
+                        for n, line in enumerate(lines))
+        body.append(f'<text text-anchor="end" class="label"><title>{html_text(label)}</title>{spans}</text>')
         y += gap
     description = f"Bar chart with {len(labels)} rows" + (f" and {len(series)} series" if legend else "")
     return _svg(title, description, y + 4, body)

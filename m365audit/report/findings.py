@@ -8,15 +8,17 @@ and never parsed as rich markup.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import IO, Any
 
 from m365audit.checks.catalogue import SEVERITIES
 from m365audit.checks.model import CheckResult, CheckRun, Finding
 from m365audit.csv_output import write_rows
 from m365audit.report.safety import terminal_text
+from m365audit.wording import plural
 
-CSV_COLUMNS = ("checked_at", "check_id", "title", "severity", "status", "subject", "detail", "excepted", "change",
-               "scope")
+CSV_COLUMNS = ("checked_at", "check_id", "title", "severity", "status", "subject", "detail", "excepted",
+               "exception_reason", "exception_until", "change", "scope", "policy")
 
 
 def ordered_findings(run: CheckRun) -> list[Finding]:
@@ -28,11 +30,14 @@ def as_json(run: CheckRun) -> dict[str, Any]:
     return {
         "checked_at": run.checked_at.isoformat(),
         "policy": run.policy.name,
+        "policy_file": run.policy.source,
+        "policy_sha256": run.policy.sha256,
         "scope": run.scope_text,
         "checks": [{"check_id": r.check.id, "title": r.check.title, "severity": r.check.severity,
                     "status": r.status, "failures": r.failures, "reason": r.reason} for r in run.results],
         "findings": [{"check_id": f.check_id, "severity": f.severity, "subject": f.subject, "detail": f.detail,
-                      "excepted": f.excepted, "exception_reason": f.exception_reason, "change": f.change}
+                      "excepted": f.excepted, "exception_reason": f.exception_reason,
+                      "exception_until": _day(f.exception_until) or None, "change": f.change}
                      for f in ordered_findings(run)],
         "fixed": [{"check_id": check_id, "subject": subject} for check_id, subject in run.fixed],
     }
@@ -43,13 +48,19 @@ def write_csv(run: CheckRun, out: IO[str]) -> None:
     titles = {r.check.id: r.check.title for r in run.results}
     statuses = {r.check.id: r.status for r in run.results}
     when = run.checked_at.isoformat()
+    policy = run.policy.described
     rows: list[list[Any]] = [[when, r.check_id, titles[r.check_id], r.severity, r.status, r.subject, r.detail,
-                              _flag(r.excepted) if r.status == "fail" else "", r.change or "", run.scope_text]
+                              _flag(r.excepted) if r.status == "fail" else "", r.exception_reason or "",
+                              _day(r.exception_until), r.change or "", run.scope_text, policy]
                              for r in run.records]
     severities = {r.check.id: r.check.severity for r in run.results}
     rows += [[when, check_id, titles[check_id], severities[check_id], statuses[check_id], subject,
-              "no longer found", "", "fixed", run.scope_text] for check_id, subject in run.fixed]
+              "no longer found", "", "", "", "fixed", run.scope_text, policy] for check_id, subject in run.fixed]
     write_rows(out, CSV_COLUMNS, rows)
+
+
+def _day(value: date | None) -> str:
+    return value.isoformat() if value else ""
 
 
 def _flag(value: bool) -> str:
@@ -61,8 +72,8 @@ def summary_line(run: CheckRun) -> str:
     findings = run.findings
     new = sum(1 for f in findings if f.change == "new")
     excepted = sum(1 for f in findings if f.excepted)
-    return (f"{len(run.results)} checks: {counts['pass']} pass, {counts['fail']} fail, "
-            f"{counts['not_checked']} not checked. {len(findings)} finding(s) ({new} new, {excepted} excepted); "
+    return (f"{plural(len(run.results), 'check')}: {counts['pass']} pass, {counts['fail']} fail, "
+            f"{counts['not_checked']} not checked. {plural(len(findings), 'finding')} ({new} new, {excepted} muted); "
             f"{len(run.fixed)} fixed since the last run.")
 
 
@@ -90,7 +101,7 @@ def _checks_table(run: CheckRun) -> Any:
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=Text(f"Policy checks: {terminal_text(run.policy.name)}, as of {run.check_date:%Y-%m-%d}, "
+    table = Table(title=Text(f"Policy checks: {terminal_text(run.policy.described)}, as of {run.check_date:%Y-%m-%d}, "
                              f"for {terminal_text(run.scope_text)}"),
                   box=box.SIMPLE_HEAD)
     table.add_column("Check", no_wrap=True)
@@ -103,8 +114,8 @@ def _checks_table(run: CheckRun) -> Any:
 
 def _result(r: CheckResult) -> str:
     excepted = len(r.findings) - r.failures
-    text = {"pass": "pass", "fail": f"fail: {r.failures} finding(s)", "not_checked": "not checked"}[r.status]
-    return text + (f" (+{excepted} excepted)" if excepted else "")
+    text = {"pass": "pass", "fail": f"fail: {plural(r.failures, 'finding')}", "not_checked": "not checked"}[r.status]
+    return text + (f" (+{excepted} muted)" if excepted else "")
 
 
 def _not_checked_table(results: list[CheckResult]) -> Any:
@@ -130,10 +141,11 @@ def _findings_table(result: CheckResult) -> Any:
     table.add_column("Change", no_wrap=True)
     table.add_column("Subject", ratio=2, overflow="fold")
     table.add_column("Detail", ratio=3, overflow="fold")
-    table.add_column("Excepted", ratio=1)
+    table.add_column("Muted", ratio=1)
     for f in sorted(result.findings, key=lambda f: f.subject or ""):
         change = Text("NEW", style="bold") if f.change == "new" else Text(f.change or "")
-        excepted = Text(terminal_text(f"yes: {f.exception_reason}")) if f.excepted else Text("")
+        until = f" (until {f.exception_until:%Y-%m-%d})" if f.exception_until else ""
+        excepted = Text(terminal_text(f"muted: {f.exception_reason}{until}")) if f.excepted else Text("")
         table.add_row(change, Text(terminal_text(f.subject)), Text(terminal_text(f.detail)), excepted)
     return table
 

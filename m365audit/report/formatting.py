@@ -62,3 +62,4 @@ def by_unit(value: float | None, unit: str, currency: str) -> str:
     if unit == "share":
         return percent(value)
     return count(value)
+

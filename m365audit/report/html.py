@@ -21,6 +21,7 @@ from m365audit.report.model import Chart, Column, Report, Section, Table
 from m365audit.resources import reports_dir
 
 MAX_HTML_ROWS = 500  # longer tables are complete in the workbook and the CSV files
+PAGE_ROWS = 50  # rows per page of a long table: pages are <details> blocks (the page runs no script)
 NUMERIC = ("int", "float", "money", "percent")
 
 
@@ -31,6 +32,15 @@ class HtmlTable:
     rows: list[list[str]]
     classes: list[str]  # per column: "num" (right-aligned), "date" (kept on one line) or ""
     hidden_rows: int
+
+    @property
+    def pages(self) -> list[tuple[str, list[list[str]]]]:
+        """(label, rows) per page of PAGE_ROWS rows; one unlabelled page for a short table."""
+        if len(self.rows) <= PAGE_ROWS:
+            return [("", self.rows)]
+        total = len(self.rows) + self.hidden_rows
+        return [(f"Rows {start + 1:,}\u2013{min(start + PAGE_ROWS, len(self.rows)):,} of {total:,}",
+                 self.rows[start:start + PAGE_ROWS]) for start in range(0, len(self.rows), PAGE_ROWS)]
 
 
 def html_table(table: Table, currency: str) -> HtmlTable:
@@ -43,14 +53,46 @@ def html_table(table: Table, currency: str) -> HtmlTable:
 
 
 @dataclass(frozen=True)
+class FindingGroup:
+    """One failing check in the findings list: what it asks, what to do, and its findings."""
+
+    title: str
+    severity: str
+    clause: str
+    remediation: str
+    open_findings: int
+    muted: int
+    findings: HtmlTable
+
+
+@dataclass(frozen=True)
 class SectionView:
     section: Section
     tables: list[HtmlTable]
     charts: list[Chart]
+    finding_groups: list[FindingGroup]
 
 
 def section_view(section: Section, currency: str) -> SectionView:
-    return SectionView(section, [html_table(t, currency) for t in section.tables], section.charts)
+    groups = finding_groups(section, currency) if section.key == "compliance" and section.available else []
+    return SectionView(section, [html_table(t, currency) for t in section.tables], section.charts, groups)
+
+
+def finding_groups(section: Section, currency: str) -> list[FindingGroup]:
+    """The findings grouped by check, each with the check's remediation, most severe check first."""
+    import polars as pl
+
+    checks = next(t for t in section.tables if t.key == "compliance_checks")
+    findings = next(t for t in section.tables if t.key == "compliance_findings")
+    shown = [c for c in findings.columns if c.name not in ("check_id", "title", "severity")]
+    groups = []
+    for check_id in dict.fromkeys(findings.frame["check_id"].to_list()):
+        row = checks.frame.filter(pl.col("check_id") == check_id).row(0, named=True)
+        rows = findings.frame.filter(pl.col("check_id") == check_id).select([c.name for c in shown])
+        table = Table(f"findings-{check_id}", f"Findings: {row['title']}", tuple(shown), rows)
+        groups.append(FindingGroup(row["title"], row["severity"], row["clause"], row["remediation"],
+                                   row["open_findings"], row["excepted"], html_table(table, currency)))
+    return groups
 
 
 def headline_cards(report: Report) -> list[tuple[str, str]]:

@@ -27,6 +27,10 @@ _DTYPES: dict[Kind, pl.DataType] = {
 }
 
 
+# A headline figure's unit (the "unit" column) and the kind its value is shown as.
+UNIT_KINDS: dict[str, Kind] = {"seats": "int", "users": "int", "share": "percent", "currency": "money"}
+
+
 @dataclass(frozen=True)
 class Column:
     name: str  # the DataFrame column and the CSV header
@@ -34,6 +38,7 @@ class Column:
     label: str  # the heading people read
     personal: bool = False  # names or addresses: pseudonymised on request
     key: bool = False  # a stable identifier for scripts; the HTML page leaves it out
+    by_unit: bool = False  # a number whose kind each row's "unit" column chooses (UNIT_KINDS)
 
     @property
     def dtype(self) -> pl.DataType:

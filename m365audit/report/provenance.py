@@ -12,6 +12,7 @@ from m365audit.report.compliance import has_findings
 from m365audit.report.context import ReportContext
 from m365audit.report.model import Column, Section, Table
 from m365audit.report.queries import one_row, run_table
+from m365audit.wording import plural
 
 ABOUT_COLUMNS = (Column("item", "text", "Item"), Column("value", "text", "Value"))
 
@@ -57,7 +58,7 @@ def _about(ctx: ReportContext, generated_at: datetime, scope: str | None, pseudo
         ("Department", ctx.department or "all departments"),
         ("Names", "pseudonymised (keyed HMAC-SHA256)" if pseudonymised else "shown"),
         ("Policy file", ctx.policy.source or "none (defaults)"),
-        ("Idle after", f"{ctx.idle_days} days without Copilot activity"),
+        ("Idle after", f"{plural(ctx.idle_days, 'day')} without Copilot activity"),
         ("Currency", ctx.policy.currency),
         ("SKUs without a price", ", ".join(ctx.unpriced_skus) or "none"),
     ]

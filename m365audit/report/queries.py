@@ -11,7 +11,9 @@ A file starts with a comment block::
     --   measure (text, key): Measure
 
 "personal" columns are pseudonymised on request; "key" columns are stable
-identifiers for scripts (in the workbook and CSV) that the HTML page leaves out.
+identifiers for scripts (in the workbook and CSV) that the HTML page leaves out;
+a "by_unit" number takes its kind per row from the table's "unit" column
+(seats and users are whole numbers, share a percentage, currency money).
 The header is the table's contract: the loader refuses a file without one,
 and running it refuses a result whose columns differ from it. Queries read
 the working tables built by setup.sql (report_params, report_users, ...), so
@@ -32,7 +34,7 @@ from m365audit.resources import queries_dir
 
 _TABLE = re.compile(r"^-- table: (\w+)\s*$")
 _TITLE = re.compile(r"^-- title: (.+)$")
-_COLUMN = re.compile(r"^--\s{3}(\w+) \((\w+)((?:, (?:personal|key))*)\): (.+)$")
+_COLUMN = re.compile(r"^--\s{3}(\w+) \((\w+)((?:, (?:personal|key|by_unit))*)\): (.+)$")
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,8 @@ def _parse(name: str, text: str) -> ReportQuery:
                 raise RuntimeError(f"queries/reports/{name}.sql: column {column.group(1)} has unknown kind {kind}")
             flags = column.group(3)
             columns.append(Column(column.group(1), cast(Kind, kind), column.group(4).strip(),
-                                  personal="personal" in flags, key="key" in flags))
+                                  personal="personal" in flags, key="key" in flags,
+                                  by_unit="by_unit" in flags))
         elif not columns:
             description.append(line[2:].strip())
     if not columns:

@@ -9,6 +9,7 @@ from m365audit.report.charts import bar_chart, line_chart
 from m365audit.report.context import ReportContext
 from m365audit.report.model import Section
 from m365audit.report.queries import run_table
+from m365audit.wording import plural
 
 TOP_DEPARTMENTS = 15
 HEADLINE_BARS = (("seats_purchased", "Purchased"), ("seats_assigned", "Assigned"), ("seat_holders", "Holding a seat"),
@@ -80,14 +81,16 @@ def reclaim(ctx: ReportContext) -> Section:
         return section
     cost = float(table.frame["monthly_cost"].sum()) if table.frame.height else 0.0
     section.summary.append(
-        f"{table.frame.height:,} seats have not been used for {ctx.idle_days} days or more "
+        f"{plural(table.frame.height, 'seat')} {'has' if table.frame.height == 1 else 'have'} not been used for "
+        f"{plural(ctx.idle_days, 'day')} or more "
         f"(policy: inactive_after_days); reclaiming them would save "
         f"{fmt.money(cost if not ctx.unpriced_skus else None, ctx.policy.currency)} a month.")
     if ctx.coverage.has_audit and ctx.coverage.audit_from and not ctx.coverage.has_usage:
         covered = (ctx.as_of - ctx.coverage.audit_from).days
         if covered < ctx.idle_days:
-            section.notes.append(f"The audit log covers only {covered} days before the snapshot, fewer than the "
-                                 f"{ctx.idle_days}-day threshold: some of these users may have used Copilot earlier.")
+            section.notes.append(f"The audit log covers only {plural(covered, 'day')} before the snapshot, fewer "
+                                 f"than the {ctx.idle_days}-day threshold: some of these users may have used "
+                                 "Copilot earlier.")
     return section
 
 
@@ -122,7 +125,7 @@ def first_use(ctx: ReportContext) -> Section:
     overall = table.frame.filter(table.frame["department"] == "All departments")
     if overall.height and overall["median_days"][0] is not None:
         section.summary.append(f"Half of the seats assigned during the audit period were first used within "
-                               f"{fmt.count(overall['median_days'][0])} days.")
+                               f"{plural(overall['median_days'][0], 'day')}.")
     departments_only = rows.filter(rows["department"] != "All departments").head(TOP_DEPARTMENTS)
     if departments_only.height:
         section.charts.append(bar_chart("Median days from seat to first use, by department",

@@ -18,7 +18,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from m365audit.report.csv_files import safe_frame
 from m365audit.report.formatting import SYMBOLS
-from m365audit.report.model import Column, Report, Table
+from m365audit.report.model import UNIT_KINDS, Column, Kind, Report, Table
 
 _SHEET_UNSAFE = re.compile(r"[\[\]:*?/\\]")
 _NUMBER_FORMATS = {"int": "#,##0", "float": "#,##0.0", "percent": "0.0%", "date": "yyyy-mm-dd",
@@ -66,28 +66,33 @@ def _write_table(sheet: Worksheet, table: Table, formats: dict[str, Format], hea
     for col, column in enumerate(table.columns):
         sheet.write_string(0, col, column.label, header)
         sheet.set_column(col, col, _width(column, table), formats[column.kind])
+    units = table.frame["unit"].to_list() if any(c.by_unit for c in table.columns) else None
     for row, values in enumerate(table.frame.iter_rows(), start=1):
         for col, (column, value) in enumerate(zip(table.columns, values, strict=True)):
-            _write_cell(sheet, row, col, column, value, formats)
+            kind = UNIT_KINDS.get(units[row - 1], "float") if units and column.by_unit else column.kind
+            _write_cell(sheet, row, col, kind, value, formats)
     sheet.freeze_panes(1, 0)
     sheet.autofilter(0, 0, max(table.frame.height, 1), len(table.columns) - 1)
     if table.description:
         sheet.write_comment(0, 0, table.description[:30000], {"x_scale": 3, "y_scale": 2})
 
 
-def _write_cell(sheet: Worksheet, row: int, col: int, column: Column, value: Any,
+def _write_cell(sheet: Worksheet, row: int, col: int, kind: Kind, value: Any,
                 formats: dict[str, Format]) -> None:
-    fmt = formats[column.kind]
+    """One cell, with the number format of its kind written on the cell itself."""
+    fmt = formats[kind]
     if value is None:
         sheet.write_blank(row, col, None, fmt)
-    elif column.kind == "text":
+    elif kind == "text":
         sheet.write_string(row, col, str(value), fmt)
-    elif column.kind == "bool":
+    elif kind == "bool":
         sheet.write_boolean(row, col, bool(value), fmt)
-    elif column.kind in ("date", "datetime") and isinstance(value, date | datetime):
+    elif kind in ("date", "datetime") and isinstance(value, date | datetime):
         if isinstance(value, datetime) and value.tzinfo is not None:
             value = value.replace(tzinfo=None)  # stored as UTC; Excel has no time zones
         sheet.write_datetime(row, col, value, fmt)
+    elif kind == "int":
+        sheet.write_number(row, col, round(value), fmt)
     else:
         sheet.write_number(row, col, float(value), fmt)
 

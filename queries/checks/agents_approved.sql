@@ -8,6 +8,11 @@
 --   agent is approved when the policy names it (by name or id), when it is one of Microsoft's own
 --   (Researcher, Analyst), or when its kind is allowed as a whole. One finding per agent names
 --   the people who used it (agent_interactions.by_person).
+-- remediation: Owner: the Microsoft 365 administrator with the policy's approver (the IT or information
+--   governance lead). For each agent listed: approve it (add its name or id to [agents] approved after the
+--   assessment the policy requires) or block it for everyone in the Microsoft 365 admin centre > Agents
+--   (Copilot > Agents > All agents: select the agent, Block); a Copilot Studio agent can also be turned
+--   off by its owner or restricted by a Power Platform data policy. Tell the people named why.
 -- reads: agent_interactions
 -- needs: audit_records
 WITH agents AS (

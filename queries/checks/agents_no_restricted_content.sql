@@ -6,6 +6,11 @@
 --   there; content labelled restricted (Highly Confidential, or a sublabel of a restricted label)
 --   read by an agent may reach people it was never meant for. One finding per agent, whoever or
 --   whatever ran it (a program running an agent reads with its own permissions).
+-- remediation: Owner: the agent's owner with the SharePoint administrator and the data protection officer.
+--   Remove the restricted sites or files from the agent's knowledge sources (Copilot Studio > the agent >
+--   Knowledge, or the declarative agent's manifest), or block the agent in the Microsoft 365 admin centre >
+--   Agents until it is fixed; then check whether answers reached people without access to the content
+--   (a possible personal data incident under the policy).
 -- reads: agent_interactions, copilot_accessed_resources, restricted_labels_of
 -- needs: audit_records, restricted_labels
 WITH hits AS (

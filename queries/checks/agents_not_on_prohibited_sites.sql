@@ -6,6 +6,11 @@
 --   document on such a site, puts that material behind a chat anyone with the agent can open. A site
 --   matches its own address and everything below it (case-insensitive), as for Copilot itself.
 --   One finding per agent, whoever or whatever ran it.
+-- remediation: Owner: the agent's owner with the SharePoint administrator and the site owner. Remove the
+--   prohibited site from the agent's knowledge sources, turn on Restricted Content Discovery for the site
+--   (SharePoint admin centre > Sites > Active sites > the site > Settings), and block the agent in the
+--   Microsoft 365 admin centre > Agents until both are done; safeguarding material read by an agent is
+--   reported to the designated safeguarding lead.
 -- reads: agent_interactions, copilot_accessed_resources, copilot_contexts
 -- needs: audit_records
 WITH touched AS (

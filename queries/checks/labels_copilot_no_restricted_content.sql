@@ -5,6 +5,11 @@
 -- rationale: Labels such as Highly Confidential mark content that must not be summarised or reused
 --   by AI. A sublabel counts as restricted when its parent label is. Copilot respects permissions, not
 --   intent: a finding means the label's protection or the site's permissions let Copilot read it.
+-- remediation: Owner: the information governance lead with the Purview administrator. In the Microsoft
+--   Purview portal, Data loss prevention > Policies, create or extend a policy for the location 'Microsoft
+--   365 Copilot and Copilot Chat' that stops Copilot processing items with the restricted labels; check with
+--   each site owner why the people named could open the item at all, and remove access that is not needed
+--   (SharePoint admin centre > Sites > Active sites > the site > Membership).
 -- reads: copilot_accessed_resources, copilot_interactions, sensitivity_labels
 -- needs: audit_records, restricted_labels
 WITH restricted AS (

@@ -3,22 +3,18 @@
 -- severity: medium
 -- clause: [labels] max_unlabelled_share
 -- rationale: Labels are how Copilot and data loss prevention know what is sensitive; content with no
---   label gets no protection. The share counts distinct files and emails Copilot read (web results
---   cannot carry a label and are left out) and is judged across the tenant, with the sites holding
---   the most unlabelled items named.
--- reads: copilot_accessed_resources
+--   label gets no protection. The share counts distinct items Copilot read with no label on any read
+--   (the view copilot_read_items defines unlabelled; web results cannot carry a label and are left out),
+--   is judged across the tenant, and names the sites holding the most unlabelled items.
+-- remediation: Owner: the information governance lead. In the Microsoft Purview portal, Information
+--   protection > Policies, publish a default label for documents and emails, set a default sensitivity label
+--   on the document libraries of the sites named in the evidence (library settings), and add an
+--   auto-labelling policy for the content they hold; then run `m365audit collect` and `m365audit check` again
+--   to see the share fall.
+-- reads: copilot_read_items
 -- needs: audit_records
-WITH reads AS (
-    SELECT coalesce(nullif(resource_id, ''), nullif(site_url, ''), resource_name) AS item,
-           regexp_extract(site_url, '^(https?://[^/]+(/(sites|teams|personal)/[^/?]+)?)', 1) AS site,
-           coalesce(sensitivity_label_id, '') = '' AS unlabelled
-    FROM copilot_accessed_resources
-    WHERE lower(coalesce(resource_type, '')) NOT IN ('websearch', 'web', 'webpage', 'weblink', 'bingwebsearch')
-),
-items AS (
-    -- An item counts as unlabelled when it carried no label every time Copilot read it.
-    SELECT item, min(site) AS site, bool_and(unlabelled) AS unlabelled
-    FROM reads WHERE item IS NOT NULL GROUP BY item
+WITH items AS (
+    SELECT item, site, unlabelled FROM copilot_read_items WHERE in_unlabelled_share
 ),
 totals AS (
     SELECT count(*) AS total, count(*) FILTER (WHERE unlabelled) AS unlabelled FROM items

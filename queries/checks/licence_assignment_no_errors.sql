@@ -5,6 +5,11 @@
 -- rationale: A failed group-based assignment (for example CountViolation when the tenant has run out
 --   of seats, or a missing prerequisite plan) leaves a person without the licence the organisation
 --   decided they should have, or with one in a degraded state, and nobody is told.
+-- remediation: Owner: the Microsoft 365 licensing administrator. Open the Entra admin centre > Groups > the
+--   group > Licences to see each error (count violation, mutually exclusive or missing dependent plans, no
+--   usage location), fix its cause and press Reprocess; a direct assignment is fixed in the Microsoft 365
+--   admin centre > Users > Active users > the user > Licences and apps, or with Graph `POST
+--   /users/{id}/assignLicense`.
 -- reads: licence_assignments, users, groups
 -- needs: licence_snapshot
 SELECT

@@ -5,6 +5,10 @@
 -- rationale: Assigning seats through named groups keeps the list of holders in one place, where
 --   managers approve it and leavers drop out. A seat assigned directly, or through some other
 --   group, escapes that control and is usually forgotten.
+-- remediation: Owner: the Microsoft 365 licensing administrator. Add the person to one of the policy's
+--   Copilot groups (Entra admin centre > Groups > the group > Members) so group-based licensing assigns the
+--   seat, then remove the direct assignment (Microsoft 365 admin centre > Users > Active users > the user >
+--   Licences and apps, or Graph `assignLicense` with removeLicenses).
 -- reads: licence_assignments, copilot_seat_holders, groups
 -- needs: licence_snapshot, copilot_groups
 WITH outside AS (

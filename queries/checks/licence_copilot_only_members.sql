@@ -5,6 +5,10 @@
 -- rationale: Copilot answers from everything its user can reach in the tenant. A guest account
 --   (a partner, contractor or supplier) with a seat brings that reach to someone outside the
 --   organisation, and guest seats are rarely covered by the organisation's DPIA.
+-- remediation: Owner: the Microsoft 365 licensing administrator with the identity team. Remove the Copilot
+--   licence from the guest account (Entra admin centre > Users > the user > Licences); if the person is
+--   staff, give them a member account and license that instead, and keep guests out of the Copilot groups (a
+--   dynamic group rule `user.userType -eq "Member"`).
 -- reads: copilot_seat_holders
 -- needs: licence_snapshot
 SELECT

@@ -5,6 +5,10 @@
 -- rationale: An idle seat costs the same as a used one. A seat counts as used when the audit log or
 --   Microsoft's usage report shows Copilot activity by its holder within inactive_after_days of the
 --   check date; a seat assigned more recently than that is not yet judged.
+-- remediation: Owner: the Copilot service owner with each person's line manager. Ask whether the person still
+--   needs Copilot; if not, remove them from the Copilot group so the seat returns to the pool and give it to
+--   someone on the reassign list. Seats held for a known reason (long leave, a pilot) belong in the policy
+--   file's [[exceptions]] with an end date.
 -- reads: copilot_seat_holders, copilot_use, copilot_usage
 -- needs: licence_snapshot, copilot_activity
 WITH audit_last AS (

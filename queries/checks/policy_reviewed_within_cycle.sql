@@ -4,6 +4,8 @@
 -- clause: [policy] reviewed_on and review_every_months
 -- rationale: The policies commit to an annual review because AI tools, guidance and law change
 --   quickly. An overdue review means staff work to rules written for tools that have since changed.
+-- remediation: Owner: the senior information risk owner (SIRO) or the AI governance board. Review the AI
+--   policy, record the decision, and set [policy] reviewed_on in the policy file to the day of the review.
 -- reads: none
 -- needs: reviewed_on
 SELECT

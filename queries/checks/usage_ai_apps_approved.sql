@@ -7,6 +7,9 @@
 --   Purview records use of third-party AI apps as AIAppInteraction and ConnectedAIAppInteraction;
 --   an app is approved when its app identity or host is in the list. One finding per app names
 --   the people who used it.
+-- remediation: Owner: information security. Decide whether the app is acceptable (a DPIA where personal data
+--   is involved): if so, add it to [usage] approved_ai_apps; if not, mark it Unsanctioned in Microsoft
+--   Defender for Cloud Apps (Cloud apps > Cloud app catalogue) and tell the people who used it.
 -- reads: ai_app_use
 -- needs: ai_app_records
 WITH uses AS (

@@ -7,6 +7,10 @@
 --   such a site, or being invoked in a document that lives there, is use of AI with that material.
 --   A site matches its own address and everything below it (case-insensitive), so .../sites/Safeguarding
 --   does not match .../sites/SafeguardingTraining.
+-- remediation: Owner: the SharePoint administrator with the site owner. Turn on Restricted Content Discovery
+--   for the site (SharePoint admin centre > Sites > Active sites > the site > Settings, or PowerShell
+--   `Set-SPOSite -Identity <site URL> -RestrictContentOrgWideSearch $true`) and review who has access; the
+--   people named are reminded of the policy by their manager.
 -- reads: copilot_accessed_resources, copilot_contexts, copilot_interactions
 -- needs: audit_records
 WITH touched AS (

@@ -6,6 +6,9 @@
 --   Membership of the training group is the record of that training. People who use the free
 --   Copilot Chat without a seat count too, when audit records show their use; activity by accounts
 --   that are not among the collected users cannot be judged and is left out.
+-- remediation: Owner: the Copilot service owner with learning and development. Enrol the people named in the
+--   AI training and add each to the policy's training group when they complete it (Entra admin centre >
+--   Groups > the group > Members); the policy may ask for the seat to be withheld until then.
 -- reads: group_members, copilot_seat_holders, copilot_use, users
 -- needs: licence_snapshot, training_group
 WITH trained AS (

@@ -5,6 +5,10 @@
 -- rationale: Microsoft flags prompts that try to make Copilot ignore its safeguards. The policies
 --   forbid using AI to produce harmful or inappropriate content; a flagged prompt is worth a
 --   conversation with the person, whatever the intent.
+-- remediation: Owner: information security, with HR where conduct is in question. Review the interaction in
+--   the Microsoft Purview portal (DSPM for AI > Activity explorer, or Communication compliance), decide
+--   whether it breached the acceptable use policy and speak to the person; repeated attempts are a
+--   disciplinary matter under the AI policy.
 -- reads: copilot_messages, copilot_interactions
 -- needs: audit_records
 SELECT

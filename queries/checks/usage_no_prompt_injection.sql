@@ -5,6 +5,9 @@
 -- rationale: A cross-prompt injection (XPIA) is text hidden in a file, email or web page that tries
 --   to steer Copilot when it reads it, for example to leak data. Microsoft flags the resource; the
 --   finding names it so it can be removed and its source traced.
+-- remediation: Owner: information security. Find the item Copilot read in the Microsoft Purview portal (DSPM
+--   for AI > Activity explorer), remove or quarantine it, and trace where it came from (an external email, a
+--   shared file, a web page); block the sender or site where it was deliberate.
 -- reads: copilot_accessed_resources, copilot_interactions
 -- needs: audit_records
 WITH flagged AS (

@@ -8,7 +8,7 @@
 -- view copilot_chat_entitlement) are shown last, apart from the Microsoft 365 Copilot seats.
 --   measure (text, key): Measure
 --   figure (text): Figure
---   value (float): Value
+--   value (float, by_unit): Value
 --   unit (text): Unit
 WITH
 p AS (SELECT * FROM report_params),

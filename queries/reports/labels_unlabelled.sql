@@ -1,36 +1,33 @@
 -- table: labels_unlabelled
 -- title: Share of unlabelled resources Copilot read
--- Distinct resources Copilot read over the audit period, by kind, and how many carried
--- no sensitivity label. Files are SharePoint and OneDrive items (or typed as documents);
--- web results are not labelled by nature and are shown apart.
+-- Distinct resources Copilot read for the report's people, by kind, and how many were
+-- unlabelled (no label on any read: the view copilot_read_items, the definition the
+-- labels check uses). Web results cannot carry a label; the last row is the share the
+-- policy's [labels] max_unlabelled_share judges (every kind but web results).
 --   kind (text): Kind of resource
 --   resources (int): Distinct resources
 --   unlabelled (int): Without a label
 --   unlabelled_share (percent): Share without a label
 --   accesses (int): Accesses
-WITH r AS (
-    SELECT coalesce(r.resource_id, r.site_url, r.resource_name) AS resource_key,
-           nullif(trim(r.sensitivity_label_id), '') IS NULL AS unlabelled,
-           CASE
-               WHEN lower(r.resource_type) LIKE '%web%' OR lower(r.resource_type) IN ('bing', 'url') THEN 'Web results'
-               WHEN lower(r.resource_type) IN ('email', 'mail', 'message', 'emailmessage') THEN 'Emails'
-               WHEN r.site_url ILIKE '%.sharepoint.%' OR r.site_url ILIKE '%sharepoint.com%'
-                    OR lower(r.resource_type) IN ('file', 'document', 'doc', 'docx', 'xls', 'xlsx', 'ppt', 'pptx',
-                                                  'pdf', 'txt', 'csv', 'one', 'loop', 'page', 'listitem')
-                   THEN 'Files'
-               ELSE 'Other'
-           END AS kind
-    FROM copilot_accessed_resources r
-    JOIN report_interactions i USING (record_id)
+WITH reads AS (
+    SELECT r.item, count(*) AS accesses
+    FROM copilot_resource_reads r JOIN report_interactions i USING (record_id)
+    WHERE r.item IS NOT NULL
+    GROUP BY r.item
 ),
-kinds AS (SELECT * FROM (VALUES ('Files', 1), ('Emails', 2), ('Web results', 3), ('Other', 4)) k(kind, ord))
-SELECT k.kind,
-       count(DISTINCT r.resource_key) AS resources,
-       count(DISTINCT r.resource_key) FILTER (WHERE r.unlabelled) AS unlabelled,
-       CASE WHEN count(DISTINCT r.resource_key) > 0
-            THEN count(DISTINCT r.resource_key) FILTER (WHERE r.unlabelled) / count(DISTINCT r.resource_key)
-       END AS unlabelled_share,
-       count(r.kind) AS accesses
-FROM kinds k LEFT JOIN r USING (kind)
-GROUP BY k.kind, k.ord
-ORDER BY k.ord;
+items AS (SELECT c.*, reads.accesses FROM copilot_read_items c JOIN reads USING (item)),
+kinds AS (SELECT * FROM (VALUES ('Files', 1), ('Emails', 2), ('Web results', 3), ('Other', 4)) k(kind, ord)),
+rows_ AS (
+    SELECT k.kind, k.ord, count(i.item) AS resources, count(i.item) FILTER (WHERE i.unlabelled) AS unlabelled,
+           coalesce(sum(i.accesses), 0) AS accesses
+    FROM kinds k LEFT JOIN items i USING (kind)
+    GROUP BY k.kind, k.ord
+    UNION ALL
+    SELECT 'All but web results (the policy''s share)', 5, count(*), count(*) FILTER (WHERE unlabelled),
+           coalesce(sum(accesses), 0)
+    FROM items WHERE in_unlabelled_share
+)
+SELECT kind, resources, unlabelled,
+       CASE WHEN resources > 0 THEN unlabelled / resources END AS unlabelled_share, accesses
+FROM rows_
+ORDER BY ord;

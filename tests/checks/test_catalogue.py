@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from m365audit.checks.catalogue import FIELDS, CatalogueError, checks_dir, load_catalogue, parse_check
+from m365audit.checks.catalogue import (
+    FIELDS,
+    CatalogueError,
+    checks_dir,
+    load_catalogue,
+    parse_check,
+    render_checks_doc,
+)
 from m365audit.checks.runner import _offending_rows
 from m365audit.docgen import DOCS
 from m365audit.policy import Policy
@@ -30,6 +37,8 @@ GOOD = """\
 -- clause: [licences] inactive_after_days
 -- rationale: Because it matters,
 --   over two lines.
+-- remediation: Owner: the licensing administrator. Remove the seat in the Microsoft 365 admin centre >
+--   Users > Active users > the user > Licences and apps, and tell the person's manager.
 -- reads: users
 -- needs: licence_snapshot
 SELECT user_principal_name AS subject, 'x' AS detail FROM users WHERE $inactive_after_days::INTEGER > 0
@@ -52,12 +61,34 @@ def test_a_good_header_parses(tmp_path: Path) -> None:
     assert (check.id, check.severity, check.reads, check.needs, check.params) == (
         "sample_check", "low", ("users",), ("licence_snapshot",), ("inactive_after_days",))
     assert check.rationale == "Because it matters, over two lines."
+    assert check.remediation.startswith("Owner: the licensing administrator. Remove the seat")
+    assert check.remediation.endswith("and tell the person's manager.")
+
+
+@pytest.mark.parametrize(("remediation", "message"), [
+    ("Remove the seat in the Microsoft 365 admin centre and tell the person's manager so they know why it went.",
+     "must start with 'Owner: '"),
+    ("Owner: IT. Fix it.", "the remediation is 18 characters"),
+])
+def test_a_remediation_names_its_owner_and_says_what_to_do(tmp_path: Path, remediation: str, message: str) -> None:
+    lines = [line for line in GOOD.splitlines(keepends=True)
+             if not line.startswith("-- remediation:") and "Users > Active users" not in line]
+    text = "".join(lines).replace("-- reads:", f"-- remediation: {remediation}\n-- reads:")
+    with pytest.raises(CatalogueError, match=message):
+        parse_check(_write(tmp_path, text))
+
+
+def test_every_shipped_check_has_a_remediation_naming_its_owner() -> None:
+    for check in load_catalogue():
+        assert check.remediation.startswith("Owner: ") and len(check.remediation) >= 120, check.id
+        assert f"**To fix a failure.** {check.remediation}" in render_checks_doc(), check.id
 
 
 @pytest.mark.parametrize("field", FIELDS)
 def test_a_missing_header_field_is_refused(tmp_path: Path, field: str) -> None:
     text = "".join(line for line in GOOD.splitlines(keepends=True)
-                   if not line.startswith(f"-- {field}:") and not (field == "rationale" and "over two" in line))
+                   if not line.startswith(f"-- {field}:") and not (field == "rationale" and "over two" in line)
+                   and not (field == "remediation" and "Users > Active users" in line))
     with pytest.raises(CatalogueError, match=f"lacks the '{field}' field"):
         parse_check(_write(tmp_path, text))
 

@@ -66,7 +66,9 @@ def test_json_has_the_documented_shape(db: Path, tmp_path: Path) -> None:
     result = _check(db, "--policy", str(_policy(tmp_path)), "--format", "json")
     assert result.code == 0, result.stderr
     out = json.loads(result.stdout)
-    assert list(out) == ["checked_at", "policy", "scope", "checks", "findings", "fixed"]
+    assert list(out) == ["checked_at", "policy", "policy_file", "policy_sha256", "scope", "checks", "findings",
+                         "fixed"]
+    assert len(out["policy_sha256"]) == 64
     assert out["scope"] == "the whole tenant"
     assert out["checked_at"] == "2026-11-02T00:00:00+00:00"
     assert out["policy"] == "CLI Test Council AI Policy"
@@ -76,9 +78,11 @@ def test_json_has_the_documented_shape(db: Path, tmp_path: Path) -> None:
         "usage_no_jailbreak_attempts": "fail", "usage_no_prompt_injection": "fail"}
     assert out["findings"] == [
         {"check_id": "usage_no_jailbreak_attempts", "severity": "high", "subject": upn(baseline_tenant(), 1),
-         "detail": out["findings"][0]["detail"], "excepted": False, "exception_reason": None, "change": "new"},
+         "detail": out["findings"][0]["detail"], "excepted": False, "exception_reason": None,
+         "exception_until": None, "change": "new"},
         {"check_id": "usage_no_prompt_injection", "severity": "high", "subject": HOSTILE,
-         "detail": out["findings"][1]["detail"], "excepted": False, "exception_reason": None, "change": "new"},
+         "detail": out["findings"][1]["detail"], "excepted": False, "exception_reason": None,
+         "exception_until": None, "change": "new"},
     ]
     assert out["fixed"] == []
 
@@ -106,6 +110,26 @@ reason = "an exception for another subject does not apply"
                      "usage_no_prompt_injection": (False, None)}
 
 
+def test_csv_shows_muted_findings_with_reason_and_end_date(db: Path, tmp_path: Path) -> None:
+    muted = _policy(tmp_path, extra=f"""
+[[exceptions]]
+check = "usage_no_jailbreak_attempts"
+subject = "{upn(baseline_tenant(), 1)}"
+reason = "Authorised red-team test"
+until = 2026-12-31
+""")
+    result = _check(db, "--policy", str(muted), "--format", "csv")
+    assert result.code == 0, result.stderr
+    rows = {r["check_id"]: r for r in csv.DictReader(io.StringIO(result.stdout))}
+    jailbreak = rows["usage_no_jailbreak_attempts"]
+    assert (jailbreak["excepted"], jailbreak["exception_reason"], jailbreak["exception_until"]) == (
+        "true", "Authorised red-team test", "2026-12-31")
+    assert rows["usage_no_prompt_injection"]["exception_until"] == ""
+    assert jailbreak["policy"].startswith(f"CLI Test Council AI Policy ({muted}, SHA-256 ")
+    table = _check(db, "--policy", str(muted))
+    assert "muted:" in table.stdout and "red-team" in table.stdout
+
+
 def test_csv_neutralises_formulas(db: Path, tmp_path: Path) -> None:
     result = _check(db, "--policy", str(_policy(tmp_path)), "--format", "csv")
     assert result.code == 0, result.stderr
@@ -130,7 +154,7 @@ def test_table_shows_new_open_and_fixed_and_prints_tenant_text_inert(db: Path, t
     assert "NEW" not in second.stdout and "open" in second.stdout
     assert "Fixed since the last run" in second.stdout
     assert "usage_no_jailbreak_attempts │ " + upn(baseline_tenant(), 1) in second.stdout
-    assert "1 finding(s) (0 new, 0 excepted); 1 fixed since the last run." in second.stdout
+    assert "1 finding (0 new, 0 muted); 1 fixed since the last run." in second.stdout
 
 
 @pytest.mark.parametrize(("args", "fragments"), [

@@ -25,13 +25,13 @@ def test_json_shape(db) -> None:
     result = run_cli("foi", "--db", str(db), "--format", "json", "--years", "2")
     assert result.code == 0, result.stderr
     answer = json.loads(result.stdout)
-    assert list(answer) == ["as_of", "scope", "systems", "agents", "agent_purpose", "licences", "departments", "expenditure", "suppression",
-                            "method"]
+    assert list(answer) == ["as_of", "scope", "organisation", "systems", "agents", "agent_purpose", "licences",
+                            "departments", "expenditure", "suppression", "method", "officer_note"]
     assert answer["scope"] is None  # the whole tenant
     assert answer["as_of"] == "2026-11-02"
     assert [list(s) for s in answer["systems"]] == [
         ["name", "purpose", "entitled_users", "licensed_users", "active_users"]] * 2
-    assert [list(row) for row in answer["licences"]] == [["sku_part_number", "purchased", "assigned"]]
+    assert [list(row) for row in answer["licences"]] == [["product", "sku_part_number", "purchased", "assigned"]]
     assert {tuple(row) for row in answer["departments"]} == {("department", "licensed_users", "active_users")}
     assert {tuple(row) for row in answer["expenditure"]} == {
         ("financial_year", "start", "end", "amount", "currency", "basis", "held")}
@@ -42,9 +42,10 @@ def test_json_shape(db) -> None:
     ]
     # No prices in the default policy: held but not estimated, and it says why.
     assert answer["expenditure"][2]["amount"] is None
-    assert "no price for Microsoft_365_Copilot" in answer["expenditure"][2]["basis"]
+    assert "no list price is recorded for Microsoft Copilot for Microsoft 365" in answer["expenditure"][2]["basis"]
     assert answer["suppression"] == {"threshold": 5, "secondary_method": "next_smallest"}
-    assert "from the licence snapshot taken on 2 November 2026" in answer["method"]
+    assert "are as recorded on 2 November 2026" in answer["method"]
+    assert "from the licence snapshot taken on 2 November 2026" in answer["officer_note"][0]
 
 
 @pytest.mark.parametrize("fmt", ["md", "csv"])
@@ -52,8 +53,13 @@ def test_text_formats_to_stdout(db, fmt) -> None:
     result = run_cli("foi", "--db", str(db), "--format", fmt)
     assert result.code == 0, result.stderr
     first = result.stdout.splitlines()[0]
-    assert first == ("# Use of artificial intelligence: figures as at 2 November 2026" if fmt == "md"
+    organisation = json.loads(run_cli("foi", "--db", str(db), "--format", "json").stdout)["organisation"]
+    whose = f", {organisation}" if organisation else ""
+    assert first == (f"# Use of artificial intelligence{whose}: figures as at 2 November 2026" if fmt == "md"
                      else "section,item,measure,value")
+    # The note for the officer goes to standard error, never into the answer.
+    assert result.stderr.startswith("# Note for the FOI officer (do not send to the requester)")
+    assert "m365audit" not in result.stdout
 
 
 def test_out_is_written_atomically_and_replaces(db, tmp_path) -> None:
@@ -65,10 +71,13 @@ def test_out_is_written_atomically_and_replaces(db, tmp_path) -> None:
     from docx import Document
 
     document = Document(str(out))
-    assert document.paragraphs[0].text == "Use of artificial intelligence: figures as at 2 November 2026"
+    assert document.paragraphs[0].text == "Example Borough Council"  # the organisation, above the title
+    assert document.paragraphs[1].text == (
+        "Use of artificial intelligence, Example Borough Council: figures as at 2 November 2026")
+    assert (tmp_path / "answer.officer-note.md").read_text(encoding="utf-8").startswith("# Note for the FOI officer")
     assert [t.rows[0].cells[0].text for t in document.tables] == ["System", "Licence", "Department",
                                                                   "Financial year"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["answer.docx"]  # no temporary file left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["answer.docx", "answer.officer-note.md"]  # no temporary file left
 
 
 def test_failures_write_nothing(db, tmp_path) -> None:
@@ -107,5 +116,5 @@ def test_policy_file_sets_threshold_currency_and_year(db, tmp_path) -> None:
     assert [(e["financial_year"], e["start"], e["end"], e["currency"]) for e in expenditure] == [
         ("2026", "2026-01-01", "2026-09-22", "EUR"), ("2026", "2026-09-23", "2026-11-02", "EUR")]
     # ENTERPRISEPACK is now an AI licence but has no price: the held period is not estimated.
-    assert expenditure[1]["amount"] is None and "ENTERPRISEPACK" in expenditure[1]["basis"]
+    assert expenditure[1]["amount"] is None and "Office 365 E3" in expenditure[1]["basis"]
     assert "Financial years run from 1 January to 31 December" in answer["method"]

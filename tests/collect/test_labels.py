@@ -98,3 +98,14 @@ def test_documented_sample_payloads_parse(make_server, tmp_path) -> None:
         ("a20cbae4-0c05-448c-b342-cb6c618d0957", "Full Time Employees", 4, "8cf764ac-ef2b-4787-8ccd-0a8a65e7bafa",
          True),
     ]
+
+
+def test_a_403_is_asked_once_never_retried(make_server, tmp_path) -> None:
+    """A permission that is not granted stays not granted: one request, then the sentence naming it."""
+    server = make_server(users=10)
+    server.graph.hooks.append(_answer(V1, "v1.0", 403, error_body(
+        "Forbidden", "Missing role permissions on the request.")))
+    result = run_cli("collect", "--db", str(tmp_path / "t.duckdb"), "--graph-url", server.url, "--auth", "token",
+                     "--only", "labels", env={"M365AUDIT_TOKEN": "t", "M365AUDIT_MAX_ATTEMPTS": "5"})
+    assert_clean_failure(result, 3, "denied access to " + V1)
+    assert server.graph.requests[V1] == 1

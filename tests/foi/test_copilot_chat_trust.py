@@ -84,7 +84,8 @@ def test_published_answer_withholds_the_three_seats_but_not_copilot_chat(trust) 
     systems = {s["name"]: s for s in answer["systems"]}
     assert systems["Microsoft 365 Copilot"]["licensed_users"] == "<5"
     assert systems["Microsoft 365 Copilot Chat"]["entitled_users"] == 294
-    assert "enabled member accounts" in answer["method"] and "Bing_Chat_Enterprise" in answer["method"]
+    assert "enabled staff accounts" in answer["method"] and "Bing_Chat_Enterprise" not in answer["method"]
+    assert "Bing_Chat_Enterprise" in " ".join(answer["officer_note"])  # named to the officer, not the requester
     text = run_cli("foi", "--db", str(db), "--format", "md").stdout
     assert "| Microsoft 365 Copilot Chat |" in text and "| 294 |" in text
     assert "not applicable (no licence needed)" in text

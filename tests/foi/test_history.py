@@ -140,7 +140,8 @@ def test_latest_answer_counts_and_suppression(history) -> None:
         ("Microsoft 365 Copilot", 20, 20, 13),
         ("Microsoft 365 Copilot Chat", 60, None, 11),
     ]
-    assert answer["licences"] == [{"sku_part_number": "Microsoft_365_Copilot", "purchased": 27, "assigned": 20}]
+    assert answer["licences"] == [{"product": "Microsoft Copilot for Microsoft 365",
+                                   "sku_part_number": "Microsoft_365_Copilot", "purchased": 27, "assigned": 20}]
     # Human Resources has 2 licensed users (withheld) and 5 active (1 licensed, 4 on Copilot Chat).
     # Planning has 1 active Copilot Chat user: withheld, and so is the 0 licensed beside it. The active
     # column adds up to 13 + 11 = 24, so Planning's would be 24 - (5 + 7 + 6 + 5) = 1: the next smallest
@@ -199,10 +200,12 @@ def test_every_small_cell_is_suppressed_early_on(history) -> None:
     answer = _answer(history, as_of=date(2024, 12, 31), years=1)
     assert [(s["entitled_users"], s["licensed_users"], s["active_users"]) for s in answer["systems"]] == [
         ("<5", "<5", None), (60, None, None)]  # no audit records reach back to 2024: not held
-    assert answer["licences"] == [{"sku_part_number": "Microsoft_365_Copilot", "purchased": 8, "assigned": "<5"}]
+    assert answer["licences"] == [{"product": "Microsoft Copilot for Microsoft 365",
+                                   "sku_part_number": "Microsoft_365_Copilot", "purchased": 8, "assigned": "<5"}]
     assert answer["departments"] == [{"department": "Finance", "licensed_users": "<5", "active_users": None}]
     assert "active users is given as not held" in answer["method"]
-    assert "The licence snapshot used was taken 77 days before 31 December 2024" in answer["method"]
+    assert "(the latest record on or before 31 December 2024)" in answer["method"]
+    assert "The licence snapshot used was taken 77 days before 31 December 2024" in answer["officer_note"][0]
     # 8 seats from 15 October to 31 December 2024 at 24.75.
     assert answer["expenditure"][1]["amount"] == round(float(Fraction("24.75") * 8 * (2 + Fraction(17, 31))), 2)
 
@@ -238,3 +241,39 @@ def test_lower_bound_before_the_first_snapshot(history) -> None:
     assert first["basis"].startswith("Information not held; the amount is a reconstructed lower bound")
     assert answer["expenditure"][0]["amount"] == 0.0  # 2023-24: nobody held Copilot yet
     assert "lower bound" in answer["method"]
+
+
+def test_the_public_answer_is_ready_to_send_and_the_officer_gets_a_note(history) -> None:
+    from m365audit.foi.render import markdown, officer_note_text
+
+    answer = _answer(history)
+    public = markdown(answer)
+    assert "| Microsoft Copilot for Microsoft 365 | 27 | 20 |" in public  # Microsoft's product name, not the SKU
+    assert ("27 Microsoft Copilot for Microsoft 365 licences were paid for and 20 were given to staff; the other 7 "
+            "were available to give to someone.") in public
+    assert "Active users of Copilot or Copilot Chat (last 28 days)" in public
+    assert "Active users in a department are the people in it who used Microsoft 365 Copilot" in public
+    for jargon in ("m365audit", "policy file", "Microsoft Graph", "subscribedSkus", "suppress_below",
+                   "Bing_Chat_Enterprise", "costs.prices", "snapshot", "service principal", "Microsoft_365_Copilot"):
+        assert jargon not in public, jargon
+    note = officer_note_text(answer)
+    assert note.startswith("# Note for the FOI officer (do not send to the requester)")
+    assert "m365audit" in note and "suppress_below = 5" in note and "policy file" in note
+
+
+def test_the_word_answer_is_a4_and_names_the_organisation(history, tmp_path) -> None:
+    import io
+
+    from docx import Document
+    from docx.shared import Cm
+
+    from m365audit.foi.render import render
+
+    answer = _answer(history)
+    answer["organisation"] = "Example Borough Council"
+    document = Document(io.BytesIO(render(answer, "docx")))
+    section = document.sections[0]
+    assert abs(section.page_width - Cm(21)) < Cm(0.01) and abs(section.page_height - Cm(29.7)) < Cm(0.01)
+    assert document.paragraphs[0].text == "Example Borough Council"
+    assert document.core_properties.author == "Example Borough Council"
+    assert "Example Borough Council" in document.paragraphs[1].text

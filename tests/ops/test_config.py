@@ -168,3 +168,13 @@ def test_the_documented_example_is_valid(tmp_path) -> None:
     for section, keys in SCHEMA.items():
         for key in keys:
             assert re.search(rf"^{key} = ", example, re.M), f"[{section}] {key} is not documented"
+
+
+def test_every_problem_is_reported_at_once(tmp_path) -> None:
+    text = (GOOD.replace("attempts = 3", "attempts = 0").replace("keep_days = 60", "keep_days = 60\ncolour = 1")
+            .replace("enabled = true", 'enabled = "yes"'))
+    path = _write(tmp_path, text)
+    result = run_cli("run", "--config", str(path))
+    assert_clean_failure(result, 2, "The configuration has 3 problems:", "collect.attempts", "report.colour",
+                         "foi.enabled")
+    assert list((tmp_path / "data").iterdir()) == []

@@ -72,9 +72,30 @@ def test_report_screenshot_is_not_blank(page, tmp_path) -> None:
 
 def test_charts_and_tables_are_in_the_rendered_dom(page, tmp_path) -> None:
     dom = run_chromium(tmp_path, "--dump-dom", page.as_uri()).stdout.decode("utf-8")
-    # headline, departments, 2 adoption, trend, labels, first use, reconciliation (no agent: no agents chart)
-    assert dom.count("<svg") == 8
+    # headline, departments, 2 adoption, trend, labels, first use, reconciliation, open findings by check
+    # (no agent in this tenant: no agents chart)
+    assert dom.count("<svg") == 9
     assert dom.count("<rect") > 50 and "<polyline" in dom
-    assert dom.count("<table") == 14 and dom.count('scope="col"') > 60
+    groups = dom.count('class="finding-group"')
+    # 14 section tables (reassign and agents among them), the policy checks and changes, a table per
+    # failing check, and one long table's second page
+    assert groups > 0 and dom.count("<table") == 17 + groups, (dom.count("<table"), groups)
+    assert dom.count('<details class="page"') == 2
+    assert dom.count('scope="col"') > 60
     assert "<script" not in dom  # the hostile display name stayed text in the browser's own parse
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dom
+
+
+def test_findings_section_renders_with_remediation(page, tmp_path) -> None:
+    """The compliance section alone (as docs/report-screenshot.png shows it): groups by check, what to do, evidence."""
+    html = page.read_text(encoding="utf-8").replace(
+        "</head>", "<style>main section:not(#compliance){display:none} nav{display:none}</style></head>")
+    findings = tmp_path / "findings.html"
+    findings.write_text(html, encoding="utf-8")
+    shot = tmp_path / "findings.png"
+    run_chromium(tmp_path, f"--screenshot={shot}", f"--window-size={WIDTH},2000", findings.as_uri())
+    width, height, rows = png_rows(shot)
+    assert (width, height) == (WIDTH, 2000) and len(set(rows)) > 300, len(set(rows))
+    dom = run_chromium(tmp_path, "--dump-dom", findings.as_uri()).stdout.decode("utf-8")
+    assert dom.count('class="finding-group"') >= 1 and "What to do." in dom and "Owner: " in dom
+    assert "Results of the policy AI policy (" in dom and "SHA-256 " in dom
