@@ -27,6 +27,7 @@ from m365audit.store.audit_queries import SavedQuery, Usage, budget_usage, filte
 from m365audit.store.db import open_db
 from m365audit.store.runs import get_state, set_state
 from m365audit.store.scope import record_filter_sql, scope_upns
+from m365audit.wording import plural
 
 if TYPE_CHECKING:
     import duckdb
@@ -156,7 +157,7 @@ def fetch_counts(fetched: AuditFetch, settings: AuditSettings, mark: datetime | 
         why = fetched.quota or (f"the budget of {settings.daily_queries} audit query submissions per 24 hours "
                                 "is spent" if not fetched.halted else fetched.halted)
         frees = f"; the budget frees at {fetched.frees_at.isoformat(timespec='minutes')}" if fetched.frees_at else ""
-        warnings.append(f"audit: {_hours(fetched.missing):.0f} hours of the window not queried yet "
+        warnings.append(f"audit: {plural(round(_hours(fetched.missing)), 'hour')} of the window not queried yet "
                         f"({_windows(fetched.missing)}): {why}{frees}")
     if warnings:
         result["warnings"] = warnings

@@ -20,6 +20,7 @@ from m365audit.collect.scope import scope_audit_filters
 from m365audit.scope import parse_scope
 from m365audit.store.audit_queries import Usage, budget_usage, filters_key, saved_queries, types_key
 from m365audit.store.db import open_db
+from m365audit.wording import plural
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class Preview:
         days = window.length / timedelta(days=1)
         frees = self.budget.frees_at(self.now)
         out = [
-            f"Audit collection plan for {window.label()} ({days:.1f} days; record types "
+            f"Audit collection plan for {window.label()} ({plural(round(days, 1), 'day')}; record types "
             f"{', '.join(settings.record_types)}):",
             f"  saved queries: {len(the_plan.resume)} to resume (running or not yet paged), "
             f"{len(the_plan.landed)} window(s) already landed",
@@ -81,4 +82,4 @@ def preview(db: Path, extra: dict[str, Any], scope_text: str | None, since: date
 
 def _span(width: timedelta) -> str:
     hours = width.total_seconds() / 3600
-    return f"{hours / 24:g} days" if hours >= 48 else f"{hours:g} hours"
+    return plural(hours / 24, "day") if hours >= 48 else plural(hours, "hour")

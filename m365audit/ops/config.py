@@ -146,11 +146,11 @@ def _lake_uri(value: Any) -> str:
     return text
 
 
-def _record_types(value: Any) -> list[str]:
+def _record_types(value: Any) -> tuple[str, ...]:
     from m365audit.collect.record_types import parse_record_types
 
     try:
-        return list(parse_record_types(_texts(value)))
+        return parse_record_types(_texts(value))
     except UsageError as exc:
         raise ValueError(exc.message[0].lower() + exc.message[1:].rstrip(".")) from None
 

@@ -22,7 +22,9 @@ from m365audit.store.runs import set_state
 from m365audit.store.spooled import read_pages
 
 # Tables that describe the database or the tool, not a tenant: kept when starting over.
-_KEPT_TABLES = ("schema_migrations", "runs", "reference_service_plans", "reference_copilot_skus")
+# audit_queries is the tenant's query budget ledger (issue 15), m365audit_application the file's marker.
+_KEPT_TABLES = ("schema_migrations", "runs", "reference_service_plans", "reference_copilot_skus",
+                "m365audit_application", "audit_queries")
 
 
 @dataclass(frozen=True)
