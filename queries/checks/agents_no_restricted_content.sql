@@ -11,14 +11,25 @@
 --   Knowledge, or the declarative agent's manifest), or block the agent in the Microsoft 365 admin centre >
 --   Agents until it is fixed; then check whether answers reached people without access to the content
 --   (a possible personal data incident under the policy).
--- reads: agent_interactions, copilot_accessed_resources, restricted_labels_of
+-- reads: agent_interactions, copilot_accessed_resources, sensitivity_labels
 -- needs: audit_records, restricted_labels
-WITH hits AS (
+WITH restricted AS (
+    -- The rule of labels_copilot_no_restricted_content.sql and of the table macro restricted_labels_of
+    -- (queries/views/050_agents.sql); checks also run on Spark SQL, which has no table macros.
+    SELECT l.label_id, l.name
+    FROM sensitivity_labels l
+    LEFT JOIN sensitivity_labels parent ON parent.label_id = l.parent_id
+    WHERE list_contains($restricted_labels::VARCHAR[], lower(l.name))
+       OR list_contains($restricted_labels::VARCHAR[], lower(l.label_id))
+       OR list_contains($restricted_labels::VARCHAR[], lower(parent.name))
+       OR list_contains($restricted_labels::VARCHAR[], lower(parent.label_id))
+),
+hits AS (
     SELECT a.agent_key, a.created_at, l.name AS label,
            coalesce(nullif(r.site_url, ''), nullif(r.resource_id, ''), r.resource_name) AS resource
     FROM agent_interactions a
     JOIN copilot_accessed_resources r USING (record_id)
-    JOIN restricted_labels_of($restricted_labels) l ON lower(l.label_id) = lower(r.sensitivity_label_id)
+    JOIN restricted l ON lower(l.label_id) = lower(r.sensitivity_label_id)
 ),
 names AS (
     SELECT agent_key, arg_max(agent_name, created_at) FILTER (WHERE agent_name IS NOT NULL) AS agent_name
