@@ -6,6 +6,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from m365audit.foi.suppression import PRIMARY, ROUNDED, SECONDARY, SHOWN, Table, display, intervals, protect
+from tests.foi.test_suppression_attack import two_columns
 
 
 def _column(total: int, parts: list[int]) -> Table:
@@ -103,15 +104,7 @@ def test_no_withheld_count_can_be_worked_out(first, second, method, threshold) -
     rows); the true value is always among the possible ones. (With a threshold of 2, "<2" of a
     count known to be non-zero can only be 1, so thresholds start at 3.) An independent brute-force
     attacker checks the same property in test_suppression_attack.py."""
-    n = min(len(first), len(second))
-    t = Table()
-    t.add("total_a", sum(first[:n]), is_total=True)
-    t.add("total_b", sum(second[:n]), is_total=True)
-    for i in range(n):
-        t.add(f"a{i}", first[i])
-        t.add(f"b{i}", second[i])
-        t.rows.append([f"a{i}", f"b{i}"])
-    t.relations += [(["total_a"], [f"a{i}" for i in range(n)]), (["total_b"], [f"b{i}" for i in range(n)])]
+    t = two_columns(first, second)
     cap = sum(first) + sum(second) + 1
     outcome = protect(t, threshold, method, cap)
     bounds = intervals(t, threshold, cap)

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from m365audit.foi.suppression import PRIMARY, ROUNDED, SECONDARY, SHOWN, Table, protect, rounded
 
 
-def _two_columns(first: list[int], second: list[int]) -> Table:
+def two_columns(first: list[int], second: list[int]) -> Table:
     """The department table's shape: two columns sharing rows, each with its total."""
     n = min(len(first), len(second))
     t = Table()
@@ -93,7 +93,7 @@ small = st.lists(st.integers(0, 7), min_size=1, max_size=3)
 @example(first=[0, 0], second=[1, 1], method="next_smallest", threshold=3)
 def test_brute_force_attacker_pins_no_withheld_count_that_is_not_reported(first, second, method,
                                                                            threshold) -> None:
-    table = _two_columns(first, second)
+    table = two_columns(first, second)
     truth = {k: c.value for k, c in table.cells.items()}
     cap = sum(first) + sum(second) + 1
     outcome = protect(table, threshold, method, cap)
@@ -110,7 +110,7 @@ def test_the_counterexample_is_exposed_and_reported() -> None:
     """0 and 0 beside 1 and 1 (threshold 3): the published total 0 makes both zeros known, so each
     "<3" beside them must be at least 1, and their "<3" total makes both exactly 1. Nothing left to
     withhold can hide that: protect() reports them, and the answer combines the rows."""
-    table = _two_columns([0, 0], [1, 1])
+    table = two_columns([0, 0], [1, 1])
     outcome = protect(table, 3, "next_smallest", 3)
     seen = attack(table, 3, 3)
     assert seen["b0"] == seen["b1"] == {1}
