@@ -124,6 +124,10 @@ class AuditService:
         behaviour = self.behaviour
         self.submissions = [t for t in self.submissions if t > now - 86400]
         running = sum(1 for q in self.queries.values() if q.status in ("notStarted", "running"))
+        if self.refused < behaviour.audit_quota_refusals:
+            self.refused += 1
+            raise GraphHttpError(429, "TooManyRequests", "The tenant's audit log query quota is spent for now.",
+                                 {"Retry-After": _seconds(behaviour.audit_quota_retry_after)})
         if len(self.submissions) >= behaviour.audit_daily_submissions:
             oldest = len(self.submissions) - behaviour.audit_daily_submissions
             wait = (self.submissions[oldest] + 86400 - now) if self.submissions else 86400.0
@@ -157,12 +161,30 @@ class AuditService:
         return Response.json(query.to_json(request, self.behaviour.audit_record_limit))
 
     def list_queries(self, request: Request, _m: re.Match[str]) -> Response:
+        """"List auditLogQueries": every query of the tenant, oldest first, paged by @odata.nextLink.
+
+        Microsoft documents no $filter, $search or $orderby for this list (only "some of the
+        OData query parameters"), so they are refused here: the collector must not rely on them.
+        """
         self._check_version(request)
-        limit = self.behaviour.audit_record_limit
+        for option in ("$filter", "$search", "$orderby"):
+            if option in request.query:
+                raise GraphHttpError(400, "BadRequest", f"The query parameter '{option}' is not supported.")
+        limit, behaviour = self.behaviour.audit_record_limit, self.behaviour
+        size = page_size(request, default=behaviour.audit_list_page_size, maximum=behaviour.audit_list_page_size)
+        token = request.query.get("$skiptoken")
+        offset = int(decode_token(token).get("o", 0)) if token else 0
         with self._lock:
-            queries = list(self.queries.values())
-        return Response.json({"@odata.context": f"{request.root}/$metadata#security/auditLog/queries",
-                              "value": [q.to_json(request, limit) for q in queries]})
+            queries = list(self.queries.values())[offset:offset + size]
+            more = offset + size < len(self.queries)
+        payload: dict[str, Any] = {"@odata.context": f"{request.root}/$metadata#security/auditLog/queries",
+                                   "value": [_listed(q.to_json(request, limit)) for q in queries]}
+        if more:
+            params = {"$skiptoken": encode_token({"o": offset + size})}
+            if "$top" in request.query:
+                params = {"$top": str(size), **params}
+            payload["@odata.nextLink"] = next_link(request, _QUERIES, params)
+        return Response.json(payload)
 
     def records(self, request: Request, match: re.Match[str]) -> Response:
         self._check_version(request)
@@ -275,6 +297,16 @@ def register(router: Router, tenant: Tenant) -> None:
     router.add("GET", _QUERIES, service.list_queries)
     router.add("GET", f"{_QUERIES}/{_ID}", service.get)
     router.add("GET", f"{_QUERIES}/{_ID}/records", service.records)
+
+
+def _listed(query: dict[str, Any]) -> dict[str, Any]:
+    """A query as an item of the list: Graph's list items carry their type, not the entity's context."""
+    return {"@odata.type": "#microsoft.graph.security.auditLogQuery",
+            **{k: v for k, v in query.items() if k != "@odata.context"}}
+
+
+def _seconds(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def _instant(body: dict[str, Any], name: str) -> datetime:

@@ -94,6 +94,11 @@ class ApiBehaviour:
     audit_max_running: int = 50
     audit_query_seconds: float = 0.0
     audit_empty_page_every: int = 7  # every Nth page is empty but carries a nextLink (0: never)
+    # The first ``audit_quota_refusals`` creations are answered 429 with Retry-After
+    # ``audit_quota_retry_after`` seconds, as when other tools of a shared tenant have just spent its quota.
+    audit_quota_refusals: int = 0
+    audit_quota_retry_after: float = 1.0
+    audit_list_page_size: int = 100  # auditLogQuery objects per page of GET /security/auditLog/queries
     audit_v1: bool = True  # False: v1.0 /security/auditLog answers 404 (only beta has it, as after MC1052169)
     audit_beta: bool = True  # False: beta /security/auditLog answers 404 (only v1.0 has it)
     conceal_report_names: bool = False  # initial admin/reportSettings displayConcealedNames

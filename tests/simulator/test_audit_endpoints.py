@@ -118,3 +118,35 @@ def test_fault_injection_ends_a_query(make_server, verdict) -> None:
         qid = http.post(f"{server.url}/security/auditLog/queries", json=_body()).json()["id"]
         seen = [http.get(f"{server.url}/security/auditLog/queries/{qid}").json()["status"] for _ in range(3)]
     assert seen[-1] == verdict
+
+
+def test_the_list_of_queries_is_paged_and_takes_no_filter(make_server) -> None:
+    """"List auditLogQueries": every query, oldest first, @odata.nextLink paging; no documented $filter."""
+    server = make_server(_tenant(audit_list_page_size=2))
+    root = f"{server.url}/security/auditLog/queries"
+    with httpx.Client(headers=AUTH) as http:
+        made = [http.post(root, json=_body(displayName=f"q{i}")).json()["id"] for i in range(5)]
+        pages, url = [], root
+        while url:
+            page = http.get(url).json()
+            pages.append([(q["id"], q["displayName"], q["status"]) for q in page["value"]])
+            assert "@odata.context" not in page["value"][0]
+            assert page["value"][0]["@odata.type"] == "#microsoft.graph.security.auditLogQuery"
+            url = page.get("@odata.nextLink")
+        refused = http.get(root, params={"$filter": "displayName eq 'q1'"})
+        top = http.get(root, params={"$top": "1"}).json()
+    assert pages == [[(made[0], "q0", "notStarted"), (made[1], "q1", "notStarted")],
+                     [(made[2], "q2", "notStarted"), (made[3], "q3", "notStarted")],
+                     [(made[4], "q4", "notStarted")]]
+    assert refused.status_code == 400 and "$filter" in refused.json()["error"]["message"]
+    assert [q["id"] for q in top["value"]] == made[:1] and "$top=1" in top["@odata.nextLink"]
+
+
+def test_the_first_creations_can_be_refused_for_the_quota(make_server) -> None:
+    tenant = _tenant(audit_quota_refusals=2, audit_quota_retry_after=1.5)
+    server = make_server(tenant)
+    with httpx.Client(headers=AUTH) as http:
+        answers = [http.post(f"{server.url}/security/auditLog/queries", json=_body()) for _ in range(3)]
+    assert [a.status_code for a in answers] == [429, 429, 201]
+    assert [a.headers.get("Retry-After") for a in answers[:2]] == ["1.5", "1.5"]
+    assert service_for(tenant).refused == 2 and len(service_for(tenant).created) == 1
