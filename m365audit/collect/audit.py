@@ -15,15 +15,24 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from m365audit.collect.audit_adopt import adopt_intents
 from m365audit.collect.audit_plan import Budget, Slice, merge, plan
-from m365audit.collect.audit_query import SOURCE
+from m365audit.collect.audit_query import SOURCE, QueryApi
 from m365audit.collect.audit_run import AuditFetch, AuditRun, Commit
 from m365audit.collect.audit_settings import VERSIONS, AuditSettings
 from m365audit.collect.scope import scope_audit_filters
 from m365audit.errors import UsageError
 from m365audit.scope import Scope, parse_scope
 from m365audit.store import pseudonym
-from m365audit.store.audit_queries import SavedQuery, Usage, budget_usage, filters_key, saved_queries, types_key
+from m365audit.store.audit_queries import (
+    SavedQuery,
+    Usage,
+    budget_usage,
+    filters_key,
+    open_intents,
+    saved_queries,
+    types_key,
+)
 from m365audit.store.db import open_db
 from m365audit.store.runs import get_state, set_state
 from m365audit.store.scope import record_filter_sql, scope_upns
@@ -90,6 +99,7 @@ async def step(client: GraphClient, options: CollectOptions, folder: SpoolFolder
     first = settings.version if "audit_version" in options.extra else stored.version or settings.version
     settings = replace(settings, version=first, query_filters={**settings.query_filters, **filters})
     key = (types_key(settings.record_types), filters_key(settings.query_filters))
+    adoption = await adopt_intents(QueryApi(client, settings, lambda: None), read_intents(options.db), commit)
     saved, usage = read_saved(options.db, key, now)
     the_plan = plan(window, saved, settings, now)
     keep = record_filter_sql(scope, pseudonymised=stored.pseudonymised)
@@ -97,6 +107,7 @@ async def step(client: GraphClient, options: CollectOptions, folder: SpoolFolder
                       budget=Budget.from_usage(settings, usage), keep_sql=keep, key=key, progress=progress)
     with stop_on_signals(runner.stop) as caught:
         fetched = await runner.run(the_plan)
+    fetched.adopted = adoption.adopted
     if caught:
         fetched.halted = f"stopped by {caught[0]}"
 
@@ -107,6 +118,11 @@ async def step(client: GraphClient, options: CollectOptions, folder: SpoolFolder
         return fetch_counts(fetched, settings, new_mark, scope_filter_name(filters, keep))
 
     return load
+
+
+def read_intents(db: Any) -> list[SavedQuery]:
+    with open_db(db) as con:
+        return open_intents(con)
 
 
 def read_saved(db: Any, key: tuple[str, str], now: datetime) -> tuple[list[SavedQuery], Usage]:
@@ -142,6 +158,7 @@ def fetch_counts(fetched: AuditFetch, settings: AuditSettings, mark: datetime | 
     window = fetched.window
     result: dict[str, Any] = {
         **fetched.counts.as_dict(), "queries": fetched.queries, "queries_resumed": fetched.resumed,
+        "queries_adopted": fetched.adopted,
         "queries_replaced": fetched.replaced, "slices_split": fetched.splits, "api_version": fetched.version,
         "window_start": window.start.isoformat(), "window_end": window.end.isoformat(),
         "watermark": mark.isoformat() if mark else None, "scope_filter": scope_filter,

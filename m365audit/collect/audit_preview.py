@@ -18,7 +18,7 @@ from m365audit.collect.audit_settings import AuditSettings
 from m365audit.collect.record_types import PAY_AS_YOU_GO
 from m365audit.collect.scope import scope_audit_filters
 from m365audit.scope import parse_scope
-from m365audit.store.audit_queries import Usage, budget_usage, filters_key, saved_queries, types_key
+from m365audit.store.audit_queries import INTENDED, Usage, budget_usage, filters_key, saved_queries, types_key
 from m365audit.store.db import open_db
 from m365audit.wording import plural
 
@@ -29,6 +29,7 @@ class Preview:
     plan: AuditPlan
     budget: Budget
     now: datetime
+    intents: int = 0  # queries a stopped run recorded but never saw answered (store/audit_queries.py)
 
     @property
     def left(self) -> int:
@@ -50,6 +51,10 @@ class Preview:
             + f"; {max(0, settings.running_queries - self.budget.running)} of {settings.running_queries} "
             "running-query slots free",
         ]
+        if self.intents:
+            out.append(f"  {plural(self.intents, 'query', 'queries')} a stopped run may have created without "
+                       "saving the id: the next collection looks them up by displayName in the tenant's list "
+                       "first, and creates a query only for a window Graph has none for")
         if len(the_plan.create) > self.left:
             out.append(f"  warning: the budget allows {self.left} of the {len(the_plan.create)} new queries now; "
                        "a collection creates those and says which part of the window is left")
@@ -77,7 +82,8 @@ def preview(db: Path, extra: dict[str, Any], scope_text: str | None, since: date
     if db.exists():
         with open_db(db, read_only=True) as con:
             saved, usage = saved_queries(con, *key), budget_usage(con, now)
-    return Preview(settings, plan(window, saved, settings, now), Budget.from_usage(settings, usage), now)
+    intents = sum(1 for q in saved if q.status == INTENDED)
+    return Preview(settings, plan(window, saved, settings, now), Budget.from_usage(settings, usage), now, intents)
 
 
 def _span(width: timedelta) -> str:

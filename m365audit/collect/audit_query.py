@@ -13,7 +13,8 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from m365audit.collect.responses import error_from_response, retry_after
 from m365audit.errors import CollectionError
 
 __all__ = ["QUERIES", "SOURCE", "AuditQueryRefused", "QueryApi", "QueryGone", "QuotaReached", "Slice",
-           "not_served"]
+           "display_name", "not_served"]
 
 log = logging.getLogger("m365audit.collect")
 
@@ -59,6 +60,11 @@ class QueryGone(CollectionError):
     """404 for a saved query: the service no longer knows its id."""
 
 
+def display_name(piece: Slice) -> str:
+    """A displayName unique to one intended query: how a run finds it again in the tenant's list."""
+    return f"m365audit {piece.label()} #{uuid.uuid4().hex[:12]}"
+
+
 def not_served(exc: GraphResponseError) -> bool:
     """404 / 405 / 501, or a 400 whose message says the resource is not found or unsupported."""
     if exc.status in (404, 405, 501):
@@ -81,35 +87,35 @@ class QueryApi:
         self._refused: AuditQueryRefused | None = None
 
     # ----- creation -------------------------------------------------------------------
-    async def create(self, piece: Slice) -> tuple[str, str]:
-        """Create the slice's query; return its id and the API version that has it."""
+    async def create(self, piece: Slice, name: str) -> tuple[str, str]:
+        """Create the slice's query with displayName ``name``; return its id and the API version that has it."""
         if self.settled:
-            return await self._post(piece)
+            return await self._post(piece, name)
         async with self._probe:
             if self._refused is not None:
                 raise self._refused  # the slices waiting behind a refused first query send nothing
             if self.settled:
-                return await self._post(piece)
+                return await self._post(piece, name)
             try:
-                created = await self._post(piece)
+                created = await self._post(piece, name)
             except AuditQueryRefused as exc:
                 self._refused = exc
                 raise
             self.settled = True
             return created
 
-    def body(self, piece: Slice) -> dict[str, Any]:
+    def body(self, piece: Slice, name: str) -> dict[str, Any]:
         return {
             "@odata.type": "#microsoft.graph.security.auditLogQuery",
-            "displayName": f"m365audit {piece.label()}",
+            "displayName": name,
             "filterStartDateTime": iso(piece.start),
             "filterEndDateTime": iso(piece.end),
             "recordTypeFilters": list(self.settings.record_types),
             **self.settings.query_filters,
         }
 
-    async def _post(self, piece: Slice) -> tuple[str, str]:
-        body = self.body(piece)
+    async def _post(self, piece: Slice, name: str) -> tuple[str, str]:
+        body = self.body(piece, name)
         version = self.version
         try:
             response = await self._send(body, version)
@@ -152,6 +158,17 @@ class QueryApi:
                 raise QuotaReached(f"{QUOTA} ({detail}{after})", until)
             log.info("%s; waiting %.0f s as Graph asked", QUOTA, wait)
             await self.sleep(wait or 0.0)
+
+    # ----- the tenant's queries -----------------------------------------------------------
+    async def listed(self, version: str) -> AsyncGenerator[dict[str, Any], None]:
+        """Every auditLogQuery of the tenant ("List auditLogQueries"), page by page via @odata.nextLink.
+
+        Microsoft documents no $filter for this list, so none is sent; the caller matches.
+        """
+        async for page in self.client.iter_pages(QUERIES, version=version):
+            for query in page.data.get("value") or []:
+                if isinstance(query, dict):
+                    yield query
 
     # ----- polling and paging -----------------------------------------------------------
     async def status(self, query_id: str, version: str) -> dict[str, Any]:

@@ -1,7 +1,10 @@
 """Driving a run's audit queries: resume the saved ones, create what the plan needs within the
 budget, poll, page, and land each query's records as they arrive.
 
-Every query is saved the moment Graph gives its id (its own transaction), and its
+Every query is recorded as an intent with a displayName unique to it before it is
+POSTed, and takes its id the moment Graph gives it (each its own transaction), so a
+kill in between leaves a name the next run finds in the tenant's list
+(collect/audit_adopt.py) rather than a window to query twice. Its
 records are landed chunk by chunk while the next pages and other queries are
 fetched (``commit`` runs each transaction on a writer thread); the chunk that
 finishes a query marks it landed in the same transaction. A query still running
@@ -18,19 +21,35 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from m365audit.collect.audit_plan import AuditPlan, Budget, Slice
-from m365audit.collect.audit_query import DONE, FAILED, AuditQueryRefused, QueryApi, QueryGone, QuotaReached
+from m365audit.collect.audit_query import (
+    DONE,
+    FAILED,
+    AuditQueryRefused,
+    QueryApi,
+    QueryGone,
+    QuotaReached,
+    display_name,
+)
 from m365audit.collect.audit_settings import AuditSettings
-from m365audit.collect.graph import GraphClient
+from m365audit.collect.graph import GraphClient, GraphResponseError
 from m365audit.collect.record_types import enum_members
 from m365audit.errors import CollectionError
 from m365audit.store.audit import LandCounts, land_graph_spools
-from m365audit.store.audit_queries import SavedQuery, save_created, set_polled, set_status
+from m365audit.store.audit_queries import (
+    INTENDED,
+    SavedQuery,
+    adopt_intent,
+    drop_intent,
+    save_created,
+    set_polled,
+    set_status,
+)
 
 log = logging.getLogger("m365audit.collect")
 T = TypeVar("T")
@@ -49,6 +68,7 @@ class AuditFetch:
     counts: LandCounts = field(default_factory=LandCounts)
     queries: int = 0  # created in this run
     resumed: int = 0
+    adopted: int = 0  # created by a stopped run before it saved the id, found by displayName
     splits: int = 0
     replaced: int = 0
     version: str = "v1.0"
@@ -115,24 +135,32 @@ class AuditRun:
                 result.missing.append(piece)
                 return None
             self.budget.spend(now)
+        name = display_name(piece)
+        intent = SavedQuery(name, self.api.version, piece.start, piece.end, self.key[0], self.key[1],
+                            datetime.now(UTC), INTENDED, run_id=self.run_id, display_name=name)
+        # Committed before the POST: a kill after Graph accepts the query leaves its name to look up.
+        await self.commit(lambda con: save_created(con, intent))
         try:
-            query_id, version = await self.api.create(piece)
+            query_id, version = await self.api.create(piece, name)
         except QuotaReached as exc:
+            await self.commit(lambda con: drop_intent(con, name))
             self._release()
             result.quota, self.budget.quota_until = exc.message, exc.until
             result.missing.append(piece)
             return None
         except AuditQueryRefused:
+            await self.commit(lambda con: drop_intent(con, name))
             raise
         except CollectionError as exc:
+            if isinstance(exc, GraphResponseError) and 400 <= exc.status < 500 and exc.status != 408:
+                await self.commit(lambda con: drop_intent(con, name))  # refused: nothing was created
+            # Otherwise (a lost connection, a 5xx) Graph may have created it: the next run looks the name up.
             self._release()
             result.failures.append((piece, exc.message.rstrip(".")))
             return None
         result.queries += 1
-        saved = SavedQuery(query_id, version, piece.start, piece.end, self.key[0], self.key[1],
-                           datetime.now(UTC), "created", run_id=self.run_id)
-        await self.commit(lambda con: save_created(con, saved))
-        return saved
+        await self.commit(lambda con: adopt_intent(con, name, query_id, version))
+        return replace(intent, query_id=query_id, api_version=version, status="created")
 
     def _release(self) -> None:
         self.budget.running = max(0, self.budget.running - 1)

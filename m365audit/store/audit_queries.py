@@ -1,9 +1,11 @@
-"""The saved audit log queries (table audit_queries, migration 045): written and read here only.
+"""The saved audit log queries (table audit_queries, migrations 045 and 070): written and read here only.
 
-Every write runs inside the caller's transaction. A query is saved as soon as
-Graph has given its id, in a transaction of its own; its records land in the
-transaction that marks it landed, so a kill at any point leaves either the
-query still to be paged, or its records and its status committed together.
+Every write runs inside the caller's transaction. A query is recorded as an
+intent (status 'intended', its displayName in place of an id) before it is
+created, and takes Graph's id in a transaction of its own as soon as Graph has
+given it; its records land in the transaction that marks it landed, so a kill at
+any point leaves an intent to look up in the tenant's list, the query still to
+be paged, or its records and its status committed together.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ import orjson
 
 LIVE = ("created", "notStarted", "running")  # the service is still working on it
 RESUMABLE = (*LIVE, "succeeded")  # a run can poll or page it
+INTENDED = "intended"  # recorded before the POST; query_id holds the displayName until Graph gives the id
 _COLUMNS = ("query_id, api_version, window_start, window_end, record_types, filters, created_at, status, "
-            "records_fetched, last_polled, run_id, problem")
+            "records_fetched, last_polled, run_id, problem, display_name")
 
 
 def filters_key(filters: dict[str, Any]) -> str:
@@ -45,6 +48,7 @@ class SavedQuery:
     last_polled: datetime | None = None
     run_id: str = ""
     problem: str | None = None
+    display_name: str | None = None
 
     @property
     def live(self) -> bool:
@@ -52,10 +56,29 @@ class SavedQuery:
 
 
 def save_created(con: duckdb.DuckDBPyConnection, query: SavedQuery) -> None:
-    con.execute(f"INSERT INTO audit_queries ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+    con.execute(f"INSERT INTO audit_queries ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
                 [query.query_id, query.api_version, query.start, query.end, query.record_types, query.filters,
                  query.created_at, query.status, query.records_fetched, query.last_polled, query.run_id,
-                 query.problem])
+                 query.problem, query.display_name])
+
+
+def adopt_intent(con: duckdb.DuckDBPyConnection, display_name: str, query_id: str, api_version: str,
+                 status: str = "created") -> None:
+    """The intent named ``display_name`` is now Graph's query ``query_id``."""
+    con.execute("UPDATE audit_queries SET query_id = ?, api_version = ?, status = ? "
+                "WHERE query_id = ? AND status = ?", [query_id, api_version, status, display_name, INTENDED])
+
+
+def drop_intent(con: duckdb.DuckDBPyConnection, display_name: str) -> None:
+    """Graph refused the intent's query, or has none by its name: nothing was created."""
+    con.execute("DELETE FROM audit_queries WHERE query_id = ? AND status = ?", [display_name, INTENDED])
+
+
+def open_intents(con: duckdb.DuckDBPyConnection) -> list[SavedQuery]:
+    """Intents whose creation was never answered (a run was killed or lost its connection), oldest first."""
+    rows = con.execute(f"SELECT {_COLUMNS} FROM audit_queries WHERE status = ? "  # noqa: S608
+                       "ORDER BY created_at, window_start", [INTENDED]).fetchall()
+    return [SavedQuery(*row) for row in rows]
 
 
 def set_status(con: duckdb.DuckDBPyConnection, query_id: str, status: str, *, polled: datetime | None = None,

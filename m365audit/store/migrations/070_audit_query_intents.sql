@@ -1,0 +1,13 @@
+-- Audit query intents: a query is recorded before it is created, so that a kill between
+-- Graph accepting it and its id being saved never makes a run create it twice (issue 15).
+--
+-- Before POST /security/auditLog/queries the collector commits a row with status
+-- 'intended', its window, record types and filters, and a displayName unique to it
+-- ("m365audit <window> #<token>"); until Graph gives the id, query_id holds that
+-- displayName. When Graph answers, the row takes the id (status 'created') in its own
+-- transaction. A run that finds 'intended' rows left by a killed run lists the tenant's
+-- queries (GET /security/auditLog/queries, "List auditLogQueries"; Microsoft documents no
+-- $filter for it, so the list is paged and matched here on displayName) and adopts the
+-- query that carries the name; only when none does is the row dropped and its window
+-- queried anew (collect/audit_adopt.py). An intent counts against the 24-hour budget.
+ALTER TABLE audit_queries ADD COLUMN display_name VARCHAR;  -- the displayName the query was created with
