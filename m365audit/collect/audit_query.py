@@ -152,12 +152,14 @@ class QueryApi:
             until = datetime.now(UTC) + timedelta(seconds=wait) if wait is not None else None
             remaining = self.client.policy.remaining()
             fits = wait is not None and wait <= self.settings.quota_wait and (remaining is None or wait < remaining)
+            detail = error_from_response(response, self.client.url(QUERIES, version)).detail
+            after = f"; Graph asked to wait {wait:.0f} s" if wait is not None else ""
             if not fits or self.halted():
-                detail = error_from_response(response, self.client.url(QUERIES, version)).detail
-                after = f"; Graph asked to wait {wait:.0f} s" if wait is not None else ""
                 raise QuotaReached(f"{QUOTA} ({detail}{after})", until)
             log.info("%s; waiting %.0f s as Graph asked", QUOTA, wait)
-            await self.sleep(wait or 0.0)
+            await self.sleep(wait or 0.0)  # a run's sleep ends early on SIGINT / SIGTERM (audit_run.py)
+            if self.halted():
+                raise QuotaReached(f"{QUOTA} ({detail}{after})", until)
 
     # ----- the tenant's queries -----------------------------------------------------------
     async def listed(self, version: str) -> AsyncGenerator[dict[str, Any], None]:

@@ -85,7 +85,7 @@ class AuditRun:
         self.client, self.settings, self.commit, self.folder = client, settings, commit, folder
         self.run_id, self.budget, self.keep_sql, self.key, self.progress = run_id, budget, keep_sql, key, progress
         self.stop = stop or asyncio.Event()
-        self.api = QueryApi(client, settings, self.halted)
+        self.api = QueryApi(client, settings, self.halted, sleep=self._pause)
         self._paging = asyncio.Semaphore(settings.concurrency)
         self._slots = asyncio.Condition()
         self._replaced: set[Slice] = set()
@@ -102,6 +102,11 @@ class AuditRun:
         if remaining is not None and remaining <= 0:
             return "the run's time budget ran out"
         return None
+
+    async def _pause(self, seconds: float) -> None:
+        """Wait ``seconds`` (a quota's Retry-After), or less when the run is asked to stop."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.stop.wait(), timeout=seconds)
 
     async def run(self, plan: AuditPlan) -> AuditFetch:
         result = AuditFetch(plan.window, landed=list(plan.landed), version=self.api.version)

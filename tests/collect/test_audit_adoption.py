@@ -120,10 +120,23 @@ def test_an_intent_graph_never_received_is_dropped_and_its_window_queried(make_s
     planned = _collect(server, db, "--plan")
     assert "1 query a stopped run may have created without saving the id" in planned.stdout
     server.graph.hooks.clear()
+
+    def list_denied(request: Request) -> Response | None:
+        if request.method == "GET" and request.path == QUERIES:
+            return Response(403, error_body("Forbidden", "Listing denied."), {"Content-Type": "application/json"})
+        return None
+
+    server.graph.hooks.append(list_denied)  # the intent cannot be looked up: nothing is created for it
+    blind = _collect(server, db)
+    assert blind.code == 3 and "Traceback" not in blind.stderr
+    assert "the tenant's audit log queries could not be listed (403 Forbidden: Listing denied.), so 1 query a " \
+           "stopped run may have created" in blind.stderr
+    assert not service_for(tenant).created and _statuses(db) == [("intended", 1)]
+    server.graph.hooks.clear()
     rerun = _collect(server, db)
     assert rerun.code == 0, rerun.stderr
     assert "queries=1 queries_resumed=0 queries_adopted=0" in rerun.stderr
-    assert len(service_for(tenant).created) == 1 and server.graph.versioned_requests["GET", "v1.0", QUERIES] == 1
+    assert len(service_for(tenant).created) == 1 and server.graph.versioned_requests["GET", "v1.0", QUERIES] == 2
     assert _records(db) == _expected(tenant) and _statuses(db) == [("landed", 1)]
 
 
@@ -214,3 +227,23 @@ def test_a_failed_query_is_replaced_once_and_its_window_collected_exactly(make_s
     assert len(created) == 2 and created[0] == created[1]  # the one window queried twice: a replacement
     assert _statuses(db) == [("failed", 1), ("landed", 1)] and _records(db) == _expected(tenant)
 
+
+
+def test_sigterm_ends_a_quota_wait_at_once(make_server, tmp_path) -> None:
+    tenant = _tenant(days=20, audit_quota_refusals=1, audit_quota_retry_after=300)
+    server = make_server(tenant)
+    times: list[float] = []
+    server.graph.hooks.append(_post_times(times))
+    db = tmp_path / "a.duckdb"
+    proc = subprocess.Popen(_cli_args(server, db), env={**os.environ, **ENV}, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not times and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # the collector is now waiting the 300 s Graph asked for
+    proc.send_signal(signal.SIGTERM)
+    stopped = time.monotonic()
+    _, stderr = proc.communicate(timeout=60)
+    assert time.monotonic() - stopped < 20 and proc.returncode == 3, stderr
+    assert "Traceback" not in stderr and "Collection stopped by SIGTERM" in stderr
+    assert len(times) == 1 and not service_for(tenant).created and _statuses(db) == []
