@@ -50,8 +50,10 @@ def run(size: Size) -> list[Row]:
     rows = [
         Row("audit-ingest", "ingest (collector + views)", got, ingest.output["seconds"], ingest.peak_rss_mib,
             ingest.output["db_mib"], f"{users:,} users x 30 days; {ingest.output['queries']} queries; landing "
-            f"{ingest.output['land_seconds']:.0f} s of it, overlapping the fetch"),
-        Row("audit-ingest", "baseline: fetch pages", got, fetch, base.peak_rss_mib),
+            f"{ingest.output['land_seconds']:.0f} s of it, overlapping the fetch; CPU "
+            f"{ingest.output['cpu_seconds']:.0f} s"),
+        Row("audit-ingest", "baseline: fetch pages", got, fetch, base.peak_rss_mib,
+            note=f"CPU {base.output['cpu_seconds']:.0f} s for fetch and both loads"),
         Row("audit-ingest", "baseline: read_json of page lines", got, pages),
         Row("audit-ingest", "baseline: split + read_json of record lines", got, records),
         Row("audit-ingest", "baseline: fetch + best load", got, fetch + best, base.peak_rss_mib),

@@ -1,8 +1,9 @@
 """Running a benchmark step in a child process and measuring it.
 
 The child prints one JSON line last; it includes the child's own peak resident
-memory from ``resource.getrusage(RUSAGE_SELF)`` (``peak_rss_mib``), so the
-figure is the child's alone, whatever else the parent ran before.
+memory and CPU time (user plus system, every thread) from
+``resource.getrusage(RUSAGE_SELF)`` (``peak_rss_mib``, ``cpu_seconds``), so the
+figures are the child's alone, whatever else the parent ran before.
 """
 
 from __future__ import annotations
@@ -40,5 +41,7 @@ def run_child(module: str, *args: str) -> ChildResult:
 
 def finish(result: dict[str, Any]) -> None:
     """Print the child's result with its peak memory (the child's last act)."""
-    result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    result["peak_rss_mib"] = usage.ru_maxrss / 1024
+    result["cpu_seconds"] = usage.ru_utime + usage.ru_stime  # every thread of the child, DuckDB's included
     print(json.dumps(result), flush=True)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 import sys
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 from m365audit.errors import UsageError
@@ -39,7 +38,7 @@ _MEMBER = re.compile(r'<Member Name="([A-Za-z0-9_]+)" Value="(\d+)"\s*/>')
 @cache
 def enum_members() -> dict[str, int]:
     """Every auditLogRecordType member, name -> value, from the shipped list."""
-    text = resources.files("m365audit.collect").joinpath("auditlogrecordtype.txt").read_text(encoding="utf-8")
+    text = (Path(__file__).parent / "auditlogrecordtype.txt").read_text(encoding="utf-8")
     members = {}
     for line in text.splitlines():
         if line.strip() and not line.startswith("#"):

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import csv
 from functools import cache
-from importlib import resources
+from pathlib import Path
 
 
 @cache
 def _names() -> dict[str, str]:
-    text = resources.files("m365audit.foi").joinpath("product_names.csv").read_text(encoding="utf-8")
+    text = (Path(__file__).parent / "product_names.csv").read_text(encoding="utf-8")
     names: dict[str, str] = {}
     for row in csv.DictReader(text.splitlines()):
         names[row["sku_id"].lower()] = row["product_name"]

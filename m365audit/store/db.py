@@ -6,13 +6,13 @@ exit), so every caller uses ``open_db`` as a context manager.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 
 import duckdb
@@ -27,7 +27,7 @@ _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 def _migrations() -> list[tuple[int, str, str]]:
     """(version, name, sql) for every migration shipped with the package, in order."""
     found = []
-    for entry in resources.files("m365audit.store").joinpath("migrations").iterdir():
+    for entry in (Path(__file__).parent / "migrations").iterdir():
         match = _MIGRATION_NAME.match(entry.name)
         if match:
             found.append((int(match.group(1)), match.group(2), entry.read_text(encoding="utf-8")))
@@ -263,7 +263,7 @@ def _require_current(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 
 
 def migrate(con: duckdb.DuckDBPyConnection, path: Path | str = "database") -> None:
-    """Apply pending migrations in one transaction, then recreate the views.
+    """Apply pending migrations in one transaction, and recreate the views when they changed.
 
     A migration is pending when its number is not recorded, so migrations
     written on parallel branches apply whichever lands first.
@@ -278,6 +278,9 @@ def migrate(con: duckdb.DuckDBPyConnection, path: Path | str = "database") -> No
             f"{max(v for v, _, _ in migrations)}); upgrade m365audit to use it."
         )
     pending = [m for m in migrations if m[0] not in applied]
+    digest = views_digest()
+    if not pending and _stored_views_digest(con) == digest:
+        return  # schema and views are current: nothing to write
     con.execute("BEGIN TRANSACTION")
     try:
         if version == 0:
@@ -293,6 +296,8 @@ def migrate(con: duckdb.DuckDBPyConnection, path: Path | str = "database") -> No
                 [number, name, datetime.now(UTC)],
             )
         create_views(con)
+        con.execute("DELETE FROM view_digest")
+        con.execute("INSERT INTO view_digest VALUES (?, ?)", [digest, datetime.now(UTC)])
         con.execute("COMMIT")
     except Exception:
         rollback(con)
@@ -333,6 +338,19 @@ def storage_cause(exc: BaseException) -> str | None:
 
 def view_files() -> list[Path]:
     return sorted((queries_dir() / "views").glob("*.sql"))
+
+
+def views_digest() -> str:
+    """SHA-256 over the view files' names and text, in the order they are created."""
+    digest = hashlib.sha256()
+    for file in view_files():
+        digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _stored_views_digest(con: duckdb.DuckDBPyConnection) -> str | None:
+    row = con.execute("SELECT max(digest) FROM view_digest").fetchone()
+    return row[0] if row else None
 
 
 def create_views(con: duckdb.DuckDBPyConnection) -> None:
