@@ -5,7 +5,7 @@ names; default CopilotInteraction), ``audit_slice_hours`` (720: the widest query
 collect/audit_plan.py), ``audit_records_per_query`` (500,000: narrower slices where landed
 queries show more), ``audit_daily_queries`` (50 submissions per rolling 24 h),
 ``audit_running_queries`` (10 at once), ``audit_requery_after_hours`` (6), ``audit_quota_wait_seconds`` (900),
-``audit_chunk_mib`` (32), ``audit_land_threads`` (1), ``audit_overlap_hours`` (48),
+``audit_chunk_mib`` (96), ``audit_land_threads`` (1), ``audit_overlap_hours`` (48),
 ``audit_first_run_days`` (30), ``audit_version`` (v1.0 or beta), ``audit_concurrency``
 (4), ``audit_poll_initial`` / ``audit_poll_max`` seconds (5, or env M365AUDIT_AUDIT_POLL_SECONDS / 60),
 ``audit_query_timeout``
@@ -45,7 +45,7 @@ class AuditSettings:
     running_queries: int = RUNNING_QUERIES
     requery_after: timedelta = timedelta(hours=6)
     quota_wait: float = 900.0  # longest Retry-After waited out on a 429 to a creation (and within the budget)
-    chunk_bytes: int = 32 * 2**20  # spooled records landed per transaction while paging goes on
+    chunk_bytes: int = 96 * 2**20  # records landed per transaction while paging goes on (docs/performance.md)
     land_threads: int = 1  # DuckDB threads of a landing transaction (it runs beside the fetch)
     overlap: timedelta = timedelta(hours=48)
     first_run: timedelta = timedelta(days=30)
@@ -78,7 +78,7 @@ class AuditSettings:
             running_queries=int(_positive(extra, "audit_running_queries", RUNNING_QUERIES)),
             requery_after=timedelta(hours=_positive(extra, "audit_requery_after_hours", 6, zero_ok=True)),
             quota_wait=_positive(extra, "audit_quota_wait_seconds", 900.0, zero_ok=True),
-            chunk_bytes=int(_positive(extra, "audit_chunk_mib", 32) * 2**20),
+            chunk_bytes=int(_positive(extra, "audit_chunk_mib", 96) * 2**20),
             land_threads=int(_positive(extra, "audit_land_threads", 1)),
             overlap=timedelta(hours=_positive(extra, "audit_overlap_hours", 48, zero_ok=True)),
             first_run=timedelta(days=_positive(extra, "audit_first_run_days", 30)),
