@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from m365audit.checks.catalogue import check_ids
 from m365audit.errors import UsageError
 
 DEMO_TOKEN = "m365audit-demo-token"
@@ -101,6 +102,6 @@ def _write_reports(db: Path, out: Path, replace: bool) -> None:
     from m365audit.report.manager import write_reports
     from m365audit.resources import example_policy
 
-    policy = load_policy(example_policy(DEMO_POLICY))
+    policy = load_policy(example_policy(DEMO_POLICY), check_ids())
     check_database(db, policy, datetime.now(UTC))
     write_reports(db=db, out=out, policy=policy, replace=replace)

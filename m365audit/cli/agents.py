@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from m365audit.checks.catalogue import check_ids
 from m365audit.cli.common import DEFAULT_DB, DbPath, echo_json
 from m365audit.errors import UsageError
 
@@ -34,7 +35,7 @@ def register(app: typer.Typer) -> None:
         from m365audit.report.agents import inventory
         from m365audit.store.db import open_db
 
-        rules = load_policy(policy) if policy is not None else None
+        rules = load_policy(policy, check_ids()) if policy is not None else None
         when = parse_instant(as_of, "--as-of") or datetime.now(UTC)
         with open_db(db, read_only=True) as con:
             rows = inventory(con, rules, when)

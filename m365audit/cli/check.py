@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from m365audit.checks.catalogue import check_ids
 from m365audit.cli.common import DEFAULT_DB, AuthMode, DbPath, echo_json
 from m365audit.errors import UsageError
 
@@ -56,7 +57,8 @@ def register(app: typer.Typer) -> None:
         from m365audit.report import findings as render
 
         checked_at = _checked_at(check_date)
-        rules = load_policy(policy) if policy is not None else Policy(name="built-in defaults (no policy file)")
+        rules = (load_policy(policy, check_ids()) if policy is not None
+                 else Policy(name="built-in defaults (no policy file)"))
         if lake is not None:
             from m365audit.lakehouse.session import check_lake
 

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from m365audit.checks.catalogue import check_ids
 from m365audit.cli.common import DEFAULT_DB, AuthMode, DbPath, GraphUrl, progress_reporter
 from m365audit.errors import UsageError
 
@@ -72,7 +73,7 @@ def register(app: typer.Typer) -> None:
         from m365audit.collect.window import check_window, retention_days
         from m365audit.policy import load_policy
 
-        named = load_policy(policy).named_groups if policy is not None else ()
+        named = load_policy(policy, check_ids()).named_groups if policy is not None else ()
         start, end = parse_instant(since, "--since"), parse_instant(until, "--until")
         check_window(start, end, fixed_now() or datetime.now(UTC), retention_days(audit_retention_days))
         extra = audit_extra(record_types)

@@ -53,11 +53,12 @@ def register(app: typer.Typer) -> None:
                               "files are replaced; other files are left alone).")] = False,
     ) -> None:
         """Write the manager report: seats, cost of idle seats, adoption by app, labels, compliance, provenance."""
+        from m365audit.checks.catalogue import check_ids
         from m365audit.policy import Policy, load_policy
         from m365audit.report.manager import STEPS, parse_formats, write_reports
 
         formats = parse_formats(format)
-        loaded = load_policy(policy) if policy else Policy()
+        loaded = load_policy(policy, check_ids()) if policy else Policy()
         with step_progress(STEPS + len(formats)) as progress:
             paths = write_reports(db=db, out=out, formats=formats, policy=loaded, pseudonymise=pseudonymise,
                                   department=department, progress=progress, replace=replace)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from m365audit.checks.catalogue import SEVERITIES
+from m365audit.checks.catalogue import SEVERITIES, check_ids
 from m365audit.errors import UsageError
 from m365audit.policy import Policy
 from m365audit.tomlfile import Locator, Parser, number, read_toml
@@ -311,7 +311,7 @@ def _policy(path: Path, fail: Callable[..., UsageError]) -> Policy:
 
     if not path.is_file():
         raise fail("checks", "policy", f"names {path}, which does not exist")
-    return load_policy(path)  # its own errors name the policy file, line and key
+    return load_policy(path, check_ids())  # its own errors name the policy file, line and key
 
 
 def _check_paths(config: RunConfig, fail: Callable[..., UsageError]) -> None:

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from m365audit.checks.catalogue import check_ids
 from m365audit.errors import UsageError
 from m365audit.policy import load_policy
 
@@ -56,7 +57,7 @@ def write(tmp_path, text: str):
 
 
 def test_good_policy(tmp_path) -> None:
-    policy = load_policy(write(tmp_path, GOOD))
+    policy = load_policy(write(tmp_path, GOOD), check_ids())
     assert policy.name == "Example Borough Council AI Policy"
     assert policy.reviewed_on == date(2026, 3, 24)
     assert policy.copilot_groups == ("Copilot Licensed Staff",)
@@ -83,11 +84,11 @@ def test_good_policy(tmp_path) -> None:
 def test_bad_policy_names_file_line_and_key(tmp_path, change, message) -> None:
     path = write(tmp_path, GOOD.replace(*change, 1))
     with pytest.raises(UsageError) as info:
-        load_policy(path)
+        load_policy(path, check_ids())
     assert str(path) in info.value.message
     assert message in info.value.message
 
 
 def test_missing_policy_file(tmp_path) -> None:
     with pytest.raises(UsageError, match="does not exist"):
-        load_policy(tmp_path / "nope.toml")
+        load_policy(tmp_path / "nope.toml", check_ids())
