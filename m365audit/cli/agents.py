@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from m365audit import environment
 from m365audit.checks.catalogue import check_ids
 from m365audit.cli.common import DEFAULT_DB, DbPath, echo_json
 from m365audit.errors import UsageError
@@ -20,7 +21,7 @@ def register(app: typer.Typer) -> None:
         db: DbPath = DEFAULT_DB,
         format: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
         policy: Annotated[Path | None, typer.Option(
-            "--policy", envvar="M365AUDIT_POLICY", dir_okay=False,
+            "--policy", envvar=environment.POLICY.name, dir_okay=False,
             help="The AI policy file: reads of its restricted labels (labels.restricted) are counted.")] = None,
         as_of: Annotated[str | None, typer.Option(
             "--as-of", help="Judge the last 30 days up to this ISO date-time (default: now).")] = None,

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from m365audit import environment
 from m365audit.cli.common import DEFAULT_DB, DbPath, is_terminal
 
 DEFAULT_OUT = Path("m365audit-report")
@@ -45,7 +46,7 @@ def register(app: typer.Typer) -> None:
         pseudonymise: Annotated[bool, typer.Option("--pseudonymise", help=PSEUDONYMISE_HELP)] = False,
         department: Annotated[str | None, typer.Option("--department", help="Report on one department only.")] = None,
         policy: Annotated[Path | None, typer.Option(
-            "--policy", envvar="M365AUDIT_POLICY", dir_okay=False,
+            "--policy", envvar=environment.POLICY.name, dir_okay=False,
             help="The organisation's policy file: its checks, prices (\\[costs]) and idle threshold. The report "
                  "shows the results of this policy, running the checks when the stored ones judged another.")] = None,
         replace: Annotated[bool, typer.Option(
