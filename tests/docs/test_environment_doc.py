@@ -76,3 +76,17 @@ def test_a_bad_value_is_one_sentence_naming_the_variable(monkeypatch) -> None:
     assert environment.MAX_ATTEMPTS.read() == 3
     monkeypatch.delenv("M365AUDIT_MAX_ATTEMPTS")
     assert environment.MAX_ATTEMPTS.read() is None
+
+
+TEST_HOOKS = {"NOW", "MAX_ATTEMPTS", "RETRY_BASE_DELAY"}
+
+
+def test_the_test_hooks_are_read_by_the_command_line_only() -> None:
+    """The clock and the retry tuning are injected (`now=`, `retry=`, `policy=`): below cli/ nothing reads them."""
+    readers = set()
+    for path in _product_modules():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr in TEST_HOOKS \
+                    and isinstance(node.value, ast.Name) and node.value.id == "environment":
+                readers.add(str(path.relative_to(PACKAGE)))
+    assert readers == {"cli/run.py"}
