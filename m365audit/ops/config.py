@@ -5,8 +5,13 @@ to collect, which policy to check, where reports go, what to keep and for how
 long, and who gets the report by email. Every key is documented in
 docs/operations.md. A syntax error, an unknown key, a wrong type, a missing
 file or an impossible value is refused with the file, line and key named
-(exit code 2) before anything runs. Secrets never go in this file: a key
-that looks like one is refused with a pointer to the environment variable.
+(exit code 2) before anything runs, every problem at once. Secrets never go
+in this file: a key that looks like one is refused with a pointer to the
+environment variable.
+
+The file is parsed once into immutable pydantic tables (``ConfigFile``), then
+into the ``RunConfig`` the job reads; its ``[audit]`` table is the one
+validator of the collector's ``AuditSettings``.
 """
 
 from __future__ import annotations
@@ -123,6 +128,8 @@ def _env_name(value: Any) -> str:
 
 
 # [audit] numbers: finite and within what Graph's audit log query can use (nan, inf, 1e308 refused).
+# overlap_hours is above 0 too: records reach the audit log hours or days late, and a run that
+# re-read nothing before its watermark would lose them (docs/operations.md).
 AUDIT_NUMBERS: dict[str, Parser] = {
     "slice_hours": number(0, 24 * 31, above=True), "overlap_hours": number(0, 24 * 31, above=True),
     "first_run_days": number(0, 3650, above=True), "concurrency": number(0, 64, above=True),
