@@ -68,6 +68,7 @@ def run(size: Size) -> list[Row]:
 def collect_child(args: argparse.Namespace) -> None:
     from datetime import datetime
 
+    from m365audit.collect.audit_settings import AuditSettings
     from m365audit.collect.graph import RetryPolicy
     from m365audit.collect.runner import CollectOptions, collect
     from m365audit.demo import _DemoCredential
@@ -76,7 +77,7 @@ def collect_child(args: argparse.Namespace) -> None:
         db=Path(args.db), graph_url=args.url, credential=_DemoCredential(), only=("audit",),
         since=datetime.fromisoformat(args.since), until=datetime.fromisoformat(args.until),
         policy=RetryPolicy(max_attempts=3, base_delay=0.1),
-        extra={"audit_poll_initial": 0.05, "audit_poll_max": 0.5, "audit_concurrency": CONCURRENCY})
+        audit=AuditSettings(poll_initial=0.05, poll_max=0.5, concurrency=CONCURRENCY))
     started = time.perf_counter()
     result = collect(options)
     seconds = time.perf_counter() - started

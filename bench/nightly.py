@@ -16,7 +16,7 @@ import json
 import os
 from datetime import datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from bench.reports import DAYS, SEED, timed
 from bench.simulator import simulator
@@ -28,9 +28,9 @@ TOKEN = "m365audit-bench"  # the simulated tenant accepts any bearer token
 
 def nightly(work: Path, db: Path, users: int, anchor: datetime) -> Row:
     """Run the nightly job over ``db`` (built by ``m365audit demo`` on the day ``anchor``)."""
-    from m365audit.demo import DEMO_EXTRA
+    from m365audit.demo import demo_audit
 
-    types = cast("list[str]", DEMO_EXTRA["audit_record_types"])
+    types = list(demo_audit().record_types)
     with simulator(users, DAYS, SEED, "--demo", "--anchor", anchor.isoformat(), "--extra-days", str(NEW_DAYS),
                    "--types", ",".join(types), "--port", str(demo_port(db))) as sim:
         config = write_config(work, db, sim["url"], types)
@@ -94,9 +94,10 @@ def records_between(db: Path, start: datetime, end: datetime) -> int:
 
 def write_config(work: Path, db: Path, url: str, types: list[str]) -> Path:
     """The nightly job's configuration: every source, the demo's policy, reports and FOI, no email."""
-    from m365audit.demo import DEMO_EXTRA, DEMO_POLICY
+    from m365audit.demo import DEMO_POLICY, demo_audit
     from m365audit.resources import example_policy
 
+    audit = demo_audit()
     path = work / "nightly.toml"
     path.write_text(f"""\
 [tenant]
@@ -108,9 +109,9 @@ path = {json.dumps(str(db))}
 
 [audit]
 record_types = {json.dumps(types)}
-poll_initial = {DEMO_EXTRA["audit_poll_initial"]}
-poll_max = {DEMO_EXTRA["audit_poll_max"]}
-concurrency = {DEMO_EXTRA["audit_concurrency"]}
+poll_initial = {audit.poll_initial}
+poll_max = {audit.poll_max}
+concurrency = {audit.concurrency}
 
 [checks]
 policy = {json.dumps(str(example_policy(DEMO_POLICY)))}

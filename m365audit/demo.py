@@ -11,16 +11,25 @@ import os
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from m365audit.checks.catalogue import check_ids
 from m365audit.errors import UsageError
 
+if TYPE_CHECKING:
+    from m365audit.collect.audit_settings import AuditSettings
+
 DEMO_TOKEN = "m365audit-demo-token"
-# The simulated tenant answers at once: poll its audit queries briskly, and collect the
-# third-party AI records too so the demo database shows what the policy checks look for.
-DEMO_EXTRA = {"audit_poll_initial": 0.05, "audit_poll_max": 0.5, "audit_concurrency": 6,
-              "audit_record_types": ["CopilotInteraction", "AIAppInteraction"]}
 DEMO_POLICY = "borough-council"  # examples/policies/<this>.toml: the policy `demo --out` checks and reports with
+
+
+def demo_audit() -> AuditSettings:
+    """The demo's audit settings. The simulated tenant answers at once: poll its audit queries briskly,
+    and collect the third-party AI records too so the demo database shows what the policy checks look for."""
+    from m365audit.collect.audit_settings import AuditSettings
+
+    return AuditSettings(poll_initial=0.05, poll_max=0.5, concurrency=6,
+                         record_types=("CopilotInteraction", "AIAppInteraction"))
 
 
 class _DemoCredential:
@@ -77,7 +86,7 @@ def run_demo(*, db: Path, users: int = 2000, days: int = 30, seed: int = 1, out:
             options = CollectOptions(
                 db=tmp, graph_url=server.url, credential=_DemoCredential(),
                 only=("licences", *EXTRA_SOURCES), member_groups=[cat.GROUP_TRAINED],
-                since=until - timedelta(days=days), until=until, extra=DEMO_EXTRA)
+                since=until - timedelta(days=days), until=until, audit=demo_audit())
             collect(options, progress)
         os.replace(tmp, db)
     finally:
@@ -101,6 +110,6 @@ def _write_reports(db: Path, out: Path, replace: bool) -> None:
     from m365audit.report.manager import write_reports
     from m365audit.resources import example_policy
 
-    policy = load_policy(example_policy(DEMO_POLICY))
+    policy = load_policy(example_policy(DEMO_POLICY), check_ids())
     check_database(db, policy, datetime.now(UTC))
     write_reports(db=db, out=out, policy=policy, replace=replace)

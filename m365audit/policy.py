@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 from datetime import date
+from difflib import get_close_matches
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from m365audit.errors import UsageError
-from m365audit.tomlfile import Locator, Parser, number, read_toml
+from pydantic import Field, ValidationInfo
+
+from m365audit.tomlfile import Table, number, parsed, read_toml, validate
 from m365audit.tomlfile import one_of as _one_of
 from m365audit.tomlfile import text as _text
 from m365audit.tomlfile import texts as _texts
@@ -67,7 +69,6 @@ class Policy:
     exceptions: tuple[PolicyException, ...] = ()
     source: str | None = None  # the file it came from
     sha256: str | None = None  # of the file's text, so results name exactly the policy they judged
-    settings: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def price_on(self, sku: str, sku_id: str | None, day: date) -> Price | None:
         """The price in force for a SKU (by part number or id) on ``day``."""
@@ -126,49 +127,13 @@ def _currency(value: Any) -> str:
     return value
 
 
-SCHEMA: dict[str, dict[str, tuple[str, Parser]]] = {
-    "policy": {
-        "name": ("name", _text),
-        "reviewed_on": ("reviewed_on", _date),
-        "review_every_months": ("review_every_months", _int_at_least(1, 120)),
-    },
-    "licences": {
-        "copilot_groups": ("copilot_groups", _texts),
-        "inactive_after_days": ("inactive_after_days", _int_at_least(1, 3650)),
-        "unassigned_seat_tolerance": ("unassigned_seat_tolerance", _int_at_least(0, MAX_SEATS)),
-    },
-    "usage": {
-        "training_group": ("training_group", _text),
-        "approved_ai_apps": ("approved_ai_apps", _texts),
-        "prohibited_sites": ("prohibited_sites", _texts),
-    },
-    "labels": {
-        "restricted": ("restricted_labels", _texts),
-        "max_unlabelled_share": ("max_unlabelled_share", _share),
-    },
-    "agents": {
-        "approved": ("approved_agents", _texts),
-        "allow_copilot_studio": ("allow_copilot_studio", _flag),
-        "allow_third_party": ("allow_third_party", _flag),
-    },
-    "costs": {
-        "currency": ("currency", _currency),
-    },
-    "foi": {
-        "suppress_below": ("suppress_below", _int_at_least(1, 1000)),
-        "financial_year_start_month": ("financial_year_start_month", _int_at_least(1, 12)),
-        "secondary_suppression": ("secondary_suppression", _one_of("next_smallest", "round_totals")),
-        "ai_skus": ("ai_skus", _texts),
-    },
-}
-def _check_id(value: Any) -> str:
-    """An exception must name a check of the catalogue, or it would silently except nothing."""
-    from difflib import get_close_matches
+def _check_id(value: Any, info: ValidationInfo) -> str:
+    """An exception must name a check of the catalogue, or it would silently except nothing.
 
-    from m365audit.checks.catalogue import check_ids
-
+    The known ids come from the caller (``load_policy(path, check_ids())``): the policy file
+    is read below the checks, and must not import them."""
     name = _text(value)
-    known = check_ids()
+    known = sorted((info.context or {}).get("checks", ()))
     if name not in known:
         close = get_close_matches(name, known, n=1)
         hint = f" (did you mean {close[0]}?)" if close else " (see docs/checks.md)"
@@ -176,94 +141,109 @@ def _check_id(value: Any) -> str:
     return name
 
 
-PRICE_KEYS = {"sku": _text, "monthly_price": None, "from": _date}
-EXCEPTION_KEYS = {"check": _check_id, "subject": _text, "reason": _text, "until": _date}
+Text = Annotated[str, parsed(_text)]
+Texts = Annotated[tuple[str, ...], parsed(_texts)]
+Day = Annotated[date, parsed(_date)]
+Flag = Annotated[bool, parsed(_flag)]
 
 
-def load_policy(path: Path | str) -> Policy:
+# The file's tables, key for key as docs/policy.md documents them; defaults are Policy's. A field that
+# may be absent is `X | None` inside its validator (TOML has no null, so None is only ever the default).
+class PolicyTable(Table):
+    name: Text = Policy.name
+    reviewed_on: Annotated[date | None, parsed(_date)] = None
+    review_every_months: Annotated[int, parsed(_int_at_least(1, 120))] = Policy.review_every_months
+
+
+class LicencesTable(Table):
+    copilot_groups: Texts = ()
+    inactive_after_days: Annotated[int, parsed(_int_at_least(1, 3650))] = Policy.inactive_after_days
+    unassigned_seat_tolerance: Annotated[int, parsed(_int_at_least(0, MAX_SEATS))] = Policy.unassigned_seat_tolerance
+
+
+class UsageTable(Table):
+    training_group: Annotated[str | None, parsed(_text)] = None
+    approved_ai_apps: Texts = ()
+    prohibited_sites: Texts = ()
+
+
+class LabelsTable(Table):
+    restricted: Texts = ()
+    max_unlabelled_share: Annotated[float, parsed(_share)] = Policy.max_unlabelled_share
+
+
+class AgentsTable(Table):
+    approved: Texts = ()
+    allow_copilot_studio: Flag = False
+    allow_third_party: Flag = False
+
+
+class PriceTable(Table):
+    sku: Text
+    monthly_price: Annotated[float, parsed(_price)]
+    valid_from: Day = Field(alias="from")
+
+
+class CostsTable(Table):
+    currency: Annotated[str, parsed(_currency)] = Policy.currency
+    prices: tuple[PriceTable, ...] = ()
+
+
+class FoiTable(Table):
+    suppress_below: Annotated[int, parsed(_int_at_least(1, 1000))] = Policy.suppress_below
+    financial_year_start_month: Annotated[int, parsed(_int_at_least(1, 12))] = Policy.financial_year_start_month
+    secondary_suppression: Annotated[str, parsed(_one_of("next_smallest", "round_totals"))] = \
+        Policy.secondary_suppression
+    ai_skus: Texts = ()
+
+
+class ExceptionTable(Table):
+    check: Annotated[str, parsed(_check_id)]
+    subject: Text
+    reason: Text
+    until: Annotated[date | None, parsed(_date)] = None
+
+
+class PolicyFile(Table):
+    policy: PolicyTable = PolicyTable()
+    licences: LicencesTable = LicencesTable()
+    usage: UsageTable = UsageTable()
+    labels: LabelsTable = LabelsTable()
+    agents: AgentsTable = AgentsTable()
+    costs: CostsTable = CostsTable()
+    foi: FoiTable = FoiTable()
+    exceptions: tuple[ExceptionTable, ...] = ()
+
+    def to_policy(self, source: str) -> Policy:
+        return Policy(
+            name=self.policy.name, reviewed_on=self.policy.reviewed_on,
+            review_every_months=self.policy.review_every_months,
+            copilot_groups=self.licences.copilot_groups, inactive_after_days=self.licences.inactive_after_days,
+            unassigned_seat_tolerance=self.licences.unassigned_seat_tolerance,
+            training_group=self.usage.training_group, approved_ai_apps=self.usage.approved_ai_apps,
+            prohibited_sites=self.usage.prohibited_sites,
+            restricted_labels=self.labels.restricted, max_unlabelled_share=self.labels.max_unlabelled_share,
+            approved_agents=self.agents.approved, allow_copilot_studio=self.agents.allow_copilot_studio,
+            allow_third_party=self.agents.allow_third_party,
+            currency=self.costs.currency,
+            prices=tuple(Price(p.sku, p.monthly_price, p.valid_from) for p in self.costs.prices),
+            suppress_below=self.foi.suppress_below, financial_year_start_month=self.foi.financial_year_start_month,
+            secondary_suppression=self.foi.secondary_suppression, ai_skus=self.foi.ai_skus,
+            exceptions=tuple(PolicyException(e.check, e.subject, e.reason, e.until) for e in self.exceptions),
+            source=source)
+
+
+def load_policy(path: Path | str, known_checks: Collection[str]) -> Policy:
+    """The policy file, parsed once; ``known_checks`` are the ids an exception may name."""
     path = Path(path)
     data, text = read_toml(path, "Policy file")
-    policy = parse_policy(data, text=text, source=str(path))
+    policy = parse_policy(data, known_checks, text=text, source=str(path))
     return replace(policy, sha256=hashlib.sha256(text.encode("utf-8")).hexdigest())
 
 
-def parse_policy(data: dict[str, Any], *, text: str = "", source: str = "policy") -> Policy:
-    locate = Locator(text)
-    values: dict[str, Any] = {"source": source}
-
-    def fail(section: str, key: str | None, problem: str, occurrence: int = 0) -> UsageError:
-        line = locate.line_of(section, key, occurrence)
-        where = f"{section}.{key}" if key else section
-        return UsageError(f"{source}, line {line}: {where} {problem}.")
-
-    for section, body in data.items():
-        if section == "exceptions":
-            values["exceptions"] = tuple(_parse_exceptions(body, fail))
-            continue
-        if section not in SCHEMA:
-            known = ", ".join(sorted([*SCHEMA, "exceptions"]))
-            raise fail(section, None, f"is not a known section (known: {known})")
-        if not isinstance(body, dict):
-            raise fail(section, None, "must be a table")
-        for key, value in body.items():
-            if section == "costs" and key == "prices":
-                values["prices"] = tuple(_parse_prices(value, fail))
-                continue
-            spec = SCHEMA[section].get(key)
-            if spec is None:
-                known = ", ".join(sorted(SCHEMA[section]) + (["prices"] if section == "costs" else []))
-                raise fail(section, key, f"is not a known key (known: {known})")
-            attribute, parser = spec
-            try:
-                values[attribute] = parser(value)
-            except ValueError as exc:
-                raise fail(section, key, str(exc)) from None
-    values["settings"] = data
-    return Policy(**values)
-
-
-def _tables(value: Any, section: str, keys: list[str], required: list[str],
-            fail: Callable[..., UsageError]) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Each table of an array of tables ([[section]]), with unknown and missing keys refused."""
-    if not isinstance(value, list):
-        raise fail(section, None, f"must be an array of tables ([[{section}]])")
-    for n, item in enumerate(value):
-        if not isinstance(item, dict):
-            raise fail(section, None, "must be an array of tables", n)
-        unknown = set(item) - set(keys)
-        if unknown:
-            known = ", ".join(sorted(keys))
-            raise fail(section, sorted(unknown)[0], f"is not a known key (known: {known})", n)
-        for key in required:
-            if key not in item:
-                raise fail(section, key, "is required", n)
-        yield n, item
-
-
-def _parse_prices(value: Any, fail: Callable[..., UsageError]) -> list[Price]:
-    prices = []
-    for n, item in _tables(value, "costs.prices", list(PRICE_KEYS), list(PRICE_KEYS), fail):
-        try:
-            price = _price(item["monthly_price"])
-        except ValueError as exc:
-            raise fail("costs.prices", "monthly_price", str(exc), n) from None
-        try:
-            prices.append(Price(_text(item["sku"]), float(price), _date(item["from"])))
-        except ValueError as exc:
-            key = "sku" if not isinstance(item["sku"], str) or not item["sku"].strip() else "from"
-            raise fail("costs.prices", key, str(exc), n) from None
-    return prices
-
-
-def _parse_exceptions(value: Any, fail: Callable[..., UsageError]) -> list[PolicyException]:
-    out = []
-    for n, item in _tables(value, "exceptions", list(EXCEPTION_KEYS), ["check", "subject", "reason"], fail):
-        parsed: dict[str, Any] = {}
-        for key, parser in EXCEPTION_KEYS.items():
-            if key in item:
-                try:
-                    parsed[key] = parser(item[key])
-                except ValueError as exc:
-                    raise fail("exceptions", key, str(exc), n) from None
-        out.append(PolicyException(**parsed))
-    return out
+def parse_policy(data: dict[str, Any], known_checks: Collection[str], *, text: str = "",
+                 source: str = "policy") -> Policy:
+    """Every problem of the file at once (UsageError: file, line, key), or the Policy."""
+    parsed_file = validate(PolicyFile, data, text=text, source=source, kind="policy file",
+                           context={"checks": tuple(known_checks)})
+    return parsed_file.to_policy(source)

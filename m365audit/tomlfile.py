@@ -1,8 +1,10 @@
 """Reading the tool's TOML files (policy, nightly config) strictly, with the line of each problem.
 
 Both files refuse a syntax error, an unknown key, a wrong type or an
-impossible value with the file, line and key named; the value parsers and
-the line finder they share live here.
+impossible value with the file, line and key named. Each is parsed once into
+immutable pydantic models (``Table``) whose fields are validated by the value
+parsers here; ``validate`` turns every pydantic error into the file, line and
+key it is about, and reports them all at once.
 """
 
 from __future__ import annotations
@@ -12,7 +14,10 @@ import re
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, get_args
+
+from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError
+from pydantic_core import ErrorDetails
 
 from m365audit.errors import UsageError
 
@@ -108,3 +113,97 @@ class Locator:
                 if key and re.match(r"^\s*\"?" + re.escape(key) + r"\"?\s*=", line):
                     return number
         return start or 1
+
+
+class Table(BaseModel):
+    """One table of a TOML file, parsed once: immutable, and an unknown key is an error."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+
+
+def parsed(parser: Parser) -> PlainValidator:
+    """A field's validator: one of the parsers above (or the file's own), its ValueError the problem."""
+    return PlainValidator(parser)
+
+
+# The problem to report for an unknown key: (section, key, the keys the section knows) -> problem.
+UnknownKey = Callable[[str, str, list[str]], str]
+
+
+def _unknown_key(section: str, key: str, known: list[str]) -> str:
+    return f"is not a known key (known: {', '.join(known)})"
+
+
+T = TypeVar("T", bound=BaseModel)
+
+
+def validate(model: type[T], data: dict[str, Any], *, text: str, source: str, kind: str,
+             context: dict[str, Any] | None = None, unknown_key: UnknownKey = _unknown_key) -> T:
+    """``data`` as ``model``, or one UsageError naming every problem with its file, line and key.
+
+    One problem is one sentence ("FILE, line N: section.key problem."); several are joined into one
+    line, in the order of the file, so that one edit fixes them all.
+    """
+    try:
+        return model.model_validate(data, context=context)
+    except ValidationError as exc:
+        locate = Locator(text)
+        problems = sorted((_problem(model, error, locate, unknown_key) for error in exc.errors()),
+                          key=lambda problem: problem[0])
+    messages = [f"{source}, line {line}: {problem}" for line, problem in problems]
+    if len(messages) == 1:
+        raise UsageError(messages[0] + ".")
+    raise UsageError(f"The {kind} has {len(messages)} problems: " + "; ".join(messages) + ".")
+
+
+def _problem(model: type[BaseModel], error: ErrorDetails, locate: Locator, unknown_key: UnknownKey) -> tuple[int, str]:
+    """(line, "section.key problem") for one pydantic error, located by its ``loc``."""
+    loc = tuple(error["loc"])
+    prefix, last = (loc, None) if len(loc) == 1 else (loc[:-1], loc[-1])
+    if isinstance(last, int):  # a table of an array of tables ([[section]]) as a whole
+        prefix, last = loc, None
+    section = ".".join(str(part) for part in prefix if isinstance(part, str))
+    occurrence = next((part for part in reversed(prefix) if isinstance(part, int)), 0)
+    key = None if last is None else str(last)
+    kind = error["type"]
+    if kind == "value_error":
+        problem = str(error.get("ctx", {}).get("error", error["msg"]))
+    elif kind == "extra_forbidden" and key is None:
+        problem = f"is not a known section (known: {', '.join(_keys(model))})"
+    elif kind == "extra_forbidden":
+        problem = unknown_key(section, str(key), _keys(_table_at(model, prefix)))
+    elif kind == "missing":
+        problem = "is required"
+    elif kind in ("tuple_type", "list_type"):
+        problem = f"must be an array of tables ([[{section}.{key}]])" if key else \
+            f"must be an array of tables ([[{section}]])"
+    elif kind in ("model_type", "model_attributes_type", "dict_type"):
+        problem = "must be an array of tables" if isinstance(loc[-1], int) else "must be a table"
+    else:
+        problem = error["msg"][0].lower() + error["msg"][1:]
+    where = f"{section}.{key}" if key else section
+    return locate.line_of(section, key, occurrence), f"{where} {problem}"
+
+
+def _keys(model: type[BaseModel] | None) -> list[str]:
+    if model is None:
+        return []
+    return sorted(info.alias or name for name, info in model.model_fields.items())
+
+
+def _table_at(model: type[BaseModel], path: tuple[str | int, ...]) -> type[BaseModel] | None:
+    """The table model a ``loc`` prefix points into (through nested tables and arrays of tables)."""
+    current: type[BaseModel] | None = model
+    for part in path:
+        if isinstance(part, int) or current is None:
+            continue
+        field = next((info for name, info in current.model_fields.items() if (info.alias or name) == part), None)
+        current = None if field is None else model_in(field.annotation)
+    return current
+
+
+def model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model a field holds: ``Table``, ``Table | None`` or ``tuple[Table, ...]``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return next((found for arg in get_args(annotation) if (found := model_in(arg)) is not None), None)

@@ -12,11 +12,11 @@ than reporting as a failure what the policy accepts.
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 
 import duckdb
 
+from m365audit import environment
 from m365audit.errors import UsageError
 from m365audit.policy import Policy
 from m365audit.store import pseudonym
@@ -38,7 +38,7 @@ def match_pseudonymised(con: duckdb.DuckDBPyConnection, policy: Policy, key: Pse
 
 def _key_from_env(count: int, first_check: str) -> PseudonymKey:
     env = pseudonym.DEFAULT_KEY_ENV
-    if not os.environ.get(env, "").strip():
+    if environment.value_of(env) is None:
         # Names neither the person nor the key: the message may end up in a log.
         raise UsageError(f"This database stores pseudonyms and {count} of the policy's exceptions "
                          f"(the first for {first_check}) name a person, which cannot be matched without "

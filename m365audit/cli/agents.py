@@ -7,6 +7,8 @@ from typing import Annotated, Any
 
 import typer
 
+from m365audit import environment
+from m365audit.checks.catalogue import check_ids
 from m365audit.cli.common import DEFAULT_DB, DbPath, echo_json
 from m365audit.errors import UsageError
 
@@ -19,7 +21,7 @@ def register(app: typer.Typer) -> None:
         db: DbPath = DEFAULT_DB,
         format: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
         policy: Annotated[Path | None, typer.Option(
-            "--policy", envvar="M365AUDIT_POLICY", dir_okay=False,
+            "--policy", envvar=environment.POLICY.name, dir_okay=False,
             help="The AI policy file: reads of its restricted labels (labels.restricted) are counted.")] = None,
         as_of: Annotated[str | None, typer.Option(
             "--as-of", help="Judge the last 30 days up to this ISO date-time (default: now).")] = None,
@@ -34,7 +36,7 @@ def register(app: typer.Typer) -> None:
         from m365audit.report.agents import inventory
         from m365audit.store.db import open_db
 
-        rules = load_policy(policy) if policy is not None else None
+        rules = load_policy(policy, check_ids()) if policy is not None else None
         when = parse_instant(as_of, "--as-of") or datetime.now(UTC)
         with open_db(db, read_only=True) as con:
             rows = inventory(con, rules, when)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
 
 import typer
 
-from m365audit import __version__
+from m365audit import __version__, environment
 from m365audit.cli import agents, check, collect, demo, doctor, export, foi, imports, licences, report, run, simulate
 from m365audit.cli.helptext import unlabelled_flags
 from m365audit.errors import M365AuditError
@@ -46,9 +45,9 @@ unlabelled_flags()
 
 def main() -> None:
     """Entry point: one clear sentence and an exit code for every expected failure."""
-    logging.basicConfig(level=os.environ.get("M365AUDIT_LOG_LEVEL", "WARNING").upper(),
-                        format="%(levelname)s %(name)s: %(message)s")
     try:
+        logging.basicConfig(level=environment.LOG_LEVEL.read() or "WARNING",
+                            format="%(levelname)s %(name)s: %(message)s")
         app()  # standalone: click reports its own usage errors with exit code 2
     except M365AuditError as exc:
         print(f"m365audit: {exc.message}", file=sys.stderr)
@@ -57,7 +56,7 @@ def main() -> None:
         print("m365audit: interrupted.", file=sys.stderr)
         sys.exit(130)
     except Exception as exc:
-        if os.environ.get("M365AUDIT_DEBUG"):
+        if environment.DEBUG.raw():
             raise
         print(f"m365audit: internal error ({type(exc).__name__}: {exc}). "
               "Set M365AUDIT_DEBUG=1 for the traceback and please report it.", file=sys.stderr)

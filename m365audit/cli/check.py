@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from m365audit import environment
+from m365audit.checks.catalogue import check_ids
 from m365audit.cli.common import DEFAULT_DB, AuthMode, DbPath, echo_json
 from m365audit.errors import UsageError
 
@@ -25,7 +27,7 @@ def register(app: typer.Typer) -> None:
     def check(
         db: DbPath = DEFAULT_DB,
         policy: Annotated[Path | None, typer.Option(
-            "--policy", envvar="M365AUDIT_POLICY", dir_okay=False,
+            "--policy", envvar=environment.POLICY.name, dir_okay=False,
             help="The organisation's AI policy file (TOML, see docs/policy.md). Without it the built-in "
                  "defaults apply and checks that need a named group, label or date are not checked.")] = None,
         format: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
@@ -56,7 +58,8 @@ def register(app: typer.Typer) -> None:
         from m365audit.report import findings as render
 
         checked_at = _checked_at(check_date)
-        rules = load_policy(policy) if policy is not None else Policy(name="built-in defaults (no policy file)")
+        rules = (load_policy(policy, check_ids()) if policy is not None
+                 else Policy(name="built-in defaults (no policy file)"))
         if lake is not None:
             from m365audit.lakehouse.session import check_lake
 

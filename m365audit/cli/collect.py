@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from m365audit import environment
+from m365audit.checks.catalogue import check_ids
 from m365audit.cli.common import DEFAULT_DB, AuthMode, DbPath, GraphUrl, progress_reporter
 from m365audit.errors import UsageError
+
+if TYPE_CHECKING:
+    from m365audit.collect.audit_settings import AuditSettings
 
 
 def parse_instant(value: str | None, option: str) -> datetime | None:
@@ -56,36 +61,35 @@ def register(app: typer.Typer) -> None:
             "--plan", help="Print how many audit queries the window needs, how many are saved and the "
                            "budget left; create none.")] = False,
         policy: Annotated[Path | None, typer.Option(
-            "--policy", envvar="M365AUDIT_POLICY", dir_okay=False,
+            "--policy", envvar=environment.POLICY.name, dir_okay=False,
             help="The organisation's policy file: also collect the members of every group it names (the "
                  "Copilot licensing groups and the training group), as `run` does.")] = None,
         audit_retention_days: Annotated[int | None, typer.Option(
-            "--audit-retention-days", envvar="M365AUDIT_AUDIT_RETENTION_DAYS",
+            "--audit-retention-days", envvar=environment.AUDIT_RETENTION_DAYS.name,
             help="How many days the tenant's audit log keeps (180 on Audit Standard; up to 3650 with Audit "
                  "Premium retention policies): --since may not reach further back.")] = None,
     ) -> None:
         """Collect from Microsoft Graph into the DuckDB file."""
-        from m365audit.cli.run import fixed_now
-        from m365audit.collect.graph import RetryPolicy
+        from m365audit.cli.run import fixed_now, retry_policy
         from m365audit.collect.runner import CollectOptions, parse_only
         from m365audit.collect.runner import collect as run_collect
         from m365audit.collect.window import check_window, retention_days
         from m365audit.policy import load_policy
 
-        named = load_policy(policy).named_groups if policy is not None else ()
+        named = load_policy(policy, check_ids()).named_groups if policy is not None else ()
         start, end = parse_instant(since, "--since"), parse_instant(until, "--until")
         check_window(start, end, fixed_now() or datetime.now(UTC), retention_days(audit_retention_days))
-        extra = audit_extra(record_types)
+        settings = audit_settings(record_types)
         if plan:
-            _print_plan(db, extra, scope, start, end)
+            _print_plan(db, settings, scope, start, end)
             return
         if time_budget is not None and not time_budget > 0:
             raise UsageError(f"--time-budget must be a number of minutes above 0, not {time_budget:g}.")
         options = CollectOptions(db=db, graph_url=graph_url, auth=auth, only=parse_only(only),
                                  since=start, until=end,
                                  member_groups=list(dict.fromkeys([*(group or []), *named])), scope=scope,
-                                 replace_scope=replace_scope, extra=extra, policy=RetryPolicy.from_env(
-                                     time_budget * 60 if time_budget is not None else None))
+                                 replace_scope=replace_scope, audit=settings,
+                                 policy=retry_policy(time_budget * 60 if time_budget is not None else None))
         with progress_reporter() as progress:
             result = run_collect(options, progress)
         summary = ", ".join(f"{name}: {_describe(value)}" for name, value in result.counts.items())
@@ -97,20 +101,21 @@ def register(app: typer.Typer) -> None:
                 typer.echo(f"Warning: {warning}", err=True)
 
 
-def audit_extra(record_types: str | None) -> dict[str, object]:
-    """--record-types as the audit source's setting, validated against auditLogRecordType."""
-    if record_types is None:
-        return {}
+def audit_settings(record_types: str | None) -> AuditSettings:
+    """The audit source's settings, built once: --record-types (validated against auditLogRecordType),
+    else the environment's defaults, else AuditSettings'."""
+    from m365audit.collect.audit_settings import AuditSettings, environment_defaults
     from m365audit.collect.record_types import parse_record_types
 
-    return {"audit_record_types": list(parse_record_types(record_types))}
+    given = {} if record_types is None else {"record_types": parse_record_types(record_types)}
+    return AuditSettings(**{**environment_defaults(), **given})
 
 
-def _print_plan(db: Path, extra: dict[str, object], scope: str | None, since: datetime | None,
+def _print_plan(db: Path, settings: AuditSettings, scope: str | None, since: datetime | None,
                 until: datetime | None) -> None:
     from m365audit.collect.audit_preview import preview
 
-    for line in preview(db, extra, scope, since, until).lines():
+    for line in preview(db, settings, scope, since, until).lines():
         typer.echo(line)
     typer.echo("No query was created.")
 

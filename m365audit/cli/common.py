@@ -10,21 +10,23 @@ from typing import Annotated, Any
 
 import typer
 
+from m365audit import environment
+
 DbPath = Annotated[
     Path,
-    typer.Option("--db", envvar="M365AUDIT_DB", help="The DuckDB file to read or write.",
+    typer.Option("--db", envvar=environment.DB.name, help="The DuckDB file to read or write.",
                  dir_okay=False, show_default=True),
 ]
 DEFAULT_DB = Path("m365audit.duckdb")
 GraphUrl = Annotated[
     str,
-    typer.Option("--graph-url", envvar="M365AUDIT_GRAPH_URL",
+    typer.Option("--graph-url", envvar=environment.GRAPH_URL.name,
                  help="Graph root, e.g. https://graph.microsoft.us/v1.0 or http://127.0.0.1:8765/v1.0 "
                       "for the simulated tenant (plain http only on loopback)."),
 ]
 AuthMode = Annotated[
     str,
-    typer.Option("--auth", envvar="M365AUDIT_AUTH",
+    typer.Option("--auth", envvar=environment.AUTH.name,
                  help="token (bearer token from M365AUDIT_TOKEN), environment, client-secret, certificate, "
                       "managed-identity, azure-cli or device-code."),
 ]

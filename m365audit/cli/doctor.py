@@ -38,15 +38,14 @@ def register(app: typer.Typer) -> None:
 
 def _from_environment() -> RunConfig:
     """Without a config file: the defaults, with --graph-url and --auth from their environment variables."""
-    import os
-
+    from m365audit import environment
     from m365audit.errors import UsageError
     from m365audit.ops.config import parse_config
 
-    tenant = {k: v for k, v in (("graph_url", os.environ.get("M365AUDIT_GRAPH_URL")),
-                                ("auth", os.environ.get("M365AUDIT_AUTH"))) if v}
+    tenant = {k: v for k, v in (("graph_url", environment.GRAPH_URL.raw()),
+                                ("auth", environment.AUTH.raw())) if v}
     try:
         return parse_config({"tenant": tenant} if tenant else {}, source="environment (no config file)")
     except UsageError as exc:
-        raise UsageError(exc.message.replace("tenant.graph_url", "M365AUDIT_GRAPH_URL")
-                         .replace("tenant.auth", "M365AUDIT_AUTH")) from None
+        raise UsageError(exc.message.replace("tenant.graph_url", environment.GRAPH_URL.name)
+                         .replace("tenant.auth", environment.AUTH.name)) from None

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from m365audit.checks.catalogue import check_ids
 from m365audit.cli.common import DEFAULT_DB, DbPath
 from m365audit.errors import UsageError
 
@@ -55,7 +56,7 @@ def register(app: typer.Typer) -> None:
 
         if out is not None:
             check_file(out, option="--out", force=force, protected=protected_paths(db, [policy]))
-        loaded = load_policy(policy) if policy is not None else Policy()
+        loaded = load_policy(policy, check_ids()) if policy is not None else Policy()
         with open_db(db, read_only=True) as con:
             answer = build_answer(con, loaded, options)
         data = render(answer, format)

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from m365audit import environment
 from m365audit.cli.common import DEFAULT_DB, DbPath, is_terminal
 
 DEFAULT_OUT = Path("m365audit-report")
@@ -45,7 +46,7 @@ def register(app: typer.Typer) -> None:
         pseudonymise: Annotated[bool, typer.Option("--pseudonymise", help=PSEUDONYMISE_HELP)] = False,
         department: Annotated[str | None, typer.Option("--department", help="Report on one department only.")] = None,
         policy: Annotated[Path | None, typer.Option(
-            "--policy", envvar="M365AUDIT_POLICY", dir_okay=False,
+            "--policy", envvar=environment.POLICY.name, dir_okay=False,
             help="The organisation's policy file: its checks, prices (\\[costs]) and idle threshold. The report "
                  "shows the results of this policy, running the checks when the stored ones judged another.")] = None,
         replace: Annotated[bool, typer.Option(
@@ -53,11 +54,12 @@ def register(app: typer.Typer) -> None:
                               "files are replaced; other files are left alone).")] = False,
     ) -> None:
         """Write the manager report: seats, cost of idle seats, adoption by app, labels, compliance, provenance."""
+        from m365audit.checks.catalogue import check_ids
         from m365audit.policy import Policy, load_policy
         from m365audit.report.manager import STEPS, parse_formats, write_reports
 
         formats = parse_formats(format)
-        loaded = load_policy(policy) if policy else Policy()
+        loaded = load_policy(policy, check_ids()) if policy else Policy()
         with step_progress(STEPS + len(formats)) as progress:
             paths = write_reports(db=db, out=out, formats=formats, policy=loaded, pseudonymise=pseudonymise,
                                   department=department, progress=progress, replace=replace)

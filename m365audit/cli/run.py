@@ -7,20 +7,23 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from m365audit import environment
+
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from m365audit.collect.graph import RetryPolicy
     from m365audit.ops.config import RunConfig
 
 DEFAULT_CONFIG = Path("m365audit.toml")
 ConfigPath = Annotated[
     Path | None,
-    typer.Option("--config", envvar="M365AUDIT_CONFIG", dir_okay=False,
+    typer.Option("--config", envvar=environment.CONFIG.name, dir_okay=False,
                  help="The run configuration (TOML, see docs/operations.md). Default: ./m365audit.toml."),
 ]
 DbOverride = Annotated[
     Path | None,
-    typer.Option("--db", envvar="M365AUDIT_DB", dir_okay=False,
+    typer.Option("--db", envvar=environment.DB.name, dir_okay=False,
                  help="The DuckDB file; overrides \\[database] path in the configuration."),
 ]
 
@@ -41,12 +44,23 @@ def load(config: Path | None, db: Path | None) -> RunConfig:
 
 
 def fixed_now() -> datetime | None:
-    """M365AUDIT_NOW (ISO date-time) pins the run's clock, for tests and reproducible backfills."""
-    import os
+    """M365AUDIT_NOW (ISO date-time) pins the run's clock, for tests and reproducible backfills.
 
+    Read here, at the command line, and passed down as ``now``: nothing below reads it."""
     from m365audit.cli.collect import parse_instant
 
-    return parse_instant(os.environ.get("M365AUDIT_NOW") or None, "M365AUDIT_NOW")
+    return parse_instant(environment.NOW.raw(), environment.NOW.name)
+
+
+def retry_policy(budget_seconds: float | None = None) -> RetryPolicy:
+    """How hard Graph requests are tried: the defaults, or M365AUDIT_MAX_ATTEMPTS and
+    M365AUDIT_RETRY_BASE_DELAY (tests make failures fast with them). Read here and passed down."""
+    from m365audit.collect.graph import RetryPolicy
+
+    attempts, base_delay = environment.MAX_ATTEMPTS.read(), environment.RETRY_BASE_DELAY.read()
+    return RetryPolicy(max_attempts=RetryPolicy.max_attempts if attempts is None else attempts,
+                       base_delay=RetryPolicy.base_delay if base_delay is None else base_delay,
+                       budget_seconds=budget_seconds)
 
 
 def register(app: typer.Typer) -> None:
@@ -59,5 +73,6 @@ def register(app: typer.Typer) -> None:
         delivery failed; 4 internal error."""
         from m365audit.ops.pipeline import run_nightly
 
-        outcome = run_nightly(load(config, db), now=fixed_now())
+        loaded = load(config, db)
+        outcome = run_nightly(loaded, now=fixed_now(), retry=retry_policy(loaded.budget_seconds))
         raise typer.Exit(outcome.exit_code)

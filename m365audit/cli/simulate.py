@@ -6,6 +6,8 @@ from typing import Annotated
 
 import typer
 
+from m365audit import environment
+
 FAULTS_HELP = ("Inject faults at these rates, deterministic from the seed, e.g. "
                "429=0.05,503=0.02,504=0.02,reset=0.01,truncate=0.01,slow=0.02,audit_failed=0.1,delta_expired=1 "
                "(plus retry_after=SECONDS, slow_seconds=SECONDS).")
@@ -21,7 +23,7 @@ def register(app: typer.Typer) -> None:
         seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same tenant.")] = 1,
         shared: Annotated[bool, typer.Option(
             "--shared", help="Share the tenant with a second organisation (an NHS trust), for --scope.")] = False,
-        token: Annotated[str | None, typer.Option(envvar="M365AUDIT_SIMULATOR_TOKEN",
+        token: Annotated[str | None, typer.Option(envvar=environment.SIMULATOR_TOKEN.name,
                                                   help="Accept only this bearer token (default: any).")] = None,
         faults: Annotated[str | None, typer.Option(help=FAULTS_HELP)] = None,
         deny: Annotated[str | None, typer.Option(help=DENY_HELP)] = None,

@@ -88,7 +88,7 @@ async def step(client: GraphClient, options: CollectOptions, folder: SpoolFolder
     ``commit`` runs a function of a connection in its own transaction (on the writer
     thread); the returned function records the watermark and the run's figures.
     """
-    settings = AuditSettings.from_extra(options.extra)
+    settings = options.audit
     scope = parse_scope(options.scope)
     now = datetime.now(UTC)
     stored = read_stored(options.db, settings, scope)
@@ -96,7 +96,7 @@ async def step(client: GraphClient, options: CollectOptions, folder: SpoolFolder
     filters = scope_audit_filters(scope, stored.upns, settings.upn_filter_limit)
     # The version that answered last time is tried first (the API moved back to beta in 2025,
     # MC1052169), unless the configuration names one.
-    first = settings.version if "audit_version" in options.extra else stored.version or settings.version
+    first = settings.version or stored.version or VERSIONS[0]
     settings = replace(settings, version=first, query_filters={**settings.query_filters, **filters})
     key = (types_key(settings.record_types), filters_key(settings.query_filters))
     adoption = await adopt_intents(QueryApi(client, settings, lambda: None), read_intents(options.db), commit)

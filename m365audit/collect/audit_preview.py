@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from m365audit.collect.audit import collection_window, read_stored
 from m365audit.collect.audit_plan import AuditPlan, Budget, plan
@@ -64,9 +63,8 @@ class Preview:
         return out
 
 
-def preview(db: Path, extra: dict[str, Any], scope_text: str | None, since: datetime | None,
+def preview(db: Path, settings: AuditSettings, scope_text: str | None, since: datetime | None,
             until: datetime | None, now: datetime | None = None) -> Preview:
-    settings = AuditSettings.from_extra(extra)
     scope = parse_scope(scope_text)
     now = now or datetime.now(UTC)
     if db.exists():

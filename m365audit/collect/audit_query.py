@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 
 from m365audit.collect.audit_plan import Slice, iso
-from m365audit.collect.audit_settings import AuditSettings
+from m365audit.collect.audit_settings import VERSIONS, AuditSettings
 from m365audit.collect.graph import GraphClient, GraphResponseError
 from m365audit.collect.responses import error_from_response, retry_after
 from m365audit.errors import CollectionError
@@ -79,7 +79,7 @@ class QueryApi:
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         self.client = client
         self.settings = settings
-        self.version = settings.version
+        self.version = settings.version or VERSIONS[0]
         self.halted = halted  # why the run must stop now (time budget, signal), or None
         self.sleep = sleep
         self.settled = False

@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 from azure.core.credentials import AccessToken
 
+from m365audit import environment
 from m365audit.errors import UsageError
 
 AUTH_MODES = (
@@ -25,7 +26,7 @@ AUTH_MODES = (
     "azure-cli",
     "device-code",
 )
-TOKEN_ENV = "M365AUDIT_TOKEN"
+TOKEN_ENV = environment.TOKEN.name
 
 
 class StaticTokenCredential:
@@ -40,7 +41,7 @@ class StaticTokenCredential:
         self._token = self._read()
 
     def _read(self) -> str:
-        token = os.environ.get(self._env_var, "").strip()
+        token = environment.value_of(self._env_var)
         if not token:
             raise UsageError(f"--auth token needs a bearer token in the environment variable {self._env_var}.")
         return token

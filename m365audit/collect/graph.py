@@ -138,22 +138,6 @@ class RetryPolicy:
         if self.started < 0:
             self.started = self.clock()
 
-    @classmethod
-    def from_env(cls, budget_seconds: float | None = None) -> RetryPolicy:
-        """Defaults, tunable with M365AUDIT_MAX_ATTEMPTS and M365AUDIT_RETRY_BASE_DELAY."""
-        import os
-
-        try:
-            attempts = int(os.environ.get("M365AUDIT_MAX_ATTEMPTS", "6"))
-            base = float(os.environ.get("M365AUDIT_RETRY_BASE_DELAY", "1.0"))
-        except ValueError:
-            raise UsageError("M365AUDIT_MAX_ATTEMPTS must be a whole number and "
-                             "M365AUDIT_RETRY_BASE_DELAY a number of seconds.") from None
-        if attempts < 1 or base < 0:
-            raise UsageError("M365AUDIT_MAX_ATTEMPTS must be at least 1 and "
-                             "M365AUDIT_RETRY_BASE_DELAY not negative.")
-        return cls(max_attempts=attempts, base_delay=base, budget_seconds=budget_seconds)
-
     def remaining(self) -> float | None:
         if self.budget_seconds is None:
             return None

@@ -5,7 +5,7 @@ v1.0 serves ``/security/dataSecurityAndGovernance/sensitivityLabels``
 answer 404 or 400, and then the beta
 ``/security/informationProtection/sensitivityLabels``
 (InformationProtectionPolicy.Read.All) is used. A 403 is not a reason to fall
-back: it names the permission to grant. ``options.extra["labels_version"]``
+back: it names the permission to grant. ``CollectOptions.labels_version``
 ("v1.0" or "beta") skips the other one.
 """
 
@@ -60,7 +60,7 @@ async def fetch_labels(client: GraphClient, spool: PageSpool, *, version: str | 
 async def step(client: GraphClient, options: Any, folder: SpoolFolder,
                progress: Progress | None) -> Callable[[duckdb.DuckDBPyConnection, str], dict[str, Any]]:
     spool = folder.spool("sensitivity_labels")
-    api = await fetch_labels(client, spool, version=options.extra.get("labels_version"), progress=progress)
+    api = await fetch_labels(client, spool, version=options.labels_version, progress=progress)
     spool.close()
     taken_at = options.now or datetime.now(UTC)
 

@@ -19,11 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from m365audit.collect import audit, labels, usage
+from m365audit.collect.audit_settings import AuditSettings
 from m365audit.collect.auth import make_credential
 from m365audit.collect.directory import collect_directory, delta_state, usable_delta_link
 from m365audit.collect.graph import GraphClient, RetryPolicy, parse_graph_url
 from m365audit.collect.scope import check_scope_matches, fetch_unit_members
 from m365audit.collect.spool import SpoolFolder, remove_leftovers, spool_root
+from m365audit.collect.usage import UsageSettings
 from m365audit.errors import CollectionError, CollectionStopped, M365AuditError, UsageError
 from m365audit.scope import Scope, parse_scope
 from m365audit.store import pseudonym
@@ -49,13 +51,15 @@ class CollectOptions:
     since: datetime | None = None
     until: datetime | None = None
     member_groups: list[str] = field(default_factory=list)
-    policy: RetryPolicy = field(default_factory=RetryPolicy.from_env)
+    policy: RetryPolicy = field(default_factory=RetryPolicy)  # the CLI passes the environment's tuning
     credential: Any = None  # an already-built credential (tests, demo); else from ``auth``
     now: datetime | None = None  # snapshot time; tests set it to build history
     scope: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)  # options of the other sources
-    # DuckDB's memory limit while loading: keeps a million-user snapshot under 1 GiB (it spills to disk).
+    audit: AuditSettings = field(default_factory=AuditSettings)  # built once: [audit], collect's options, the demo
+    usage: UsageSettings = field(default_factory=UsageSettings)
+    labels_version: str | None = None  # v1.0 or beta: skip the other sensitivity label API
     replace_scope: bool = False  # discard data of another scope instead of refusing
+    # DuckDB's memory limit while loading: keeps a million-user snapshot under 1 GiB (it spills to disk).
     memory_limit: str | None = None  # DuckDB's cap; default: M365AUDIT_MEMORY_LIMIT or 512MB (store/db.py)
     pseudonym_key: PseudonymKey | None = None  # store keyed pseudonyms instead of names
     command: str = "collect"  # recorded in runs and in the writer lock ("run" for the nightly job)

@@ -22,8 +22,8 @@ The user-count summary and trend reports (enabled and active users per app)
 are collected the same way, except in a scoped collection: they are
 tenant-wide figures that cannot be limited to one organisation.
 
-``CollectOptions.extra``: ``usage_period`` (D7, D28, D30, D90, D180 or ALL;
-default D30) and ``usage_version`` (v1.0, beta or legacy; v1.0 falls back to
+``CollectOptions.usage`` (UsageSettings): ``period`` (D7, D28, D30, D90, D180 or
+ALL; default D30) and ``version`` (v1.0, beta or legacy; v1.0 falls back to
 beta when the path is unknown there).
 """
 
@@ -69,14 +69,18 @@ class UsageReport:
     notices: tuple[str, ...] = field(default=())
 
 
-def usage_settings(extra: dict[str, Any]) -> tuple[str, str]:
-    period = str(extra.get("usage_period", "D30")).upper()
-    version = str(extra.get("usage_version", "v1.0")).lower()
-    if period not in PERIODS:
-        raise UsageError(f"usage_period {period!r} must be one of {', '.join(PERIODS)}.")
-    if version not in VERSIONS:
-        raise UsageError(f"usage_version {version!r} must be one of {', '.join(VERSIONS)}.")
-    return period, version
+@dataclass(frozen=True)
+class UsageSettings:
+    """Which usage report to ask for: ``CollectOptions.usage``."""
+
+    period: str = "D30"  # one of PERIODS
+    version: str = "v1.0"  # one of VERSIONS
+
+    def __post_init__(self) -> None:
+        if self.period not in PERIODS:
+            raise ValueError(f"usage period {self.period!r} must be one of {', '.join(PERIODS)}")
+        if self.version not in VERSIONS:
+            raise ValueError(f"usage version {self.version!r} must be one of {', '.join(VERSIONS)}")
 
 
 def function_call(name: str, period: str, report_version: str) -> str:
@@ -93,7 +97,7 @@ def version_not_served(exc: GraphResponseError) -> bool:
 
 async def step(client: GraphClient, options: CollectOptions, folder: SpoolFolder,
                progress: Any) -> Callable[[duckdb.DuckDBPyConnection, str], dict[str, Any]]:
-    period, version = usage_settings(options.extra)
+    period, version = options.usage.period, options.usage.version
     concealed, settings_notice = await report_names_concealed(client)
     report = await fetch_report(client, period, version, folder.path)
     count_reports: dict[str, UsageReport] = {}

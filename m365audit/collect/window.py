@@ -10,27 +10,23 @@ the future, is refused with a sentence saying how to reach further.
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
 
+from m365audit import environment
 from m365audit.errors import UsageError
 from m365audit.wording import plural
 
 STANDARD_RETENTION_DAYS = 180
 MAX_RETENTION_DAYS = 3650  # Audit Premium with a ten-year retention policy
-RETENTION_ENV = "M365AUDIT_AUDIT_RETENTION_DAYS"
+RETENTION_ENV = environment.AUDIT_RETENTION_DAYS.name
 _CLOCK_SKEW = timedelta(minutes=5)
 
 
 def retention_days(value: int | None = None) -> int:
     """The audit log's retention: ``value``, else env M365AUDIT_AUDIT_RETENTION_DAYS, else 180."""
-    raw: object = value if value is not None else os.environ.get(RETENTION_ENV, "").strip() or None
-    if raw is None:
+    days = value if value is not None else environment.AUDIT_RETENTION_DAYS.read()
+    if days is None:
         return STANDARD_RETENTION_DAYS
-    try:
-        days = int(str(raw))
-    except ValueError:
-        raise UsageError(f"{RETENTION_ENV}={raw!r} is not a whole number of days.") from None
     if not 1 <= days <= MAX_RETENTION_DAYS:
         raise UsageError(f"The audit retention must be between 1 and {MAX_RETENTION_DAYS} days, not {days}.")
     return days

@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from m365audit.checks.catalogue import Check, load_catalogue, spark_variant
+from m365audit.checks.catalogue import Check, check_ids, load_catalogue, spark_variant
 from m365audit.checks.model import CheckRun
 from m365audit.checks.runner import run_check
 from m365audit.export.delta_state import NO_DATE, STATE_TABLE
@@ -125,7 +125,8 @@ def run_checks_spark(spark: Any, lake_uri: str, policy: Policy | None = None, *,
     that stores pseudonyms, write them as the pseudonyms the findings show.
     """
     if policy is None:
-        policy = load_policy(Path(policy_file)) if policy_file else Policy(name="built-in defaults (no policy file)")
+        policy = (load_policy(Path(policy_file), check_ids()) if policy_file
+                  else Policy(name="built-in defaults (no policy file)"))
     checked_at = checked_at or datetime.now(UTC)
     spark.conf.set("spark.sql.session.timeZone", "UTC")  # DuckDB's dates are UTC dates too
     register_lake(spark, lake_uri, storage_options)

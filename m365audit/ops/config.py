@@ -5,23 +5,32 @@ to collect, which policy to check, where reports go, what to keep and for how
 long, and who gets the report by email. Every key is documented in
 docs/operations.md. A syntax error, an unknown key, a wrong type, a missing
 file or an impossible value is refused with the file, line and key named
-(exit code 2) before anything runs. Secrets never go in this file: a key
-that looks like one is refused with a pointer to the environment variable.
+(exit code 2) before anything runs, every problem at once. Secrets never go
+in this file: a key that looks like one is refused with a pointer to the
+environment variable.
+
+The file is parsed once into immutable pydantic tables (``ConfigFile``), then
+into the ``RunConfig`` the job reads; its ``[audit]`` table is the one
+validator of the collector's ``AuditSettings``.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from m365audit.checks.catalogue import SEVERITIES
+from pydantic import Field
+
+from m365audit import environment
+from m365audit.checks.catalogue import SEVERITIES, check_ids
+from m365audit.collect.audit_settings import VERSIONS, AuditSettings, environment_defaults
 from m365audit.errors import UsageError
 from m365audit.policy import Policy
-from m365audit.tomlfile import Locator, Parser, number, read_toml
+from m365audit.tomlfile import Locator, Parser, Table, number, parsed, read_toml, validate
 from m365audit.tomlfile import one_of as _one_of
 from m365audit.tomlfile import text as _text
 from m365audit.tomlfile import texts as _texts
@@ -55,7 +64,8 @@ class RunConfig:
     sources: tuple[str, ...] | None = None  # None = every source this version can collect
     groups: tuple[str, ...] = ()
     scope: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)  # per-source settings, e.g. [audit] -> audit_*
+    audit: AuditSettings = field(default_factory=AuditSettings)  # [audit], built once
+    audit_retention_days: int | None = None  # [audit] retention_days; None: M365AUDIT_AUDIT_RETENTION_DAYS or 180
     time_budget_minutes: int | None = None
     attempts: int = 2
     checks_enabled: bool = True
@@ -73,7 +83,7 @@ class RunConfig:
     activity_days: int | None = None  # None = keep per-user activity
     email: EmailSettings | None = None
     pseudonymise_storage: bool = False
-    pseudonym_key_env: str = "M365AUDIT_STORAGE_KEY"
+    pseudonym_key_env: str = environment.STORAGE_KEY.name
     export_delta: str | None = None  # lakehouse URI the export step keeps Delta tables under
 
     @property
@@ -118,6 +128,8 @@ def _env_name(value: Any) -> str:
 
 
 # [audit] numbers: finite and within what Graph's audit log query can use (nan, inf, 1e308 refused).
+# overlap_hours is above 0 too: records reach the audit log hours or days late, and a run that
+# re-read nothing before its watermark would lose them (docs/operations.md).
 AUDIT_NUMBERS: dict[str, Parser] = {
     "slice_hours": number(0, 24 * 31, above=True), "overlap_hours": number(0, 24 * 31, above=True),
     "first_run_days": number(0, 3650, above=True), "concurrency": number(0, 64, above=True),
@@ -166,36 +178,129 @@ def _graph_url(value: Any) -> str:
     return text
 
 
-# section -> key -> (RunConfig attribute or "email.<field>", parser)
-SCHEMA: dict[str, dict[str, tuple[str, Parser]]] = {
-    "tenant": {"name": ("tenant_name", _text), "graph_url": ("graph_url", _graph_url),
-               "auth": ("auth", _one_of(*AUTH_MODES))},
-    "database": {"path": ("db", _text)},
-    "collect": {"sources": ("sources", _subset(*SOURCES)), "groups": ("groups", _texts),
-                "scope": ("scope", _scope), "time_budget_minutes": ("time_budget_minutes", _whole(1, 1440)),
-                "attempts": ("attempts", _whole(1, 5))},
-    # Passed to the audit source as CollectOptions.extra["audit_<key>"]; see collect/audit_settings.py.
-    "audit": {"record_types": ("extra.audit_record_types", _record_types), "version": ("extra.audit_version",
-                                                                               _one_of("v1.0", "beta")),
-              "retention_days": ("extra.audit_retention_days", _whole(1, 3650)),
-              "upn_filter_limit": ("extra.audit_upn_filter_limit", _whole(0, 100_000)),
-              **{key: (f"extra.audit_{key}", parse) for key, parse in AUDIT_NUMBERS.items()},
-              **{key: (f"extra.audit_{key}", _whole(1, 1_000_000)) for key in (
-                  "daily_queries", "running_queries", "records_per_query")}},
-    "checks": {"enabled": ("checks_enabled", _flag), "policy": ("policy_file", _text),
-               "fail_on": ("fail_on", _one_of(*SEVERITIES))},
-    "report": {"folder": ("report_folder", _text), "formats": ("report_formats", _subset(*REPORT_FORMATS)),
-               "pseudonymise": ("report_pseudonymise", _flag), "keep_days": ("report_keep_days", _whole(0, 3650))},
-    "foi": {"enabled": ("foi_enabled", _flag), "formats": ("foi_formats", _subset(*FOI_FORMATS)),
-            "years": ("foi_years", _whole(1, 20))},
-    "retention": {"raw_audit_days": ("raw_audit_days", _whole(1, 3650)),
-                  "activity_days": ("activity_days", _whole(1, 3650))},
-    "email": {"from": ("email.sender", _address), "to": ("email.to", _addresses),
-              "subject": ("email.subject", _text), "attach_xlsx": ("email.attach_xlsx", _flag)},
-    "storage": {"pseudonymise": ("pseudonymise_storage", _flag), "key_env": ("pseudonym_key_env", _env_name)},
-    "export": {"delta": ("export_delta", _lake_uri)},
-}
-PATH_KEYS = {"db", "policy_file", "report_folder"}
+Text = Annotated[str, parsed(_text)]
+MaybeText = Annotated[str | None, parsed(_text)]  # TOML has no null: None is only ever the default
+Texts = Annotated[tuple[str, ...], parsed(_texts)]
+Flag = Annotated[bool, parsed(_flag)]
+Days = Annotated[int | None, parsed(_whole(1, 3650))]
+
+
+# The file's tables, key for key as docs/operations.md documents them.
+class TenantTable(Table):
+    name: MaybeText = None
+    graph_url: Annotated[str, parsed(_graph_url)] = RunConfig.graph_url
+    auth: Annotated[str, parsed(_one_of(*AUTH_MODES))] = RunConfig.auth
+
+
+class DatabaseTable(Table):
+    path: Text = str(RunConfig.db)
+
+
+class CollectTable(Table):
+    sources: Annotated[tuple[str, ...] | None, parsed(_subset(*SOURCES))] = None
+    groups: Texts = ()
+    scope: Annotated[str | None, parsed(_scope)] = None
+    time_budget_minutes: Annotated[int | None, parsed(_whole(1, 1440))] = None
+    attempts: Annotated[int, parsed(_whole(1, 5))] = RunConfig.attempts
+
+
+Count = Annotated[int | None, parsed(_whole(1, 1_000_000))]
+
+
+class AuditTable(Table):
+    """[audit]: the one validator of the audit source's settings; unset keys keep AuditSettings' defaults."""
+
+    record_types: Annotated[tuple[str, ...] | None, parsed(_record_types)] = None
+    version: Annotated[str | None, parsed(_one_of(*VERSIONS))] = None
+    retention_days: Days = None
+    upn_filter_limit: Annotated[int | None, parsed(_whole(0, 100_000))] = None
+    slice_hours: Annotated[float | None, parsed(AUDIT_NUMBERS["slice_hours"])] = None
+    overlap_hours: Annotated[float | None, parsed(AUDIT_NUMBERS["overlap_hours"])] = None
+    first_run_days: Annotated[float | None, parsed(AUDIT_NUMBERS["first_run_days"])] = None
+    concurrency: Annotated[float | None, parsed(AUDIT_NUMBERS["concurrency"])] = None
+    poll_initial: Annotated[float | None, parsed(AUDIT_NUMBERS["poll_initial"])] = None
+    poll_max: Annotated[float | None, parsed(AUDIT_NUMBERS["poll_max"])] = None
+    query_timeout: Annotated[float | None, parsed(AUDIT_NUMBERS["query_timeout"])] = None
+    requery_after_hours: Annotated[float | None, parsed(AUDIT_NUMBERS["requery_after_hours"])] = None
+    daily_queries: Count = None
+    running_queries: Count = None
+    records_per_query: Count = None
+
+    def settings(self) -> AuditSettings:
+        """The audit source's settings: these keys, else the environment's defaults, else AuditSettings'."""
+        convert: dict[str, tuple[str, Callable[[Any], Any]]] = {
+            "record_types": ("record_types", tuple), "version": ("version", str),
+            "upn_filter_limit": ("upn_filter_limit", int), "slice_hours": ("slice", _hours),
+            "overlap_hours": ("overlap", _hours), "first_run_days": ("first_run", _days),
+            "concurrency": ("concurrency", int), "poll_initial": ("poll_initial", float),
+            "poll_max": ("poll_max", float), "query_timeout": ("query_timeout", float),
+            "requery_after_hours": ("requery_after", _hours), "daily_queries": ("daily_queries", int),
+            "running_queries": ("running_queries", int), "records_per_query": ("records_per_query", int)}
+        given = {convert[key][0]: convert[key][1](getattr(self, key)) for key in self.model_fields_set
+                 if key in convert}
+        return AuditSettings(**{**environment_defaults(), **given})
+
+
+class ChecksTable(Table):
+    enabled: Flag = RunConfig.checks_enabled
+    policy: MaybeText = None
+    fail_on: Annotated[str | None, parsed(_one_of(*SEVERITIES))] = None
+
+
+class ReportTable(Table):
+    folder: Text = str(RunConfig.report_folder)
+    formats: Annotated[tuple[str, ...], parsed(_subset(*REPORT_FORMATS))] = RunConfig.report_formats
+    pseudonymise: Flag = RunConfig.report_pseudonymise
+    keep_days: Annotated[int, parsed(_whole(0, 3650))] = RunConfig.report_keep_days
+
+
+class FoiTable(Table):
+    enabled: Flag = RunConfig.foi_enabled
+    formats: Annotated[tuple[str, ...], parsed(_subset(*FOI_FORMATS))] = RunConfig.foi_formats
+    years: Annotated[int, parsed(_whole(1, 20))] = RunConfig.foi_years
+
+
+class RetentionTable(Table):
+    raw_audit_days: Days = None
+    activity_days: Days = None
+
+
+class EmailTable(Table):
+    sender: Annotated[str | None, parsed(_address)] = Field(default=None, alias="from")
+    to: Annotated[tuple[str, ...] | None, parsed(_addresses)] = None
+    subject: Text = EmailSettings.subject
+    attach_xlsx: Flag = EmailSettings.attach_xlsx
+
+
+class StorageTable(Table):
+    pseudonymise: Flag = RunConfig.pseudonymise_storage
+    key_env: Annotated[str, parsed(_env_name)] = RunConfig.pseudonym_key_env
+
+
+class ExportTable(Table):
+    delta: Annotated[str | None, parsed(_lake_uri)] = None
+
+
+class ConfigFile(Table):
+    tenant: TenantTable = TenantTable()
+    database: DatabaseTable = DatabaseTable()
+    collect: CollectTable = CollectTable()
+    audit: AuditTable = AuditTable()
+    checks: ChecksTable = ChecksTable()
+    report: ReportTable = ReportTable()
+    foi: FoiTable = FoiTable()
+    retention: RetentionTable = RetentionTable()
+    email: EmailTable | None = None
+    storage: StorageTable = StorageTable()
+    export: ExportTable = ExportTable()
+
+
+def _hours(value: float) -> timedelta:
+    return timedelta(hours=value)
+
+
+def _days(value: float) -> timedelta:
+    return timedelta(days=value)
 
 
 def load_config(path: Path | str) -> RunConfig:
@@ -213,20 +318,28 @@ def parse_config(data: dict[str, Any], *, text: str = "", source: str = "config"
         where = f"{section}.{key}" if key else section
         return UsageError(f"{source}, line {locate.line_of(section, key)}: {where} {problem}.")
 
-    values, email = _parse_sections(data, fail)
+    file = validate(ConfigFile, data, text=text, source=source, kind="configuration",
+                    unknown_key=_unknown_key)
     # Paths, given or default, are relative to the configuration file: cron and
     # systemd start jobs in folders nobody chose.
-    values.setdefault("db", RunConfig.db)
-    values.setdefault("report_folder", RunConfig.report_folder)
-    for name in PATH_KEYS & set(values):
-        values[name] = (base or Path.cwd()) / Path(values[name]).expanduser()
-    if "export_delta" in values and "://" not in values["export_delta"]:
-        values["export_delta"] = str((base or Path.cwd()) / Path(values["export_delta"]).expanduser())
-    if email:
-        values["email"] = _email(email, values, fail)
-    if "policy_file" in values:
-        values["policy"] = _policy(values["policy_file"], fail)
-    config = RunConfig(source=source, **values)
+    folder = base or Path.cwd()
+    delta = file.export.delta
+    config = RunConfig(
+        source=source, tenant_name=file.tenant.name, graph_url=file.tenant.graph_url, auth=file.tenant.auth,
+        db=folder / Path(file.database.path).expanduser(), sources=file.collect.sources, groups=file.collect.groups,
+        scope=file.collect.scope, audit=file.audit.settings(), audit_retention_days=file.audit.retention_days,
+        time_budget_minutes=file.collect.time_budget_minutes, attempts=file.collect.attempts,
+        checks_enabled=file.checks.enabled,
+        policy_file=None if file.checks.policy is None else folder / Path(file.checks.policy).expanduser(),
+        fail_on=file.checks.fail_on, report_folder=folder / Path(file.report.folder).expanduser(),
+        report_formats=file.report.formats, report_pseudonymise=file.report.pseudonymise,
+        report_keep_days=file.report.keep_days, foi_enabled=file.foi.enabled, foi_formats=file.foi.formats,
+        foi_years=file.foi.years, raw_audit_days=file.retention.raw_audit_days,
+        activity_days=file.retention.activity_days, email=_email(file, fail),
+        pseudonymise_storage=file.storage.pseudonymise, pseudonym_key_env=file.storage.key_env,
+        export_delta=delta if delta is None or "://" in delta else str(folder / Path(delta).expanduser()))
+    if config.policy_file is not None:
+        config = replace(config, policy=_policy(config.policy_file, fail))
     _check_paths(config, fail)
     _check_storage(config, fail)
     check_runtime(config)
@@ -234,76 +347,38 @@ def parse_config(data: dict[str, Any], *, text: str = "", source: str = "config"
 
 
 def check_runtime(config: RunConfig) -> None:
-    """What `run` would refuse only once started: the audit settings with their environment
-    overrides, and the memory cap. Checked when the configuration is loaded, so `doctor`
-    fails where `run` would (exit 2) and a run fails before it collects anything."""
-    from m365audit.collect.audit_settings import AuditSettings
+    """What `run` would refuse only once started: the audit window against the log's retention, and
+    the memory cap. Checked when the configuration is loaded, so `doctor` fails where `run` would
+    (exit 2) and a run fails before it collects anything."""
     from m365audit.collect.window import retention_days
     from m365audit.store.db import memory_limit_setting
 
-    settings = AuditSettings.from_extra(dict(config.extra))
-    days = retention_days(config.extra.get("audit_retention_days"))
-    if settings.first_run.days > days:
-        raise UsageError(f"{config.source}: [audit] first_run_days ({settings.first_run.days}) reaches further back "
-                         f"than the audit log keeps ({plural(days, 'day')}; set [audit] retention_days for Audit "
-                         "Premium).")
+    days = retention_days(config.audit_retention_days)
+    if config.audit.first_run.days > days:
+        raise UsageError(f"{config.source}: [audit] first_run_days ({config.audit.first_run.days}) reaches further "
+                         f"back than the audit log keeps ({plural(days, 'day')}; set [audit] retention_days for "
+                         "Audit Premium).")
     memory_limit_setting()
 
 
-def _parse_sections(data: dict[str, Any], fail: Callable[..., UsageError]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Every section and key validated; all problems reported together, so one edit fixes them all."""
-    values: dict[str, Any] = {}
-    email: dict[str, Any] = {}
-    problems: list[UsageError] = []
-    for section, body in data.items():
-        if section not in SCHEMA:
-            problems.append(fail(section, None, f"is not a known section (known: {', '.join(sorted(SCHEMA))})"))
-            continue
-        if not isinstance(body, dict):
-            problems.append(fail(section, None, "must be a table"))
-            continue
-        for key, value in body.items():
-            spec = SCHEMA[section].get(key)
-            if spec is None:
-                problems.append(fail(section, key, _unknown_key(section, key)))
-                continue
-            attribute, parser = spec
-            try:
-                parsed = parser(value)
-            except ValueError as exc:
-                problems.append(fail(section, key, str(exc)))
-                continue
-            if attribute.startswith("email."):
-                email[attribute.removeprefix("email.")] = parsed
-            elif attribute.startswith("extra."):
-                values.setdefault("extra", {})[attribute.removeprefix("extra.")] = parsed
-            else:
-                values[attribute] = parsed
-    if len(problems) == 1:
-        raise problems[0]
-    if problems:
-        # One line (the CLI's one-sentence rule), every problem in it.
-        raise UsageError(f"The configuration has {len(problems)} problems: "
-                         + "; ".join(p.message.rstrip(".") for p in problems) + ".")
-    if "email" in data and not email.keys() >= {"sender", "to"}:
-        missing = "from" if "sender" not in email else "to"
-        raise fail("email", None, f"needs {missing} (the service mailbox and the recipients)")
-    return values, email
-
-
-def _unknown_key(section: str, key: str) -> str:
+def _unknown_key(section: str, key: str, known: list[str]) -> str:
     if _SECRET_KEY.search(key):
         return ("looks like a secret; secrets never go in this file. Put them in the environment "
                 "(AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PASSWORD, M365AUDIT_TOKEN) or use a "
                 "managed identity")
-    return f"is not a known key (known: {', '.join(sorted(SCHEMA[section]))})"
+    return f"is not a known key (known: {', '.join(known)})"
 
 
-def _email(email: dict[str, Any], values: dict[str, Any], fail: Callable[..., UsageError]) -> EmailSettings:
-    settings = EmailSettings(**email)
-    if settings.attach_xlsx and "xlsx" not in values.get("report_formats", REPORT_FORMATS):
+def _email(file: ConfigFile, fail: Callable[..., UsageError]) -> EmailSettings | None:
+    email = file.email
+    if email is None:
+        return None
+    if email.sender is None or email.to is None:
+        missing = "from" if email.sender is None else "to"
+        raise fail("email", None, f"needs {missing} (the service mailbox and the recipients)")
+    if email.attach_xlsx and "xlsx" not in file.report.formats:
         raise fail("email", "attach_xlsx", "needs \"xlsx\" in report.formats")
-    return settings
+    return EmailSettings(email.sender, email.to, email.subject, email.attach_xlsx)
 
 
 def _policy(path: Path, fail: Callable[..., UsageError]) -> Policy:
@@ -311,7 +386,7 @@ def _policy(path: Path, fail: Callable[..., UsageError]) -> Policy:
 
     if not path.is_file():
         raise fail("checks", "policy", f"names {path}, which does not exist")
-    return load_policy(path)  # its own errors name the policy file, line and key
+    return load_policy(path, check_ids())  # its own errors name the policy file, line and key
 
 
 def _check_paths(config: RunConfig, fail: Callable[..., UsageError]) -> None:
@@ -324,6 +399,6 @@ def _check_paths(config: RunConfig, fail: Callable[..., UsageError]) -> None:
 
 
 def _check_storage(config: RunConfig, fail: Callable[..., UsageError]) -> None:
-    if config.pseudonymise_storage and not os.environ.get(config.pseudonym_key_env, "").strip():
+    if config.pseudonymise_storage and environment.value_of(config.pseudonym_key_env) is None:
         raise fail("storage", "pseudonymise",
                    f"needs the key in the environment variable {config.pseudonym_key_env}, which is not set")

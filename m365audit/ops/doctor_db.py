@@ -43,7 +43,7 @@ def audit_plan_probes(config: RunConfig, now: datetime) -> list[Probe]:
     from m365audit.collect.record_types import PAY_AS_YOU_GO
 
     try:
-        seen = preview(config.db, config.extra, config.scope, None, now, now)
+        seen = preview(config.db, config.audit, config.scope, None, now, now)
     except (DatabaseError, UsageError) as exc:
         return [Probe("audit queries", WARNING, exc.message)]
     lines = [line.strip() for line in seen.lines()[1:4]]

@@ -13,7 +13,6 @@ hold secrets, bearer tokens and JWT-shaped strings are replaced by
 from __future__ import annotations
 
 import logging
-import os
 import re
 import sys
 from collections.abc import Iterable, Iterator
@@ -23,9 +22,10 @@ from typing import Any, TextIO
 
 import orjson
 
+from m365audit import environment
+
 SECRET_ENV = ("AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PASSWORD", "AZURE_PASSWORD",
-              "M365AUDIT_TOKEN", "M365AUDIT_PSEUDONYM_KEY", "M365AUDIT_STORAGE_KEY",
-              "M365AUDIT_SIMULATOR_TOKEN")
+              *(variable.name for variable in environment.VARIABLES if variable.secret))
 _PATTERNS = (
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
     re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"),  # a JWT
@@ -40,7 +40,7 @@ class Redactor:
     def __init__(self, extra_env: Iterable[str] = ()) -> None:
         names = {*SECRET_ENV, *extra_env}
         # Short values would redact ordinary words; real secrets are long.
-        self.values = sorted({v for n in names if len(v := os.environ.get(n, "").strip()) >= 6},
+        self.values = sorted({v for n in names if len(v := environment.value_of(n) or "") >= 6},
                              key=len, reverse=True)
 
     def __call__(self, text: str) -> str:

@@ -18,12 +18,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from m365audit.errors import EXIT_USAGE, M365AuditError
 from m365audit.ops.config import RunConfig
 from m365audit.ops.log import Redactor, RunLog
 from m365audit.store.pseudonym import PseudonymKey
+
+if TYPE_CHECKING:
+    from m365audit.collect.graph import RetryPolicy
 
 EXIT_INTERNAL = 4
 _PRIORITY = (EXIT_USAGE, EXIT_INTERNAL, 3, 1)  # the first present wins
@@ -78,7 +81,7 @@ Step = Callable[[RunContext], Outcome]
 
 
 def run_nightly(config: RunConfig, *, log: RunLog | None = None, now: datetime | None = None,
-                credential: Any = None) -> RunOutcome:
+                credential: Any = None, retry: RetryPolicy | None = None) -> RunOutcome:
     """Run every configured step under the writer lock; never raises for a failed step."""
     from m365audit.collect.auth import make_credential
     from m365audit.collect.graph import RetryPolicy
@@ -92,7 +95,7 @@ def run_nightly(config: RunConfig, *, log: RunLog | None = None, now: datetime |
     started = time.monotonic()
     with log.capture_library_logs(), writer_lock(config.db, "run"):
         ctx = RunContext(config, log, now or datetime.now(UTC), credential, key,
-                         RetryPolicy.from_env(config.budget_seconds))
+                         retry or RetryPolicy(budget_seconds=config.budget_seconds))
         log.emit("run", status="started", config=config.source, database=str(config.db))
         for name, step in steps.STEPS:
             if not _run_step(ctx, name, step):

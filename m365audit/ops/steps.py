@@ -55,7 +55,7 @@ def _collect_once(ctx: RunContext, sources: tuple[str, ...],
                              member_groups=list(dict.fromkeys(groups)), policy=ctx.policy,
                              credential=ctx.credential, now=ctx.now, until=ctx.now, scope=config.scope,
                              command="run",
-                             pseudonym_key=ctx.key, extra=dict(config.extra))
+                             pseudonym_key=ctx.key, audit=config.audit)
     try:
         result = collect(options)
     except CollectionStopped as exc:

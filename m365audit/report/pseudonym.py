@@ -12,17 +12,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import re
 from pathlib import Path
 
 import polars as pl
 
+from m365audit import environment
 from m365audit.errors import UsageError
 from m365audit.report.model import Table
 
-KEY_ENV = "M365AUDIT_PSEUDONYM_KEY"
-KEY_FILE_ENV = "M365AUDIT_PSEUDONYM_KEY_FILE"
+KEY_ENV = environment.PSEUDONYM_KEY.name
+KEY_FILE_ENV = environment.PSEUDONYM_KEY_FILE.name
 MIN_KEY_BYTES = 16
 FREE_TEXT = ("subject", "detail")  # columns where only the addresses inside are personal
 _ADDRESS = re.compile(r"[\w.'+#-]+@[\w-]+(?:\.[\w-]+)+")
@@ -30,8 +30,8 @@ _ADDRESS = re.compile(r"[\w.'+#-]+@[\w-]+(?:\.[\w-]+)+")
 
 def load_key(out: Path) -> bytes:
     """The pseudonym key, or a UsageError (exit 2) saying how to provide one."""
-    key = os.environ.get(KEY_ENV, "").strip().encode()
-    path = os.environ.get(KEY_FILE_ENV, "").strip()
+    key = (environment.PSEUDONYM_KEY.raw() or "").encode()
+    path = environment.PSEUDONYM_KEY_FILE.raw()
     if not key and path:
         key_path = Path(path).expanduser().resolve()
         if key_path.is_relative_to(out.resolve()):

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import duckdb
 
-from m365audit.errors import DatabaseError, UsageError
+from m365audit import environment
+from m365audit.errors import DatabaseError
 from m365audit.resources import queries_dir
 
 DEFAULT_DB = Path("m365audit.duckdb")
@@ -53,16 +54,11 @@ DEFAULT_WAIT = 30.0  # seconds to wait for another process's brief hold on the f
 
 def lock_wait(default: float = DEFAULT_WAIT) -> float:
     """How long to wait for the file: M365AUDIT_DB_WAIT seconds, else ``default``."""
-    raw = os.environ.get("M365AUDIT_DB_WAIT", "").strip()
-    try:
-        return max(0.0, float(raw)) if raw else default
-    except ValueError:
-        return default
+    wait = environment.DB_WAIT.read()
+    return default if wait is None else wait
 
 
-MEMORY_LIMIT_ENV = "M365AUDIT_MEMORY_LIMIT"
 DEFAULT_MEMORY_LIMIT = "512MB"
-_MEMORY_LIMIT = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*$", re.IGNORECASE)
 
 
 def memory_limit_setting() -> str:
@@ -72,10 +68,7 @@ def memory_limit_setting() -> str:
     capped, it spills to a folder beside the database and a nightly job's memory stays
     bounded on a shared server (docs/performance.md).
     """
-    value = os.environ.get(MEMORY_LIMIT_ENV, "").strip() or DEFAULT_MEMORY_LIMIT
-    if not _MEMORY_LIMIT.match(value):
-        raise UsageError(f"{MEMORY_LIMIT_ENV}={value!r} is not a memory size like 512MB or 2GB.")
-    return value
+    return environment.MEMORY_LIMIT.read() or DEFAULT_MEMORY_LIMIT
 
 
 def connection_config(**settings: str | bool | int | float) -> dict[str, str | bool | int | float | list[str]]:

@@ -9,7 +9,6 @@ or imported); the source is recorded per record and per run.
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from typing import Any
 
 import duckdb
 
+from m365audit import environment
 from m365audit.csv_output import csv_bytes
 from m365audit.errors import UsageError
 from m365audit.outputs import check_file, protected_paths, write_atomically
@@ -206,7 +206,7 @@ def _install_name_macros(con: duckdb.DuckDBPyConnection) -> None:
     """m365_upn and friends, keyed from the environment when the database stores pseudonyms
     (refused without the key, so nothing is imported), else the identity."""
     key = pseudonym.key_from_env() if pseudonym.is_pseudonymised(con) and \
-        os.environ.get(pseudonym.DEFAULT_KEY_ENV, "").strip() else None
+        environment.STORAGE_KEY.raw() else None
     pseudonym.install(con, key)
 
 

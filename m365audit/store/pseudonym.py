@@ -24,16 +24,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import duckdb
 
+from m365audit import environment
 from m365audit.errors import UsageError
 
-DEFAULT_KEY_ENV = "M365AUDIT_STORAGE_KEY"
+DEFAULT_KEY_ENV = environment.STORAGE_KEY.name
 _STATE = ("storage", "pseudonym_key_fingerprint")
 _MIN_KEY_BYTES = 16
 
@@ -87,11 +87,11 @@ class PseudonymKey:
 
 
 def key_from_env(env_var: str = DEFAULT_KEY_ENV) -> PseudonymKey:
-    value = os.environ.get(env_var, "")
-    if not value.strip():
+    value = environment.value_of(env_var)
+    if value is None:
         raise UsageError(f"Pseudonymised storage needs a key in the environment variable {env_var} "
                          "(e.g. from a key vault); generate one with: openssl rand -hex 32")
-    return PseudonymKey.from_secret(value.strip().encode())
+    return PseudonymKey.from_secret(value.encode())
 
 
 def install(con: duckdb.DuckDBPyConnection, key: PseudonymKey | None) -> bool:
@@ -236,7 +236,7 @@ def pseudonymise_if_required(con: duckdb.DuckDBPyConnection, run_id: str) -> Non
     different, so the caller's transaction rolls back and nothing is imported)."""
     if not is_pseudonymised(con):
         return
-    if not os.environ.get(DEFAULT_KEY_ENV, "").strip():
+    if environment.STORAGE_KEY.raw() is None:
         raise UsageError(f"This database stores pseudonyms; set the key it was created with in "
                          f"{DEFAULT_KEY_ENV} to add data to it. Nothing was imported.")
     install(con, key_from_env())

@@ -10,7 +10,7 @@ import pytest
 from bench.nightly import NEW_DAYS, check_new_day, nightly, records_between
 from bench.reports import DAYS, SEED, timed, today
 from m365audit.collect.audit import read_watermark
-from m365audit.demo import DEMO_EXTRA
+from m365audit.demo import demo_audit
 from m365audit.simulator.planted import demo_tenant
 from m365audit.store.db import open_db
 
@@ -29,7 +29,7 @@ def test_the_nightly_run_collects_the_overlap_and_stores_only_the_new_day(tmp_pa
     timed("demo", "--users", str(USERS), "--days", str(DAYS), "--seed", str(SEED), "--db", str(db))
     if today() != anchor:
         pytest.skip("the demo ran across midnight UTC")
-    types = tuple(DEMO_EXTRA["audit_record_types"])
+    types = demo_audit().record_types
     mark = read_watermark(db, types)
     assert mark is not None
     before = _stored(db)

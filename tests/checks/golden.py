@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from m365audit.checks.catalogue import check_ids
 from m365audit.checks.model import CheckRun
 from m365audit.checks.runner import run_checks
 from m365audit.policy import Policy, parse_policy
@@ -76,7 +77,7 @@ def baseline_policy(tenant: Tenant) -> Policy:
                   "prohibited_sites": [SITE("Safeguarding")]},
         "labels": {"restricted": ["Highly Confidential"], "max_unlabelled_share": 0.5},
         "agents": {"approved": [APPROVED_AGENT], "allow_copilot_studio": False, "allow_third_party": False},
-    }, source="golden")
+    }, check_ids(), source="golden")
 
 
 def collect_tenant(tenant: Tenant, db: Path, **options: object) -> None:

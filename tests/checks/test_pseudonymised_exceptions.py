@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from m365audit.checks.catalogue import check_ids
 from m365audit.checks.runner import check_database
 from m365audit.policy import load_policy
 from m365audit.store import pseudonym
@@ -89,7 +90,7 @@ def _findings(run, check_id: str) -> set[tuple[str | None, bool, str | None]]:  
 def test_exceptions_naming_people_match_their_pseudonyms_with_the_key(db: Path, tmp_path: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     policy = load_policy(_policy_file(tmp_path, (JAILBREAK, ONE.upper(), "Red-team exercise"),
-                                      (INJECTION, f" {SITE}/Documents/notes.docx ", "Planted by the red team")))
+                                      (INJECTION, f" {SITE}/Documents/notes.docx ", "Planted by the red team")), check_ids())
     monkeypatch.setenv(ENV, KEY)
     run = check_database(db, policy, ANCHOR)
     assert _findings(run, JAILBREAK) == {(ONE_P, True, "Red-team exercise"), (TWO_P, False, None)}
@@ -98,7 +99,7 @@ def test_exceptions_naming_people_match_their_pseudonyms_with_the_key(db: Path, 
 
 def test_the_nightly_run_passes_its_own_key(db: Path, tmp_path: Path) -> None:
     """`m365audit run` reads the key from [storage] key_env and hands it over; the environment is not read."""
-    policy = load_policy(_policy_file(tmp_path, (JAILBREAK, TWO, "Red-team exercise")))
+    policy = load_policy(_policy_file(tmp_path, (JAILBREAK, TWO, "Red-team exercise")), check_ids())
     run = check_database(db, policy, ANCHOR, key=pseudonym.PseudonymKey.from_secret(KEY.encode()))
     assert _findings(run, JAILBREAK) == {(ONE_P, False, None), (TWO_P, True, "Red-team exercise")}
 
@@ -143,7 +144,7 @@ def test_a_different_key_is_refused(db: Path, tmp_path: Path) -> None:
 
 def test_an_exception_written_as_the_pseudonym_needs_no_key(db: Path, tmp_path: Path) -> None:
     policy = load_policy(_policy_file(tmp_path, (JAILBREAK, ONE_P.upper(), "Red-team exercise"),
-                                      (INJECTION, f"{SITE_P}/Documents/notes.docx", "Planted by the red team")))
+                                      (INJECTION, f"{SITE_P}/Documents/notes.docx", "Planted by the red team")), check_ids())
     run = check_database(db, policy, ANCHOR)
     assert _findings(run, JAILBREAK) == {(ONE_P, True, "Red-team exercise"), (TWO_P, False, None)}
     assert _findings(run, INJECTION) == {(f"{SITE_P}/Documents/notes.docx", True, "Planted by the red team")}

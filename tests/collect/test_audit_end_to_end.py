@@ -8,6 +8,7 @@ from datetime import timedelta
 import duckdb
 import pytest
 
+from m365audit.collect.audit_settings import AuditSettings
 from m365audit.errors import CollectionError
 from m365audit.simulator import Tenant, TenantConfig
 from m365audit.simulator.activity_expected import expected_activity
@@ -17,7 +18,7 @@ from m365audit.store.db import open_db
 from tests.conftest import ANCHOR, collect_from
 
 BOTH = ["CopilotInteraction", "AIAppInteraction"]
-FAST = {"audit_poll_initial": 0.01, "audit_poll_max": 0.05, "audit_record_types": BOTH}
+FAST = AuditSettings(poll_initial=0.01, poll_max=0.05, record_types=tuple(BOTH))
 
 
 def _tenant(users: int = 800, days: int = 8, **api) -> Tenant:
@@ -26,8 +27,8 @@ def _tenant(users: int = 800, days: int = 8, **api) -> Tenant:
 
 
 def collect_audit(server, db, **options):
-    extra = {**FAST, **options.pop("extra", {})}
-    return collect_from(server, db, only=options.pop("only", ("audit",)), extra=extra, **options)
+    audit = replace(FAST, **options.pop("audit", {}))
+    return collect_from(server, db, only=options.pop("only", ("audit",)), audit=audit, **options)
 
 
 def view_counts(db) -> dict:
@@ -149,8 +150,8 @@ def test_collecting_twice_over_overlapping_windows_changes_nothing(make_server, 
     assert server.graph.requests["/security/auditLog/queries"] == posts
     # A window still open to late records is queried again once audit_requery_after_hours have passed
     # (here: at once, with an overlap that keeps the simulated past open); its records are stored already.
-    requery = {"audit_requery_after_hours": 0, "audit_overlap_hours": 24 * 3650}
-    again = collect_audit(server, db, since=start + timedelta(days=2, hours=5), until=end, extra=requery)
+    requery = {"requery_after": timedelta(0), "overlap": timedelta(days=3650)}
+    again = collect_audit(server, db, since=start + timedelta(days=2, hours=5), until=end, audit=requery)
     assert view_counts(db) == first
     assert again.counts["audit"]["queries"] == 1
     assert again.counts["audit"]["new"] == 0 and again.counts["audit"]["duplicates"] > 0
@@ -168,7 +169,7 @@ def test_a_failed_slice_is_reported_and_keeps_the_watermark(make_server, tmp_pat
     service_for(tenant).fail_query = lambda q: "failed" if q.start == bad_day else None
     db = tmp_path / "a.duckdb"
     with pytest.raises(CollectionError) as raised:
-        collect_audit(server, db, since=start, until=end, extra={"audit_slice_hours": 24})
+        collect_audit(server, db, since=start, until=end, audit={"slice": timedelta(hours=24)})
     # Eight day slices, and the failed one replaced once (which failed again).
     assert server.graph.requests["/security/auditLog/queries"] == 9
     assert f"audit records {bad_day:%Y-%m-%dT%H:%M:%S}Z to {bad_day + timedelta(days=1):%Y-%m-%dT%H:%M:%S}Z" \
@@ -208,7 +209,7 @@ def test_a_query_that_never_finishes_stays_saved_for_the_next_run(make_server, t
     tenant = _tenant(days=2, audit_polls_until_done=10_000)
     server = make_server(tenant)
     start, end = tenant.activity.window
-    result = collect_audit(server, tmp_path / "a.duckdb", since=start, until=end, extra={"audit_query_timeout": 0.2})
+    result = collect_audit(server, tmp_path / "a.duckdb", since=start, until=end, audit={"query_timeout": 0.2})
     audit = result.counts["audit"]
     assert (audit["queries"], audit["queries_pending"], audit["received"]) == (1, 1, 0)
     assert "the next run collects it without creating new ones" in audit["warnings"][0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from m365audit.collect.audit_settings import AuditSettings
 from m365audit.collect.graph import RetryPolicy
 from m365audit.collect.runner import EXTRA_SOURCES
 from m365audit.errors import CollectionError
@@ -29,7 +30,7 @@ def _collect(server, db, now) -> None:
         try:
             collect_from(server, db, now=now, only=("licences", *EXTRA_SOURCES),
                          member_groups=[cat.GROUP_TRAINED], since=now - timedelta(days=3), until=now,
-                         extra={"audit_poll_initial": 0.05, "audit_poll_max": 0.2},
+                         audit=AuditSettings(poll_initial=0.05, poll_max=0.2),
                          policy=RetryPolicy(max_attempts=6, base_delay=0.01, max_delay=0.05))
             return
         except CollectionError as exc:

@@ -7,6 +7,7 @@ from dataclasses import replace
 import duckdb
 import pytest
 
+from m365audit.collect.audit_settings import AuditSettings
 from m365audit.collect.scope import scope_audit_filters
 from m365audit.collect.spool import spool_root
 from m365audit.errors import UsageError
@@ -224,7 +225,7 @@ def test_a_company_scope_keeps_its_records_in_pseudonymised_storage(make_server,
     key = pseudonym.PseudonymKey.from_secret(b"0123456789abcdef-pseudonym-key-for-tests")
     start, end = tenant.activity.window
     result = collect_from(server, db, scope=f"company:{TRUST.name}", only=("licences", "audit"), since=start,
-                          until=end, pseudonym_key=key, extra={"audit_poll_initial": 0.01})
+                          until=end, pseudonym_key=key, audit=AuditSettings(poll_initial=0.01))
     inside = {u.user_principal_name for u in tenant.iter_users() if u.company_name == TRUST.name}
     every = list(tenant.activity.records(start, end, ["CopilotInteraction"]))
     mine = sum(r["UserId"] in inside for r in every)

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import pytest
 
+from m365audit.collect.usage import UsageSettings
 from m365audit.simulator import Tenant, TenantConfig
 from m365audit.simulator import activity_catalogue as ac
 from m365audit.simulator.behaviour import ApiBehaviour
@@ -80,7 +81,7 @@ def test_usage_report_rows_match_the_audit_records(make_server, tmp_path, versio
     tenant = _tenant()
     server = make_server(tenant)
     db = tmp_path / "u.duckdb"
-    result = collect_from(server, db, only=("usage",), extra={"usage_version": version})
+    result = collect_from(server, db, only=("usage",), usage=UsageSettings(version=version))
     usage = result.counts["usage"]
     assert (usage["source"], usage["report_version"], usage["period"]) == (
         f"graph-{version}", report_version, "D28" if report_version == "v2" else "D30")
@@ -148,7 +149,7 @@ def test_legacy_download_is_fetched_without_the_authorization_header(make_server
         return None
 
     server.graph.hooks.append(watch)
-    collect_from(server, tmp_path / "u.duckdb", only=("usage",), extra={"usage_version": "legacy"})
+    collect_from(server, tmp_path / "u.duckdb", only=("usage",), usage=UsageSettings(version="legacy"))
     assert seen == [False]
 
 
@@ -275,7 +276,7 @@ def test_user_count_summary_and_trend(make_server, tmp_path) -> None:
 def test_beta_count_reports_use_the_documented_json(make_server, tmp_path) -> None:
     tenant = _tenant()
     db = tmp_path / "u.duckdb"
-    collect_from(make_server(tenant), db, only=("usage",), extra={"usage_version": "beta"})
+    collect_from(make_server(tenant), db, only=("usage",), usage=UsageSettings(version="beta"))
     summary_truth, _, _ = _count_truth(tenant, 30)
     with open_db(db, read_only=True) as con:
         summary = {r[0]: r[1:] for r in con.execute(

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 import pytest
 
+from m365audit.collect.audit_settings import AuditSettings
 from m365audit.simulator import SimulatorServer, Tenant, TenantConfig
 from m365audit.simulator import catalogue as cat
 from tests.conftest import ANCHOR, collect_from, run_cli
@@ -30,7 +31,7 @@ def trust(tmp_path_factory):
     with SimulatorServer(tenant) as server:
         collect_from(server, db, scope=f"domain:{DOMAIN}", only=("licences", "audit"), now=ANCHOR,
                      since=ANCHOR - timedelta(days=30), until=ANCHOR,
-                     extra={"audit_poll_initial": 0.01, "audit_poll_max": 0.05})
+                     audit=AuditSettings(poll_initial=0.01, poll_max=0.05))
     return tenant, db
 
 

@@ -16,6 +16,7 @@ from fractions import Fraction
 
 import pytest
 
+from m365audit.checks.catalogue import check_ids
 from m365audit.foi import FoiOptions, build_answer
 from m365audit.policy import load_policy
 from m365audit.simulator import CLEAN, SimulatorServer, Tenant, TenantConfig
@@ -116,7 +117,7 @@ def history(tmp_path_factory):
     _interactions(db, tenant)
     policy_file = folder / "policy.toml"
     policy_file.write_text(POLICY, encoding="utf-8")
-    return db, load_policy(policy_file), purchased
+    return db, load_policy(policy_file, check_ids()), purchased
 
 
 def _answer(history, **options) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from m365audit.checks.catalogue import check_ids
 from m365audit.foi.products import product_name
 from m365audit.policy import load_policy
 from m365audit.resources import resource_dir
@@ -34,7 +35,7 @@ def test_names_by_sku_id_then_part_number() -> None:
 
 def test_every_example_policy_prices_its_copilot_seats_at_a_uk_list_price() -> None:
     for path in sorted((resource_dir("examples") / "policies").glob("*.toml")):
-        policy = load_policy(path)
+        policy = load_policy(path, check_ids())
         prices = {p.sku: p.monthly_price for p in policy.prices}
         assert policy.currency == "GBP", path.name
         assert prices.get("Microsoft_365_Copilot") == 24.70, path.name

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from m365audit.collect.audit_settings import AuditSettings
 from m365audit.errors import UsageError
 from m365audit.ops.config import load_config
 from tests.conftest import assert_clean_failure, run_cli
@@ -75,8 +77,9 @@ def test_good_config(tmp_path) -> None:
     assert config.budget_seconds == 5400
     assert config.policy.name == "Example AI Policy" and config.policy.training_group == "AI Trained Staff"
     assert config.fail_on == "high"
-    assert config.extra == {"audit_record_types": ("CopilotInteraction", "AIAppInteraction"),
-                            "audit_first_run_days": 7.0, "audit_poll_initial": 0.5}
+    assert config.audit == AuditSettings(record_types=("CopilotInteraction", "AIAppInteraction"),
+                                         first_run=timedelta(days=7), poll_initial=0.5)
+    assert config.audit_retention_days is None
     assert config.report_folder == tmp_path / "reports" and config.report_formats == ("html", "xlsx")
     assert (config.raw_audit_days, config.activity_days) == (30, 400)
     assert config.email is not None and config.email.to == ("ict@example.gov.uk", "dpo@example.gov.uk")
@@ -155,7 +158,8 @@ def test_the_documented_example_is_valid(tmp_path) -> None:
     """docs/operations.md's configuration example parses, and documents every key."""
     import re
 
-    from m365audit.ops.config import SCHEMA
+    from m365audit.ops.config import ConfigFile
+    from m365audit.tomlfile import model_in
 
     doc = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text()
     example = re.search(r"```toml\n(.*?)```", doc, re.S).group(1)
@@ -165,8 +169,11 @@ def test_the_documented_example_is_valid(tmp_path) -> None:
     path.write_text(example)
     config = load_config(path)
     assert config.db == tmp_path / "m365audit.duckdb" and config.email is not None
-    for section, keys in SCHEMA.items():
-        for key in keys:
+    for section, info in ConfigFile.model_fields.items():
+        table = model_in(info.annotation)
+        assert table is not None
+        for name, field in table.model_fields.items():
+            key = field.alias or name
             assert re.search(rf"^{key} = ", example, re.M), f"[{section}] {key} is not documented"
 
 

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from m365audit.checks.catalogue import check_ids
 from m365audit.errors import UsageError
 from m365audit.policy import load_policy
 
@@ -56,7 +57,7 @@ def write(tmp_path, text: str):
 
 
 def test_good_policy(tmp_path) -> None:
-    policy = load_policy(write(tmp_path, GOOD))
+    policy = load_policy(write(tmp_path, GOOD), check_ids())
     assert policy.name == "Example Borough Council AI Policy"
     assert policy.reviewed_on == date(2026, 3, 24)
     assert policy.copilot_groups == ("Copilot Licensed Staff",)
@@ -83,11 +84,34 @@ def test_good_policy(tmp_path) -> None:
 def test_bad_policy_names_file_line_and_key(tmp_path, change, message) -> None:
     path = write(tmp_path, GOOD.replace(*change, 1))
     with pytest.raises(UsageError) as info:
-        load_policy(path)
+        load_policy(path, check_ids())
     assert str(path) in info.value.message
     assert message in info.value.message
 
 
 def test_missing_policy_file(tmp_path) -> None:
     with pytest.raises(UsageError, match="does not exist"):
-        load_policy(tmp_path / "nope.toml")
+        load_policy(tmp_path / "nope.toml", check_ids())
+
+
+def test_every_problem_is_reported_at_once_in_file_order(tmp_path) -> None:
+    """Parsed once: every problem in one sentence, in the order of the file, each with its line and key."""
+    text = (GOOD.replace("inactive_after_days = 30", "inactive_after_days = 0")
+            .replace("max_unlabelled_share = 0.5", "max_unlabelled_share = 0.5\ncolour = 1")
+            .replace('check = "licence_copilot_only_members"', 'check = "licence_copilot_only_member"'))
+    path = write(tmp_path, text)
+    with pytest.raises(UsageError) as info:
+        load_policy(path, check_ids())
+    assert info.value.message == (
+        f"The policy file has 3 problems: {path}, line 8: licences.inactive_after_days must be between 1 and "
+        f"3650, not 0; {path}, line 17: labels.colour is not a known key (known: max_unlabelled_share, "
+        f"restricted); {path}, line 34: exceptions.check 'licence_copilot_only_member' is not a known check "
+        "(did you mean licence_copilot_only_members?).")
+
+
+def test_the_known_checks_come_from_the_caller(tmp_path) -> None:
+    """The policy does not import the checks: an exception is judged against the ids it is given."""
+    path = write(tmp_path, GOOD)
+    with pytest.raises(UsageError, match="exceptions.check 'licence_copilot_only_members' is not a known check"):
+        load_policy(path, ["some_other_check"])
+    assert load_policy(path, ["licence_copilot_only_members"]).exceptions[0].check == "licence_copilot_only_members"

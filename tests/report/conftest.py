@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from m365audit.checks.catalogue import check_ids
 from m365audit.policy import Policy, load_policy
 from m365audit.report.manager import write_reports
 from m365audit.store.db import open_db
@@ -48,7 +49,7 @@ def policy_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def policy(policy_file: Path) -> Policy:
-    return load_policy(policy_file)
+    return load_policy(policy_file, check_ids())
 
 
 @pytest.fixture(scope="session")

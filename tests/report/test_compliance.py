@@ -10,7 +10,7 @@ import duckdb
 import pytest
 from markupsafe import escape
 
-from m365audit.checks.catalogue import load_catalogue
+from m365audit.checks.catalogue import check_ids, load_catalogue
 from m365audit.checks.runner import check_database
 from m365audit.policy import Policy, load_policy
 from m365audit.report.compliance import check_info
@@ -125,7 +125,7 @@ def test_a_report_shows_the_results_of_the_policy_it_names(report_db, policy_fil
     """`report --policy B` after `check --policy A`: B's results, named by B's file and hash, never A's."""
     db = tmp_path / "t.duckdb"
     shutil.copy(report_db, db)
-    a = load_policy(policy_file)
+    a = load_policy(policy_file, check_ids())
     stored = check_database(db, a, ANCHOR)
     failing = next(f for f in stored.findings if f.check_id == SEATS)
     b_file = tmp_path / "b.toml"
@@ -136,7 +136,7 @@ subject = "{failing.subject}"
 reason = "Seconded to the NHS trust"
 until = 2099-03-31
 """, encoding="utf-8")
-    b = load_policy(b_file)
+    b = load_policy(b_file, check_ids())
     write_reports(db=db, out=tmp_path / "b", formats="csv,html", policy=b)
     html = (tmp_path / "b" / "copilot-report.html").read_text(encoding="utf-8")
     assert f"({b_file}, SHA-256 {b.sha256[:12]})" in html and a.sha256[:12] not in html

@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from m365audit.checks.catalogue import check_ids
 from m365audit.demo import run_demo
 from m365audit.policy import load_policy
 from m365audit.simulator import activity_catalogue as ac
@@ -45,7 +46,7 @@ def test_demo_lists_the_planted_violations_and_nothing_else(demo_db: Path, polic
     out = json.loads(result.stdout)
     with duckdb.connect(str(demo_db), read_only=True) as con:
         activity = con.execute("SELECT count(*) > 0 FROM copilot_interactions").fetchone() == (True,)
-    expected = planted_findings(demo_tenant(USERS, DAYS, SEED), load_policy(policy_file),
+    expected = planted_findings(demo_tenant(USERS, DAYS, SEED), load_policy(policy_file, check_ids()),
                                 datetime.now(UTC).date(), activity_collected=activity)
     assert {(f["check_id"], f["subject"]) for f in out["findings"]} == expected
     statuses = {c["check_id"]: c["status"] for c in out["checks"]}
