@@ -74,6 +74,7 @@ def run_demo(*, db: Path, users: int = 2000, days: int = 30, seed: int = 1, out:
     until = datetime.now(UTC)
     try:
         with SimulatorServer(tenant, accepted_tokens={DEMO_TOKEN}) as server:
+            _collect_history(tmp, server.url, tenant, until, progress)
             options = CollectOptions(
                 db=tmp, graph_url=server.url, credential=_DemoCredential(),
                 only=("licences", *EXTRA_SOURCES), member_groups=[cat.GROUP_TRAINED],
@@ -88,6 +89,22 @@ def run_demo(*, db: Path, users: int = 2000, days: int = 30, seed: int = 1, out:
     if out is not None:
         _write_reports(db, out, replace)
     return summary
+
+
+def _collect_history(db: Path, url: str, tenant: Any, until: datetime,
+                     progress: Callable[[str, int], None] | None) -> None:
+    """Licence snapshots on the first of each month back to the start of the financial year three years
+    ago (simulator/history.py), each collected by the real collector from the tenant as it stood then;
+    the tenant is left as it is today for the full collection that follows."""
+    from m365audit.collect.runner import CollectOptions, collect
+    from m365audit.simulator.history import SeatHistory, history_dates
+
+    history = SeatHistory(tenant)
+    for when in history_dates(until):
+        history.show(when)
+        collect(CollectOptions(db=db, graph_url=url, credential=_DemoCredential(), only=("licences",), now=when),
+                progress)
+    history.show(None)
 
 
 def _write_reports(db: Path, out: Path, replace: bool) -> None:

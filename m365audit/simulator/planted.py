@@ -35,13 +35,16 @@ from m365audit.simulator import activity_catalogue as ac
 from m365audit.simulator import catalogue as cat
 from m365audit.simulator.activity_records import planted_url
 from m365audit.simulator.behaviour import CLEAN_ACTIVITY, ActivityPlant
+from m365audit.simulator.history import seat_rollout
 from m365audit.simulator.tenant import Rates, SimAssignment, SimUser, Tenant, TenantConfig
 
-# The generated population: realistic mess that breaks no clause (guests and plans switched off exist,
-# but no guest or direct seats, no failed assignments, every seat holder trained and using Copilot).
+# The generated population: realistic mess that breaks no clause but one (guests and plans switched off
+# exist, but no guest or direct seats, no failed assignments, every seat holder trained), and, as in a real
+# organisation, about one seat holder in eight never uses Copilot: idle seats the idle-seat check reports
+# (``idle_seat_holders``), so utilisation is not near 100%.
 DEMO_RATES = Rates(guest=0.015, disabled_account=0.0, guest_copilot=0.0, copilot_direct=0.0,
                    copilot_teams_disabled=0.05, copilot_all_disabled=0.01, assignment_error=0.0,
-                   never_used=0.0, trained=1.0, staff_trained=0.4)
+                   never_used=0.12, trained=1.0, staff_trained=0.4)
 # Its activity: none of what the checks look for, except the plants.
 DEMO_ACTIVITY = replace(CLEAN_ACTIVITY, labelled=0.9, chat_needs_training=True, use_every_weeks=4)
 
@@ -166,12 +169,15 @@ PLANTS: tuple[Plant, ...] = (
 def demo_tenant(users: int, days: int, seed: int, anchor: datetime | None = None, extra_days: int = 0) -> Tenant:
     """The tenant `m365audit demo` collects: generated population plus the plants.
 
-    ``extra_days``: the same tenant that many nights later (TenantConfig.extra_days).
+    ``extra_days``: the same tenant that many nights later (TenantConfig.extra_days). Today's seat
+    holders got their seats over the rollout of history.seat_rollout (a pilot after Microsoft made
+    Copilot available, then a wider rollout), which `demo` collects month by month.
     """
     plants = tuple(a for p in PLANTS for a in p.activity_plants())
     config = TenantConfig(users=users, days=days, seed=seed, rates=DEMO_RATES, activity=DEMO_ACTIVITY,
                           activity_plants=plants, extra_days=extra_days)
-    tenant = Tenant(replace(config, anchor=anchor) if anchor else config)
+    config = replace(config, anchor=anchor) if anchor else config
+    tenant = Tenant(replace(config, seat_rollout=seat_rollout(config.anchor)))
     plant(tenant)
     return tenant
 
@@ -200,6 +206,8 @@ def planted_findings(tenant: Tenant, policy: Policy, check_date: date, *,
             expected.add((check_id, user.user_principal_name))
     for p in PLANTS if activity_collected else ():
         expected.update(_other_findings(tenant, p, policy))
+    if activity_collected:
+        expected.update((USED, upn) for upn in idle_seat_holders(tenant, policy, check_date))
     consumed = tenant.consumed_units()
     for sku in cat.SKUS:
         if sku.is_copilot and tenant.purchased_units(sku) - consumed[sku.sku_id] > policy.unassigned_seat_tolerance:
@@ -207,6 +215,19 @@ def planted_findings(tenant: Tenant, policy: Policy, check_date: date, *,
     if policy.reviewed_on and _add_months(policy.reviewed_on, policy.review_every_months) < check_date:
         expected.add((REVIEWED, policy.name))
     return expected
+
+
+def idle_seat_holders(tenant: Tenant, policy: Policy, check_date: date) -> list[str]:
+    """Generated seat holders who never use Copilot (DEMO_RATES.never_used), with a seat older than the
+    policy's idle limit on ``check_date`` (a newer seat is not judged yet): the idle-seat check's subjects."""
+    limit = check_date - timedelta(days=policy.inactive_after_days)
+    out = []
+    for u in tenant.iter_users():
+        since = u.copilot_assigned_at()
+        if (tenant.generated(u.index) and u.activity == 0 and u.holds_copilot_seat()
+                and (since is None or since.date() < limit)):
+            out.append(u.user_principal_name)
+    return out
 
 
 def _other_findings(tenant: Tenant, p: Plant, policy: Policy) -> set[tuple[str, str]]:
