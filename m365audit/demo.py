@@ -107,6 +107,33 @@ def _collect_history(db: Path, url: str, tenant: Any, until: datetime,
     history.show(None)
 
 
+# Per financial year (April to March, as simulator/history.py builds it): the licence snapshots held and the
+# Copilot seats at the year's last one, from the skus_at view (the one definition of purchased and assigned).
+_SEAT_HISTORY = """
+WITH snaps AS (
+    SELECT taken_at, timezone('UTC', taken_at) AS utc,
+           year(utc) - CASE WHEN month(utc) < 4 THEN 1 ELSE 0 END AS fy
+    FROM snapshots
+),
+years AS (SELECT fy, count(*) AS snapshots, min(taken_at) AS first_at, max(taken_at) AS last_at FROM snaps GROUP BY fy)
+SELECT fy || '-' || lpad(((fy + 1) % 100)::VARCHAR, 2, '0') AS financial_year, snapshots,
+       timezone('UTC', first_at)::DATE AS first_day, timezone('UTC', last_at)::DATE AS last_day,
+       (SELECT coalesce(sum(purchased), 0) FROM skus_at(last_at) WHERE is_copilot) AS purchased,
+       (SELECT coalesce(sum(assigned), 0) FROM skus_at(last_at) WHERE is_copilot) AS assigned
+FROM years ORDER BY fy
+"""
+
+
+def seat_history(db: Path) -> list[dict[str, Any]]:
+    """The demo database's licence history, one row per financial year."""
+    from m365audit.store.db import open_db
+
+    with open_db(db, read_only=True) as con:
+        cursor = con.execute(_SEAT_HISTORY)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
 def _write_reports(db: Path, out: Path, replace: bool) -> None:
     """Check the demo against the example borough council's policy, then write the reports with it.
 

@@ -24,10 +24,24 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Start a simulated tenant on loopback, collect it with the real collector, show licences."""
         from m365audit.cli.licences import print_table
-        from m365audit.demo import run_demo
+        from m365audit.demo import run_demo, seat_history
 
         with progress_reporter() as progress:
             summary = run_demo(db=db, users=users, days=days, seed=seed, out=out, progress=progress,
                                replace=replace)
         print_table(summary)
+        _print_history(seat_history(db))
         typer.echo(f"\nDemo database: {db}. Try `m365audit licences --db {db} --format json`.", err=True)
+
+
+def _print_history(years: list[dict[str, object]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Licence history: Copilot seats at each financial year's last snapshot")
+    for name in ("Financial year", "Snapshots", "From", "To", "Purchased", "Assigned"):
+        table.add_column(name, justify="left" if name == "Financial year" else "right")
+    for y in years:
+        table.add_row(str(y["financial_year"]), f"{y['snapshots']:,}", str(y["first_day"]), str(y["last_day"]),
+                      f"{y['purchased']:,}", f"{y['assigned']:,}")
+    Console().print(table)
