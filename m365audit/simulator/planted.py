@@ -3,7 +3,8 @@
 `m365audit demo` builds its tenant with ``demo_tenant``: the generated
 population is made clean of licence-side violations (``DEMO_RATES``: no guest
 or disabled seat holders, no direct or failed assignments, everyone with a
-seat trained), and then the users in ``PLANTS`` are overridden, each telling
+seat trained) but for idle seats (one holder in five never uses Copilot:
+``idle_seat_holders`` lists them), and then the users in ``PLANTS`` are overridden, each telling
 one story. Some plants break a clause; others are near misses that a correct
 check must leave alone (a leaver whose licence was removed, a new starter who
 has not used the seat yet). ``planted_findings`` says exactly which
@@ -40,11 +41,11 @@ from m365audit.simulator.tenant import Rates, SimAssignment, SimUser, Tenant, Te
 
 # The generated population: realistic mess that breaks no clause but one (guests and plans switched off
 # exist, but no guest or direct seats, no failed assignments, every seat holder trained), and, as in a real
-# organisation, about one seat holder in eight never uses Copilot: idle seats the idle-seat check reports
+# organisation, about one seat holder in five never uses Copilot: idle seats the idle-seat check reports
 # (``idle_seat_holders``), so utilisation is not near 100%.
 DEMO_RATES = Rates(guest=0.015, disabled_account=0.0, guest_copilot=0.0, copilot_direct=0.0,
                    copilot_teams_disabled=0.05, copilot_all_disabled=0.01, assignment_error=0.0,
-                   never_used=0.12, trained=1.0, staff_trained=0.4)
+                   never_used=0.2, trained=1.0, staff_trained=0.4)
 # Its activity: none of what the checks look for, except the plants.
 DEMO_ACTIVITY = replace(CLEAN_ACTIVITY, labelled=0.9, chat_needs_training=True, use_every_weeks=4)
 
