@@ -49,7 +49,8 @@ def _is_demo_database(path: Path) -> bool:
 
 
 def run_demo(*, db: Path, users: int = 2000, days: int = 30, seed: int = 1, out: Path | None = None,
-             progress: Callable[[str, int], None] | None = None, replace: bool = False) -> dict[str, Any]:
+             progress: Callable[[str, int], None] | None = None, replace: bool = False,
+             history: bool = True) -> dict[str, Any]:
     from m365audit.collect.runner import EXTRA_SOURCES, CollectOptions, collect
     from m365audit.outputs import check_file, check_folder, protected_paths
     from m365audit.report.licences import licence_summary
@@ -74,7 +75,8 @@ def run_demo(*, db: Path, users: int = 2000, days: int = 30, seed: int = 1, out:
     until = datetime.now(UTC)
     try:
         with SimulatorServer(tenant, accepted_tokens={DEMO_TOKEN}) as server:
-            _collect_history(tmp, server.url, tenant, until, progress)
+            if history:
+                _collect_history(tmp, server.url, tenant, until, progress)
             options = CollectOptions(
                 db=tmp, graph_url=server.url, credential=_DemoCredential(),
                 only=("licences", *EXTRA_SOURCES), member_groups=[cat.GROUP_TRAINED],

@@ -21,6 +21,10 @@ def register(app: typer.Typer) -> None:
             help="Also check the example borough council policy and write the reports to this folder.")] = None,
         replace: Annotated[bool, typer.Option(
             "--replace", help="Let --out write into a folder that holds files m365audit did not write.")] = False,
+        history: Annotated[bool, typer.Option(
+            "--history/--no-history", help="Also collect a licence snapshot on the first of each month back to "
+                                           "the start of the financial year three years ago (one collection a "
+                                           "month: --no-history for large tenants and benchmarks).")] = True,
     ) -> None:
         """Start a simulated tenant on loopback, collect it with the real collector, show licences."""
         from m365audit.cli.licences import print_table
@@ -28,7 +32,7 @@ def register(app: typer.Typer) -> None:
 
         with progress_reporter() as progress:
             summary = run_demo(db=db, users=users, days=days, seed=seed, out=out, progress=progress,
-                               replace=replace)
+                               replace=replace, history=history)
         print_table(summary)
         _print_history(seat_history(db))
         typer.echo(f"\nDemo database: {db}. Try `m365audit licences --db {db} --format json`.", err=True)

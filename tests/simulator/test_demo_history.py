@@ -137,3 +137,16 @@ def test_foi_gives_expenditure_for_each_of_the_last_three_financial_years(demo_r
             (label, start.isoformat(), stop.isoformat(), True, _spend(truth, start, stop, prices))
             for label, start, stop in years]
         assert all(isinstance(e["amount"], float) and e["amount"] > 0 for e in answer["expenditure"])
+
+
+def test_no_history_collects_today_only(tmp_path) -> None:
+    db = tmp_path / "today.duckdb"
+    result = run_cli("demo", "--users", "50", "--days", "1", "--no-history", "--db", str(db))
+    assert result.code == 0, result.stderr
+    with duckdb.connect(str(db), read_only=True) as con:
+        taken = [r[0].astimezone(UTC).date() for r in con.execute("SELECT taken_at FROM snapshots").fetchall()]
+    assert taken == [datetime.now(UTC).date()]
+    rows = [x for x in result.stdout.splitlines() if x.startswith("│ 20")]
+    assert len(rows) == 1 and rows[0].split("│")[2].strip() == "1", rows
+    answer = json.loads(run_cli("foi", "--db", str(db), "--format", "json").stdout)
+    assert [e["held"] for e in answer["expenditure"]][:2] == [False, False]  # the two years before today's
