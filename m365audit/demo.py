@@ -48,7 +48,7 @@ def _is_demo_database(path: Path) -> bool:
     return all(url is None or url.startswith(("http://127.0.0.1", "http://localhost")) for (url,) in rows)
 
 
-def run_demo(*, db: Path, users: int = 2000, days: int = 30, seed: int = 1, out: Path | None = None,
+def run_demo(*, db: Path, users: int = 2000, days: int = 90, seed: int = 1, out: Path | None = None,
              progress: Callable[[str, int], None] | None = None, replace: bool = False,
              history: bool = True) -> dict[str, Any]:
     from m365audit.collect.runner import EXTRA_SOURCES, CollectOptions, collect

@@ -14,7 +14,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def demo(
         users: Annotated[int, typer.Option(min=50, max=1_500_000, help="Users in the simulated tenant.")] = 2000,
-        days: Annotated[int, typer.Option(min=1, max=180, help="Days of Copilot activity to collect.")] = 30,
+        days: Annotated[int, typer.Option(min=1, max=180, help="Days of Copilot activity to collect.")] = 90,
         seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same tenant.")] = 1,
         db: DbPath = DEFAULT_DB,
         out: Annotated[Path | None, typer.Option(
