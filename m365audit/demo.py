@@ -51,10 +51,13 @@ def _is_demo_database(path: Path) -> bool:
 def run_demo(*, db: Path, users: int = 2000, days: int = 90, seed: int = 1, out: Path | None = None,
              progress: Callable[[str, int], None] | None = None, replace: bool = False,
              history: bool = True) -> dict[str, Any]:
+    from m365audit.checks.runner import check_database
     from m365audit.collect.runner import EXTRA_SOURCES, CollectOptions, collect
     from m365audit.outputs import check_file, check_folder, protected_paths
+    from m365audit.policy import load_policy
     from m365audit.report.licences import licence_summary
     from m365audit.report.manager import FORMATS, report_names
+    from m365audit.resources import example_policy
     from m365audit.simulator import SimulatorServer
     from m365audit.simulator import catalogue as cat
     from m365audit.simulator.planted import demo_tenant
@@ -75,8 +78,10 @@ def run_demo(*, db: Path, users: int = 2000, days: int = 90, seed: int = 1, out:
     until = datetime.now(UTC)
     try:
         with SimulatorServer(tenant, accepted_tokens={DEMO_TOKEN}) as server:
-            if history:
-                _collect_history(tmp, server.url, tenant, until, progress)
+            last = _collect_history(tmp, server.url, tenant, until, progress) if history else None
+            if out is not None and last is not None:
+                # Last month's check run, so the report's changes show what is new and what was fixed since.
+                check_database(tmp, load_policy(example_policy(DEMO_POLICY)), last)
             options = CollectOptions(
                 db=tmp, graph_url=server.url, credential=_DemoCredential(),
                 only=("licences", *EXTRA_SOURCES), member_groups=[cat.GROUP_TRAINED],
@@ -94,19 +99,23 @@ def run_demo(*, db: Path, users: int = 2000, days: int = 90, seed: int = 1, out:
 
 
 def _collect_history(db: Path, url: str, tenant: Any, until: datetime,
-                     progress: Callable[[str, int], None] | None) -> None:
+                     progress: Callable[[str, int], None] | None) -> datetime | None:
     """Licence snapshots on the first of each month back to the start of the financial year three years
     ago (simulator/history.py), each collected by the real collector from the tenant as it stood then;
-    the tenant is left as it is today for the full collection that follows."""
+    the tenant is left as it is today for the full collection that follows. Returns the last one's time."""
     from m365audit.collect.runner import CollectOptions, collect
+    from m365audit.simulator import catalogue as cat
     from m365audit.simulator.history import SeatHistory, history_dates
+    from m365audit.simulator.planted import former_seats
 
-    history = SeatHistory(tenant)
-    for when in history_dates(until):
+    history = SeatHistory(tenant, former_seats(tenant))
+    dates = history_dates(until)
+    for when in dates:
         history.show(when)
-        collect(CollectOptions(db=db, graph_url=url, credential=_DemoCredential(), only=("licences",), now=when),
-                progress)
+        collect(CollectOptions(db=db, graph_url=url, credential=_DemoCredential(), only=("licences",),
+                               member_groups=[cat.GROUP_TRAINED], now=when), progress)
     history.show(None)
+    return dates[-1] if dates else None
 
 
 # Per financial year (April to March, as simulator/history.py builds it): the licence snapshots held and the

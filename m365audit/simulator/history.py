@@ -9,7 +9,8 @@ made by the collector from what the simulated Graph answers then, never written 
   SKU is missing from subscribedSkus in the early snapshots;
 - today's seat holders got their seats over a pilot, a wider rollout and a steady stream since
   (``seat_rollout``, the dates the generated users' assignments carry), and hold no seat before then;
-- some people held a seat for a while and gave it up (``former_holders``): they have none today;
+- some people held a seat for a while and gave it up (``former_holders``, and the plants' former seats,
+  planted.former_seats): they have none today;
 - purchased seats follow the assigned ones (the simulator buys about a tenth spare, plus five), so
   seats are bought over time and the FOI expenditure grows.
 
@@ -108,13 +109,13 @@ class SeatHistory:
     so a users delta query after each step lists just the people whose seats changed.
     """
 
-    def __init__(self, tenant: Tenant) -> None:
+    def __init__(self, tenant: Tenant, planted: list[FormerSeat] | None = None) -> None:
         self.tenant = tenant
         self.current: dict[int, tuple[SimAssignment, ...]] = {}
         for u in tenant.iter_users():
             if any(cat.SKU_BY_ID[a.sku_id].is_copilot for a in u.assignments):
                 self.current[u.index] = u.assignments
-        self.former = {f.index: f for f in former_holders(tenant)}
+        self.former = {f.index: f for f in [*former_holders(tenant), *(planted or [])]}
         for index in self.former:
             user = tenant.user(index)
             assert user is not None

@@ -36,7 +36,7 @@ from m365audit.simulator import activity_catalogue as ac
 from m365audit.simulator import catalogue as cat
 from m365audit.simulator.activity_records import planted_url
 from m365audit.simulator.behaviour import CLEAN_ACTIVITY, ActivityPlant
-from m365audit.simulator.history import seat_rollout
+from m365audit.simulator.history import FormerSeat, seat_rollout
 from m365audit.simulator.tenant import Rates, SimAssignment, SimUser, Tenant, TenantConfig
 
 # The generated population: realistic mess that breaks no clause but one (guests and plans switched off
@@ -60,6 +60,11 @@ class Plant:
     activity: tuple[str, ...] = ()  # planted activity (behaviour.PLANT_KINDS), on the day days_ago
     days_ago: int = 3
     app: str = ""  # the third-party AI app of an "ai_app" plant (AppHost)
+    # (days before the anchor it began, days before it ended): a Copilot seat the user held only in the
+    # past, which `demo`'s monthly history shows (history.SeatHistory); 0 = removed on the anchor day,
+    # after the last monthly snapshot, so `demo --out`'s check of that snapshot reports it and today's
+    # check lists it as fixed.
+    former_seat: tuple[int, int] | None = None
 
     @property
     def near_miss(self) -> bool:
@@ -127,8 +132,9 @@ PLANTS: tuple[Plant, ...] = (
           lambda u, c: _member(u, c, _seat(c, 200), activity=0.0)),
     Plant(6, "near miss: a leaver whose licences were removed", (), (),
           lambda u, c: _member(u, c, account_enabled=False, trained=False, activity=0.0)),
-    Plant(7, "near miss: a guest without licences", (), (),
-          lambda u, c: _guest(u, c, trained=False, activity=0.0)),
+    Plant(7, "near miss: a guest without licences (the Copilot seat the guest was given two months ago was "
+          "removed today, after the last monthly check reported it: fixed)", (), (),
+          lambda u, c: _guest(u, c, trained=False, activity=0.0), former_seat=(60, 0)),
     Plant(8, "near miss: a new starter whose seat is three days old and not used yet", (), (),
           lambda u, c: _member(u, c, _seat(c, 3), activity=0.0)),
     Plant(9, "near miss: a Finance pilot seat (nested group) with Copilot in Teams switched off", (), (),
@@ -181,6 +187,13 @@ def demo_tenant(users: int, days: int, seed: int, anchor: datetime | None = None
     tenant = Tenant(replace(config, seat_rollout=seat_rollout(config.anchor)))
     plant(tenant)
     return tenant
+
+
+def former_seats(tenant: Tenant) -> list[FormerSeat]:
+    """The plants' past Copilot seats (Plant.former_seat), for history.SeatHistory."""
+    anchor = tenant.config.anchor
+    return [FormerSeat(p.index, anchor - timedelta(days=p.former_seat[0]), anchor - timedelta(days=p.former_seat[1]))
+            for p in PLANTS if p.former_seat]
 
 
 def plant(tenant: Tenant) -> None:

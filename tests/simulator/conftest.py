@@ -17,16 +17,18 @@ USERS, DAYS, SEED = 150, 30, 1
 @dataclass(frozen=True)
 class DemoRun:
     db: Path
+    out: Path  # --out: last month's and today's check runs against the borough council's policy, and the reports
     stdout: str
     today: date  # the demo's day (UTC), read before and checked after it ran
 
 
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
-    db = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    folder = tmp_path_factory.mktemp("demo")
+    db, out = folder / "demo.duckdb", folder / "reports"
     before = datetime.now(UTC).date()
     result = run_cli("demo", "--users", str(USERS), "--days", str(DAYS), "--seed", str(SEED), "--db", str(db),
-                     timeout=900)
+                     "--out", str(out), timeout=900)
     assert result.code == 0, result.stderr
     assert datetime.now(UTC).date() == before, "the demo ran over midnight (UTC): run the tests again"
-    return DemoRun(db, result.stdout, before)
+    return DemoRun(db, out, result.stdout, before)

@@ -19,7 +19,7 @@ import pytest
 
 from m365audit.simulator import catalogue as cat
 from m365audit.simulator.history import SeatHistory
-from m365audit.simulator.planted import demo_tenant
+from m365audit.simulator.planted import demo_tenant, former_seats
 from tests.conftest import run_cli
 from tests.simulator.conftest import DAYS, SEED, USERS, DemoRun
 
@@ -45,7 +45,7 @@ def _monthly(today: date) -> list[datetime]:
 def truth(demo_run: DemoRun) -> list[tuple[date, int, int]]:
     """(day, Copilot seats purchased, assigned) at each snapshot, from the simulated tenant."""
     tenant = demo_tenant(USERS, DAYS, SEED)
-    history = SeatHistory(tenant)
+    history = SeatHistory(tenant, former_seats(tenant))
     out = []
     for when in [*_monthly(demo_run.today), None]:
         history.show(when)
@@ -150,3 +150,22 @@ def test_no_history_collects_today_only(tmp_path) -> None:
     assert len(rows) == 1 and rows[0].split("│")[2].strip() == "1", rows
     answer = json.loads(run_cli("foi", "--db", str(db), "--format", "json").stdout)
     assert [e["held"] for e in answer["expenditure"]][:2] == [False, False]  # the two years before today's
+
+
+def test_demo_out_checks_last_month_too_so_the_report_shows_new_and_fixed_findings(demo_run: DemoRun) -> None:
+    """Plant 7's guest held a seat in the Copilot group until today: last month's check (on the last monthly
+    snapshot) reported it, today's does not, so the report lists it as fixed; activity findings are new."""
+    import csv
+
+    from m365audit.simulator.planted import JAILBREAK, MEMBERS, TRAINED
+
+    tenant = demo_tenant(USERS, DAYS, SEED)
+    upn = {i: tenant.user(i).user_principal_name for i in (1, 7, 10)}  # type: ignore[union-attr]
+    with (demo_run.out / "csv" / "compliance_changes.csv").open(encoding="utf-8-sig") as handle:
+        changes = {(r["change"], r["check_id"], r["subject"]) for r in csv.DictReader(handle)}
+    assert {c for c in changes if c[0] == "fixed"} == {("fixed", MEMBERS, upn[7]), ("fixed", TRAINED, upn[7])}
+    assert ("new", JAILBREAK, upn[10]) in changes  # the audit log was not collected last month
+    assert not {c for c in changes if c[2] == upn[1]}  # the guest with a seat today: found last month too
+    with duckdb.connect(str(demo_run.db), read_only=True) as con:
+        runs = con.execute("SELECT checked_at FROM check_runs ORDER BY seq").fetchall()
+    assert [r[0].astimezone(UTC).date() for r in runs] == [_monthly(demo_run.today)[-1].date(), demo_run.today]

@@ -7,7 +7,7 @@ import csv
 import io
 import json
 import shutil
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -157,20 +157,22 @@ reason = "{reason}"
 until = 2099-03-31
 """, encoding="utf-8")
     db = tmp_path / "demo.duckdb"
-    shutil.copy(demo_run.db, db)  # no check run stored yet: the finding is new
+    shutil.copy(demo_run.db, db)  # with `demo --out`'s two check runs: last month's and today's
     checked = run_cli("check", "--db", str(db), "--policy", str(policy), "--format", "csv")
     assert checked.code == 0, checked.stderr
     rows = [r for r in csv.DictReader(io.StringIO(checked.stdout))
             if r["check_id"] == TRAINED and r["subject"] == subject]
     assert [(r["subject"], r["status"], r["excepted"], r["exception_reason"], r["exception_until"], r["change"])
-            for r in rows] == [(subject, "fail", "true", reason, "2099-03-31", "new")]
+            for r in rows] == [(subject, "fail", "true", reason, "2099-03-31", "open")]
     detail = rows[0]["detail"]
 
     out = tmp_path / "out"
     result = run_cli("report", "--db", str(db), "--policy", str(policy), "--format", "xlsx,html", "--out", str(out))
     assert result.code == 0, result.stderr
     info = next(c for c in load_catalogue() if c.id == TRAINED)
-    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
+    # Reported since last month's check run, on the first of this month (before today's run: the last month's).
+    since = datetime.combine(demo_run.today.replace(day=1) if demo_run.today.day > 1
+                             else (demo_run.today - timedelta(days=1)).replace(day=1), datetime.min.time())
     book = openpyxl.load_workbook(out / "copilot-report.xlsx")
     try:
         sheet = book["compliance_findings"]
@@ -178,7 +180,7 @@ until = 2099-03-31
         assert header == ["Check id", "Check", "Severity", "State", "Since the previous run", "Who or what",
                           "Evidence", "Since", "Muted because", "Muted until"]
         muted = [[c.value for c in row] for row in sheet.iter_rows(min_row=2) if row[3].value == "muted"]
-        assert muted == [[TRAINED, info.title, info.severity, "muted", "new", subject, detail, today, reason,
+        assert muted == [[TRAINED, info.title, info.severity, "muted", "open", subject, detail, since, reason,
                           datetime(2099, 3, 31)]]
         row = next(r for r in sheet.iter_rows(min_row=2) if r[3].value == "muted")
         assert (row[7].number_format, row[9].number_format) == ("yyyy-mm-dd", "yyyy-mm-dd")
@@ -188,7 +190,7 @@ until = 2099-03-31
     cells = [re.findall(r"<td[^>]*>(.*?)</td>", tr, re.S) for tr in re.findall(r"<tr>(.*?)</tr>", page, re.S)]
     found = [[html_text.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in tr] for tr in cells
              if any(html_text.escape(subject) in c for c in tr) and any(reason in c for c in tr)]
-    assert found == [["new", subject, detail, f"{today:%Y-%m-%d}", reason, "2099-03-31"]]
+    assert found == [["open", subject, detail, f"{since:%Y-%m-%d}", reason, "2099-03-31"]]
     group = page[page.index('id="findings-'):]
     group = group[group.index(f"<h3>{html_text.escape(info.title)}"):]
     heads = [html_text.unescape(re.sub(r"<[^>]+>", "", h)).strip()
