@@ -57,12 +57,16 @@ def _is_demo_database(path: Path) -> bool:
     return all(url is None or url.startswith(("http://127.0.0.1", "http://localhost")) for (url,) in rows)
 
 
-def run_demo(*, db: Path, users: int = 2000, days: int = 30, seed: int = 1, out: Path | None = None,
-             progress: Callable[[str, int], None] | None = None, replace: bool = False) -> dict[str, Any]:
+def run_demo(*, db: Path, users: int = 2000, days: int = 90, seed: int = 1, out: Path | None = None,
+             progress: Callable[[str, int], None] | None = None, replace: bool = False,
+             history: bool = True) -> dict[str, Any]:
+    from m365audit.checks.runner import check_database
     from m365audit.collect.runner import EXTRA_SOURCES, CollectOptions, collect
     from m365audit.outputs import check_file, check_folder, protected_paths
+    from m365audit.policy import load_policy
     from m365audit.report.licences import licence_summary
     from m365audit.report.manager import FORMATS, report_names
+    from m365audit.resources import example_policy
     from m365audit.simulator import SimulatorServer
     from m365audit.simulator import catalogue as cat
     from m365audit.simulator.planted import demo_tenant
@@ -83,6 +87,10 @@ def run_demo(*, db: Path, users: int = 2000, days: int = 30, seed: int = 1, out:
     until = datetime.now(UTC)
     try:
         with SimulatorServer(tenant, accepted_tokens={DEMO_TOKEN}) as server:
+            last = _collect_history(tmp, server.url, tenant, until, progress) if history else None
+            if out is not None and last is not None:
+                # Last month's check run, so the report's changes show what is new and what was fixed since.
+                check_database(tmp, load_policy(example_policy(DEMO_POLICY), check_ids()), last)
             options = CollectOptions(
                 db=tmp, graph_url=server.url, credential=_DemoCredential(),
                 only=("licences", *EXTRA_SOURCES), member_groups=[cat.GROUP_TRAINED],
@@ -97,6 +105,53 @@ def run_demo(*, db: Path, users: int = 2000, days: int = 30, seed: int = 1, out:
     if out is not None:
         _write_reports(db, out, replace)
     return summary
+
+
+def _collect_history(db: Path, url: str, tenant: Any, until: datetime,
+                     progress: Callable[[str, int], None] | None) -> datetime | None:
+    """Licence snapshots on the first of each month back to the start of the financial year three years
+    ago (simulator/history.py), each collected by the real collector from the tenant as it stood then;
+    the tenant is left as it is today for the full collection that follows. Returns the last one's time."""
+    from m365audit.collect.runner import CollectOptions, collect
+    from m365audit.simulator import catalogue as cat
+    from m365audit.simulator.history import SeatHistory, history_dates
+    from m365audit.simulator.planted import former_seats
+
+    history = SeatHistory(tenant, former_seats(tenant))
+    dates = history_dates(until)
+    for when in dates:
+        history.show(when)
+        collect(CollectOptions(db=db, graph_url=url, credential=_DemoCredential(), only=("licences",),
+                               member_groups=[cat.GROUP_TRAINED], now=when), progress)
+    history.show(None)
+    return dates[-1] if dates else None
+
+
+# Per financial year (April to March, as simulator/history.py builds it): the licence snapshots held and the
+# Copilot seats at the year's last one, from the skus_at view (the one definition of purchased and assigned).
+_SEAT_HISTORY = """
+WITH snaps AS (
+    SELECT taken_at, timezone('UTC', taken_at) AS utc,
+           year(utc) - CASE WHEN month(utc) < 4 THEN 1 ELSE 0 END AS fy
+    FROM snapshots
+),
+years AS (SELECT fy, count(*) AS snapshots, min(taken_at) AS first_at, max(taken_at) AS last_at FROM snaps GROUP BY fy)
+SELECT fy || '-' || lpad(((fy + 1) % 100)::VARCHAR, 2, '0') AS financial_year, snapshots,
+       timezone('UTC', first_at)::DATE AS first_day, timezone('UTC', last_at)::DATE AS last_day,
+       (SELECT coalesce(sum(purchased), 0) FROM skus_at(last_at) WHERE is_copilot) AS purchased,
+       (SELECT coalesce(sum(assigned), 0) FROM skus_at(last_at) WHERE is_copilot) AS assigned
+FROM years ORDER BY fy
+"""
+
+
+def seat_history(db: Path) -> list[dict[str, Any]]:
+    """The demo database's licence history, one row per financial year."""
+    from m365audit.store.db import open_db
+
+    with open_db(db, read_only=True) as con:
+        cursor = con.execute(_SEAT_HISTORY)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _write_reports(db: Path, out: Path, replace: bool) -> None:

@@ -34,7 +34,7 @@ def register(app: typer.Typer) -> None:
             dir_okay=False)] = None,
         policy: Annotated[Path | None, typer.Option(
             "--policy", help="The organisation's policy file: prices, currency, suppression threshold "
-                             "and financial year start.",
+                             "and financial year start. Without it: Microsoft's UK list prices (docs/foi.md).",
             dir_okay=False)] = None,
         lower_bound: Annotated[bool, typer.Option(
             "--lower-bound", help="For years before the first snapshot, give a reconstructed lower bound "
@@ -49,14 +49,15 @@ def register(app: typer.Typer) -> None:
         """
         options = _parse(as_of, years, format, out, lower_bound)
         from m365audit.foi import build_answer, render
+        from m365audit.foi.list_prices import default_policy
         from m365audit.foi.render import officer_note_text
         from m365audit.outputs import check_file, protected_paths, write_atomically
-        from m365audit.policy import Policy, load_policy
+        from m365audit.policy import load_policy
         from m365audit.store.db import open_db
 
         if out is not None:
             check_file(out, option="--out", force=force, protected=protected_paths(db, [policy]))
-        loaded = load_policy(policy, check_ids()) if policy is not None else Policy()
+        loaded = load_policy(policy, check_ids()) if policy is not None else default_policy()
         with open_db(db, read_only=True) as con:
             answer = build_answer(con, loaded, options)
         data = render(answer, format)

@@ -47,14 +47,22 @@ def _public_sources(info: SnapshotInfo, window: ActivityWindow, as_of: date) -> 
 def officer_note(*, info: SnapshotInfo, window: ActivityWindow, as_of: date, policy: Policy) -> list[str]:
     """For the FOI officer, not the requester: how the answer was made, and what to check before sending."""
     note = [_sources(info, window) + _staleness(info, as_of)]
-    note.append(f"Prices per seat per month come from the policy file {policy.source} ({policy.currency})."
-                if policy.source and policy.prices else
-                "No prices were given (`--policy FILE` with [[costs.prices]]): expenditure is not estimated.")
+    note.append(_prices(policy))
     note.append(f"Small-number suppression: [foi] suppress_below = {policy.suppress_below}, secondary "
                 f"suppression {policy.secondary_suppression}. The retired Copilot Chat service plan "
                 "(Bing_Chat_Enterprise) is not read; the people who may use Copilot Chat are the enabled member "
                 "accounts in Microsoft Entra ID.")
     return note
+
+
+def _prices(policy: Policy) -> str:
+    from m365audit.foi.list_prices import LIST_PRICE_NOTE, LIST_PRICES
+
+    if policy.source and policy.prices:
+        return f"Prices per seat per month come from the policy file {policy.source} ({policy.currency})."
+    if not policy.source and policy.prices == LIST_PRICES:
+        return LIST_PRICE_NOTE
+    return "No prices were given (`--policy FILE` with [[costs.prices]]): expenditure is not estimated."
 
 
 def _sources(info: SnapshotInfo, window: ActivityWindow) -> str:

@@ -41,7 +41,7 @@ def register(router: Router, tenant: Tenant) -> None:
     def subscribed_skus(request: Request, _m: re.Match[str]) -> Response:
         consumed = tenant.consumed_units()
         value = []
-        for sku in cat.SKUS:
+        for sku in tenant.subscribed_skus():
             value.append({
                 "accountName": tenant.config.org_name,
                 "accountId": tenant.config.tenant_id,

@@ -70,6 +70,15 @@ class SimUser:
         return min(dates) if dates else None
 
 
+def rollout_date(points: tuple[tuple[float, datetime], ...], share: float) -> datetime:
+    """The date by which ``share`` of today's seat holders had their seat: piecewise linear in ``points``
+    ((share of today's holders, date) pairs, both increasing). A uniform draw gives each holder's date."""
+    for (s0, d0), (s1, d1) in zip(points, points[1:], strict=False):
+        if share <= s1:
+            return d0 + (d1 - d0) * ((share - s0) / (s1 - s0) if s1 > s0 else 0.0)
+    return points[-1][1]
+
+
 def stable_uuid(seed: int, *parts: object) -> str:
     return fast_uuid5(f"m365audit-sim:{seed}:" + ":".join(map(str, parts)))
 

@@ -3,7 +3,8 @@
 `m365audit demo` builds its tenant with ``demo_tenant``: the generated
 population is made clean of licence-side violations (``DEMO_RATES``: no guest
 or disabled seat holders, no direct or failed assignments, everyone with a
-seat trained), and then the users in ``PLANTS`` are overridden, each telling
+seat trained) but for idle seats (one holder in five never uses Copilot:
+``idle_seat_holders`` lists them), and then the users in ``PLANTS`` are overridden, each telling
 one story. Some plants break a clause; others are near misses that a correct
 check must leave alone (a leaver whose licence was removed, a new starter who
 has not used the seat yet). ``planted_findings`` says exactly which
@@ -35,13 +36,16 @@ from m365audit.simulator import activity_catalogue as ac
 from m365audit.simulator import catalogue as cat
 from m365audit.simulator.activity_records import planted_url
 from m365audit.simulator.behaviour import CLEAN_ACTIVITY, ActivityPlant
+from m365audit.simulator.history import FormerSeat, seat_rollout
 from m365audit.simulator.tenant import Rates, SimAssignment, SimUser, Tenant, TenantConfig
 
-# The generated population: realistic mess that breaks no clause (guests and plans switched off exist,
-# but no guest or direct seats, no failed assignments, every seat holder trained and using Copilot).
+# The generated population: realistic mess that breaks no clause but one (guests and plans switched off
+# exist, but no guest or direct seats, no failed assignments, every seat holder trained), and, as in a real
+# organisation, about one seat holder in five never uses Copilot: idle seats the idle-seat check reports
+# (``idle_seat_holders``), so utilisation is not near 100%.
 DEMO_RATES = Rates(guest=0.015, disabled_account=0.0, guest_copilot=0.0, copilot_direct=0.0,
                    copilot_teams_disabled=0.05, copilot_all_disabled=0.01, assignment_error=0.0,
-                   never_used=0.0, trained=1.0, staff_trained=0.4)
+                   never_used=0.2, trained=1.0, staff_trained=0.4)
 # Its activity: none of what the checks look for, except the plants.
 DEMO_ACTIVITY = replace(CLEAN_ACTIVITY, labelled=0.9, chat_needs_training=True, use_every_weeks=4)
 
@@ -56,6 +60,11 @@ class Plant:
     activity: tuple[str, ...] = ()  # planted activity (behaviour.PLANT_KINDS), on the day days_ago
     days_ago: int = 3
     app: str = ""  # the third-party AI app of an "ai_app" plant (AppHost)
+    # (days before the anchor it began, days before it ended): a Copilot seat the user held only in the
+    # past, which `demo`'s monthly history shows (history.SeatHistory); 0 = removed on the anchor day,
+    # after the last monthly snapshot, so `demo --out`'s check of that snapshot reports it and today's
+    # check lists it as fixed.
+    former_seat: tuple[int, int] | None = None
 
     @property
     def near_miss(self) -> bool:
@@ -123,8 +132,9 @@ PLANTS: tuple[Plant, ...] = (
           lambda u, c: _member(u, c, _seat(c, 200), activity=0.0)),
     Plant(6, "near miss: a leaver whose licences were removed", (), (),
           lambda u, c: _member(u, c, account_enabled=False, trained=False, activity=0.0)),
-    Plant(7, "near miss: a guest without licences", (), (),
-          lambda u, c: _guest(u, c, trained=False, activity=0.0)),
+    Plant(7, "near miss: a guest without licences (the Copilot seat the guest was given two months ago was "
+          "removed today, after the last monthly check reported it: fixed)", (), (),
+          lambda u, c: _guest(u, c, trained=False, activity=0.0), former_seat=(60, 0)),
     Plant(8, "near miss: a new starter whose seat is three days old and not used yet", (), (),
           lambda u, c: _member(u, c, _seat(c, 3), activity=0.0)),
     Plant(9, "near miss: a Finance pilot seat (nested group) with Copilot in Teams switched off", (), (),
@@ -166,14 +176,24 @@ PLANTS: tuple[Plant, ...] = (
 def demo_tenant(users: int, days: int, seed: int, anchor: datetime | None = None, extra_days: int = 0) -> Tenant:
     """The tenant `m365audit demo` collects: generated population plus the plants.
 
-    ``extra_days``: the same tenant that many nights later (TenantConfig.extra_days).
+    ``extra_days``: the same tenant that many nights later (TenantConfig.extra_days). Today's seat
+    holders got their seats over the rollout of history.seat_rollout (a pilot after Microsoft made
+    Copilot available, then a wider rollout), which `demo` collects month by month.
     """
     plants = tuple(a for p in PLANTS for a in p.activity_plants())
     config = TenantConfig(users=users, days=days, seed=seed, rates=DEMO_RATES, activity=DEMO_ACTIVITY,
                           activity_plants=plants, extra_days=extra_days)
-    tenant = Tenant(replace(config, anchor=anchor) if anchor else config)
+    config = replace(config, anchor=anchor) if anchor else config
+    tenant = Tenant(replace(config, seat_rollout=seat_rollout(config.anchor)))
     plant(tenant)
     return tenant
+
+
+def former_seats(tenant: Tenant) -> list[FormerSeat]:
+    """The plants' past Copilot seats (Plant.former_seat), for history.SeatHistory."""
+    anchor = tenant.config.anchor
+    return [FormerSeat(p.index, anchor - timedelta(days=p.former_seat[0]), anchor - timedelta(days=p.former_seat[1]))
+            for p in PLANTS if p.former_seat]
 
 
 def plant(tenant: Tenant) -> None:
@@ -200,6 +220,8 @@ def planted_findings(tenant: Tenant, policy: Policy, check_date: date, *,
             expected.add((check_id, user.user_principal_name))
     for p in PLANTS if activity_collected else ():
         expected.update(_other_findings(tenant, p, policy))
+    if activity_collected:
+        expected.update((USED, upn) for upn in idle_seat_holders(tenant, policy, check_date))
     consumed = tenant.consumed_units()
     for sku in cat.SKUS:
         if sku.is_copilot and tenant.purchased_units(sku) - consumed[sku.sku_id] > policy.unassigned_seat_tolerance:
@@ -207,6 +229,19 @@ def planted_findings(tenant: Tenant, policy: Policy, check_date: date, *,
     if policy.reviewed_on and _add_months(policy.reviewed_on, policy.review_every_months) < check_date:
         expected.add((REVIEWED, policy.name))
     return expected
+
+
+def idle_seat_holders(tenant: Tenant, policy: Policy, check_date: date) -> list[str]:
+    """Generated seat holders who never use Copilot (DEMO_RATES.never_used), with a seat older than the
+    policy's idle limit on ``check_date`` (a newer seat is not judged yet): the idle-seat check's subjects."""
+    limit = check_date - timedelta(days=policy.inactive_after_days)
+    out = []
+    for u in tenant.iter_users():
+        since = u.copilot_assigned_at()
+        if (tenant.generated(u.index) and u.activity == 0 and u.holds_copilot_seat()
+                and (since is None or since.date() < limit)):
+            out.append(u.user_principal_name)
+    return out
 
 
 def _other_findings(tenant: Tenant, p: Plant, policy: Policy) -> set[tuple[str, str]]:

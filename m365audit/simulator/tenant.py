@@ -28,7 +28,7 @@ from m365audit.simulator.aggregates import (
     compute_aggregates,
     expected_licence_summary,
 )
-from m365audit.simulator.model import Profile, SimAssignment, SimUser, assignment, stable_uuid
+from m365audit.simulator.model import Profile, SimAssignment, SimUser, assignment, rollout_date, stable_uuid
 from m365audit.simulator.population import build_frozen, draws, unit
 
 __all__ = ["CLEAN", "Profile", "Rates", "SimAssignment", "SimUser", "Tenant", "TenantConfig", "stable_uuid"]
@@ -76,6 +76,9 @@ class TenantConfig:
     # directory, planted days and every earlier record stay exactly as at the anchor, so a
     # database collected from the tenant at extra_days=0 gains only the new days (bench nightly run).
     extra_days: int = 0
+    # When today's Copilot seat holders got their seats: (share of holders, date) points, as
+    # history.seat_rollout makes them (empty: spread evenly over the 540 days before the anchor).
+    seat_rollout: tuple[tuple[float, datetime], ...] = ()
 
     @property
     def sharepoint_host(self) -> str:
@@ -133,6 +136,8 @@ class Tenant:
         self.generation = 0
         self._cache: dict[str, Any] = {}
         self._group_ids: dict[str, str] = {}
+        # SKUs the organisation does not subscribe to yet (history.SeatHistory: before a product existed).
+        self.hidden_skus: frozenset[str] = frozenset()
 
     # ----- identity -------------------------------------------------------
     @property
@@ -213,7 +218,9 @@ class Tenant:
         assignments = [assignment(p.base[0], p.base[1], created + timedelta(days=1))] if p.base else []
         activity = unit(d[14])
         if p.copilot is not None:
-            assigned_at = max(created, cfg.anchor - timedelta(days=1 + unit(d[13]) * 540))
+            since = (rollout_date(cfg.seat_rollout, unit(d[13])) if cfg.seat_rollout
+                     else cfg.anchor - timedelta(days=1 + unit(d[13]) * 540))
+            assigned_at = max(created, since)
             assignments.append(assignment(cat.COPILOT.sku_id, p.copilot[0], assigned_at, *p.copilot[1:]))
             if unit(d[11]) < cfg.rates.never_used:
                 activity = 0.0
@@ -339,6 +346,10 @@ class Tenant:
 
     def consumed_units(self) -> Counter[str]:
         return Counter(self.aggregates().consumed)
+
+    def subscribed_skus(self) -> list[cat.SkuDef]:
+        """The SKUs subscribedSkus lists."""
+        return [sku for sku in cat.SKUS if sku.sku_id not in self.hidden_skus]
 
     def purchased_units(self, sku: cat.SkuDef) -> int:
         consumed = self.consumed_units()[sku.sku_id]

@@ -26,7 +26,7 @@ def _stored(db: Path) -> int:
 def test_the_nightly_run_collects_the_overlap_and_stores_only_the_new_day(tmp_path: Path) -> None:
     db = tmp_path / "bench.duckdb"
     anchor = today()
-    timed("demo", "--users", str(USERS), "--days", str(DAYS), "--seed", str(SEED), "--db", str(db))
+    timed("demo", "--users", str(USERS), "--days", str(DAYS), "--seed", str(SEED), "--db", str(db), "--no-history")
     if today() != anchor:
         pytest.skip("the demo ran across midnight UTC")
     types = demo_audit().record_types

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 
+from m365audit.simulator import Tenant, TenantConfig
+from m365audit.simulator import catalogue as cat
 from tests.conftest import ANCHOR, assert_clean_failure, collect_from, run_cli
 
 
@@ -40,9 +44,14 @@ def test_json_shape(db) -> None:
         ("2026-27", "2026-04-01", "2026-09-22", False),
         ("2026-27", "2026-09-23", "2026-11-02", True),
     ]
-    # No prices in the default policy: held but not estimated, and it says why.
-    assert answer["expenditure"][2]["amount"] is None
-    assert "no list price is recorded for Microsoft Copilot for Microsoft 365" in answer["expenditure"][2]["basis"]
+    # No policy file: Microsoft's UK list price, 24.70 a seat a month, for the seats purchased from 23 September
+    # (8 of September's 30 days, all October, 2 of November's 30 days); the officer is told where it came from.
+    seats = Tenant(TenantConfig(users=300, seed=3, anchor=ANCHOR)).purchased_units(cat.COPILOT)
+    expected = Fraction("24.70") * seats * (Fraction(8, 30) + 1 + Fraction(2, 30))
+    assert answer["expenditure"][2]["amount"] == float(round(Decimal(expected.numerator) / expected.denominator, 2))
+    assert answer["expenditure"][2]["basis"].startswith("Estimate from licence records, not from invoices")
+    assert answer["officer_note"][1].startswith("No policy file was given: expenditure is estimated at "
+                                                "Microsoft's published UK list price")
     assert answer["suppression"] == {"threshold": 5, "secondary_method": "next_smallest"}
     assert "are as recorded on 2 November 2026" in answer["method"]
     assert "from the licence snapshot taken on 2 November 2026" in answer["officer_note"][0]

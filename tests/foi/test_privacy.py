@@ -46,7 +46,7 @@ def _plant(db) -> dict[str, str]:
 def demo(tmp_path_factory):
     folder = tmp_path_factory.mktemp("demo")
     db = folder / "demo.duckdb"
-    run_demo(db=db, users=800, seed=4)
+    run_demo(db=db, users=800, days=30, seed=4)
     planted = _plant(db)
     outputs = {}
     for fmt in FORMATS:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import date
 from pathlib import Path
 
 from m365audit.checks.catalogue import check_ids
@@ -36,6 +37,8 @@ def test_names_by_sku_id_then_part_number() -> None:
 def test_every_example_policy_prices_its_copilot_seats_at_a_uk_list_price() -> None:
     for path in sorted((resource_dir("examples") / "policies").glob("*.toml")):
         policy = load_policy(path, check_ids())
-        prices = {p.sku: p.monthly_price for p in policy.prices}
+        copilot = [(p.monthly_price, p.valid_from) for p in policy.prices if p.sku == "Microsoft_365_Copilot"]
         assert policy.currency == "GBP", path.name
-        assert prices.get("Microsoft_365_Copilot") == 24.70, path.name
+        # The list price from general availability; the borough council pays monthly, 5% more from April 2025.
+        later = [(25.94, date(2025, 4, 1))] if path.stem == "borough-council" else []
+        assert copilot == [(24.70, date(2023, 11, 1)), *later], path.name

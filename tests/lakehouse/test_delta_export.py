@@ -26,7 +26,7 @@ DATED = ("copilot_interactions", "copilot_accessed_resources", "copilot_messages
 def db(tmp_path_factory):
     """The demo: the real collector over HTTP against the simulated tenant."""
     path = tmp_path_factory.mktemp("delta") / "demo.duckdb"
-    result = run_cli("demo", "--users", "200", "--days", "4", "--db", str(path))
+    result = run_cli("demo", "--users", "200", "--days", "4", "--no-history", "--db", str(path))
     assert result.code == 0, result.stderr
     return path
 

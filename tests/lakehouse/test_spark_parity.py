@@ -45,7 +45,7 @@ def _comparable(report: dict) -> tuple[list, list]:
 def test_every_check_finds_the_same_on_spark_as_on_duckdb(tmp_path) -> None:
     _need_spark()
     db, lake = tmp_path / "demo.duckdb", tmp_path / "lake"
-    demo = run_cli("demo", "--users", "300", "--days", "5", "--db", str(db))
+    demo = run_cli("demo", "--users", "300", "--days", "5", "--no-history", "--db", str(db))
     assert demo.code == 0, demo.stderr
     exported = run_cli("export", "delta", str(lake), "--db", str(db))
     assert exported.code == 0, exported.stderr

@@ -6,21 +6,21 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, datetime
+import shutil
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from m365audit.checks.catalogue import check_ids
-from m365audit.demo import run_demo
 from m365audit.policy import load_policy
 from m365audit.simulator import activity_catalogue as ac
 from m365audit.simulator.planted import PLANTS, demo_tenant, planted_findings
 from tests.conftest import run_cli
+from tests.simulator.conftest import DAYS, SEED, USERS, DemoRun
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples" / "policies").glob("*.toml"))
-USERS, DAYS, SEED = 150, 30, 1
 # Checks that need only the licence snapshot and the policy file: they must run on the demo.
 LICENCE_SIDE = {"licence_copilot_only_active_accounts", "licence_copilot_only_members",
                 "licence_copilot_assigned_by_group", "licence_assignment_no_errors",
@@ -28,9 +28,10 @@ LICENCE_SIDE = {"licence_copilot_only_active_accounts", "licence_copilot_only_me
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    run_demo(db=db, users=USERS, days=DAYS, seed=SEED)
+def demo_db(demo_run: DemoRun, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the demo database (`m365audit demo` in tests/simulator/conftest.py): these tests store check runs."""
+    db = tmp_path_factory.mktemp("planted") / "demo.duckdb"
+    shutil.copy(demo_run.db, db)
     return db
 
 
@@ -131,3 +132,69 @@ def test_report_ranks_copilot_chat_users_for_the_next_seat_and_says_what_decided
         reclaim = {r["user_principal_name"]: r["decided_by"] for r in csv.DictReader(handle)}
     assert reclaim[upn[0]] == "account disabled"
     assert reclaim[upn[5]].startswith("usage report v2: 0 active day(s), 0 prompt(s) in the ")
+
+
+def test_a_muted_planted_finding_is_muted_with_reason_and_end_in_check_csv_workbook_and_html(
+        demo_run: DemoRun, tmp_path: Path) -> None:
+    """A policy exception mutes the seat holder who skipped the training (plant 4): `check --format csv`, the
+    manager workbook (opened with openpyxl) and the HTML report all show the finding as muted, with the
+    exception's reason and end date."""
+    import html as html_text
+    import re
+
+    import openpyxl
+
+    from m365audit.checks.catalogue import load_catalogue
+    from m365audit.simulator.planted import TRAINED
+
+    subject = demo_tenant(USERS, DAYS, SEED).user(4).user_principal_name  # type: ignore[union-attr]
+    reason = "Booked on the next AI training course"
+    policy = tmp_path / "muted.toml"
+    policy.write_text(EXAMPLES[2].read_text(encoding="utf-8") + f"""
+[[exceptions]]
+check = "{TRAINED}"
+subject = "{subject}"
+reason = "{reason}"
+until = 2099-03-31
+""", encoding="utf-8")
+    db = tmp_path / "demo.duckdb"
+    shutil.copy(demo_run.db, db)  # with `demo --out`'s two check runs: last month's and today's
+    checked = run_cli("check", "--db", str(db), "--policy", str(policy), "--format", "csv")
+    assert checked.code == 0, checked.stderr
+    rows = [r for r in csv.DictReader(io.StringIO(checked.stdout))
+            if r["check_id"] == TRAINED and r["subject"] == subject]
+    assert [(r["subject"], r["status"], r["excepted"], r["exception_reason"], r["exception_until"], r["change"])
+            for r in rows] == [(subject, "fail", "true", reason, "2099-03-31", "open")]
+    detail = rows[0]["detail"]
+
+    out = tmp_path / "out"
+    result = run_cli("report", "--db", str(db), "--policy", str(policy), "--format", "xlsx,html", "--out", str(out))
+    assert result.code == 0, result.stderr
+    info = next(c for c in load_catalogue() if c.id == TRAINED)
+    # Reported since last month's check run, on the first of this month (before today's run: the last month's).
+    since = datetime.combine(demo_run.today.replace(day=1) if demo_run.today.day > 1
+                             else (demo_run.today - timedelta(days=1)).replace(day=1), datetime.min.time())
+    book = openpyxl.load_workbook(out / "copilot-report.xlsx")
+    try:
+        sheet = book["compliance_findings"]
+        header = [c.value for c in sheet[1]]
+        assert header == ["Check id", "Check", "Severity", "State", "Since the previous run", "Who or what",
+                          "Evidence", "Since", "Muted because", "Muted until"]
+        muted = [[c.value for c in row] for row in sheet.iter_rows(min_row=2) if row[3].value == "muted"]
+        assert muted == [[TRAINED, info.title, info.severity, "muted", "open", subject, detail, since, reason,
+                          datetime(2099, 3, 31)]]
+        row = next(r for r in sheet.iter_rows(min_row=2) if r[3].value == "muted")
+        assert (row[7].number_format, row[9].number_format) == ("yyyy-mm-dd", "yyyy-mm-dd")
+    finally:
+        book.close()
+    page = (out / "copilot-report.html").read_text(encoding="utf-8")
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", tr, re.S) for tr in re.findall(r"<tr>(.*?)</tr>", page, re.S)]
+    found = [[html_text.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in tr] for tr in cells
+             if any(html_text.escape(subject) in c for c in tr) and any(reason in c for c in tr)]
+    assert found == [["open", subject, detail, f"{since:%Y-%m-%d}", reason, "2099-03-31"]]
+    group = page[page.index('id="findings-'):]
+    group = group[group.index(f"<h3>{html_text.escape(info.title)}"):]
+    heads = [html_text.unescape(re.sub(r"<[^>]+>", "", h)).strip()
+             for h in re.findall(r"<th[^>]*>(.*?)</th>", group[:group.index("</thead>")], re.S)]
+    assert heads[-2:] == ["Muted because", "Muted until"], heads
+    assert "1 muted" in group[:group.index("</p>")]
