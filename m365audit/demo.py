@@ -8,12 +8,12 @@ database that holds collections from a real tenant.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from m365audit.errors import UsageError
+from m365audit.progress import Progress
 
 DEMO_TOKEN = "m365audit-demo-token"
 # The simulated tenant answers at once: poll its audit queries briskly, and collect the
@@ -49,7 +49,7 @@ def _is_demo_database(path: Path) -> bool:
 
 
 def run_demo(*, db: Path, users: int = 2000, days: int = 30, seed: int = 1, out: Path | None = None,
-             progress: Callable[[str, int], None] | None = None, replace: bool = False) -> dict[str, Any]:
+             progress: Progress | None = None, replace: bool = False) -> dict[str, Any]:
     from m365audit.collect.runner import EXTRA_SOURCES, CollectOptions, collect
     from m365audit.outputs import check_file, check_folder, protected_paths
     from m365audit.report.licences import licence_summary
@@ -68,6 +68,8 @@ def run_demo(*, db: Path, users: int = 2000, days: int = 30, seed: int = 1, out:
         raise UsageError(f"{db} holds data from a real tenant; the demo will not replace it. Pass --db demo.duckdb.")
     tmp = db.with_name(db.name + ".demo-tmp")
     tmp.unlink(missing_ok=True)
+    shown, phases = progress or Progress("demo"), 3 if out is not None else 2
+    shown.advance("demo", unit="phases", total=phases, step="building the simulated tenant")
     # A clean population plus a documented set of planted violations (simulator/planted.py),
     # so `m365audit check` on the demo lists exactly those.
     tenant = demo_tenant(users, days, seed)
@@ -78,7 +80,8 @@ def run_demo(*, db: Path, users: int = 2000, days: int = 30, seed: int = 1, out:
                 db=tmp, graph_url=server.url, credential=_DemoCredential(),
                 only=("licences", *EXTRA_SOURCES), member_groups=[cat.GROUP_TRAINED],
                 since=until - timedelta(days=days), until=until, extra=DEMO_EXTRA)
-            collect(options, progress)
+            shown.advance("demo", 1, step="collecting with the real collector")
+            collect(options, shown.within(phase="collect"))
         os.replace(tmp, db)
     finally:
         tmp.unlink(missing_ok=True)
@@ -86,7 +89,9 @@ def run_demo(*, db: Path, users: int = 2000, days: int = 30, seed: int = 1, out:
     with open_db(db, read_only=True) as con:
         summary = licence_summary(con)
     if out is not None:
+        shown.advance("demo", 1, step="checking the example policy and writing the reports")
         _write_reports(db, out, replace)
+    shown.finish("demo", count=phases)
     return summary
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from m365audit.cli.common import DEFAULT_DB, DbPath, progress_reporter
+from m365audit.cli.common import DEFAULT_DB, DbPath, ProgressMode
 
 
 def register(app: typer.Typer) -> None:
@@ -21,13 +21,15 @@ def register(app: typer.Typer) -> None:
             help="Also check the example borough council policy and write the reports to this folder.")] = None,
         replace: Annotated[bool, typer.Option(
             "--replace", help="Let --out write into a folder that holds files m365audit did not write.")] = False,
+        progress: ProgressMode = "auto",
     ) -> None:
         """Start a simulated tenant on loopback, collect it with the real collector, show licences."""
         from m365audit.cli.licences import print_table
         from m365audit.demo import run_demo
+        from m365audit.progress import progress_for
 
-        with progress_reporter() as progress:
-            summary = run_demo(db=db, users=users, days=days, seed=seed, out=out, progress=progress,
+        with progress_for("demo", progress) as shown:
+            summary = run_demo(db=db, users=users, days=days, seed=seed, out=out, progress=shown,
                                replace=replace)
         print_table(summary)
         typer.echo(f"\nDemo database: {db}. Try `m365audit licences --db {db} --format json`.", err=True)

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from m365audit.cli.common import ProgressMode
+
 if TYPE_CHECKING:
     from datetime import datetime
 
@@ -51,13 +53,13 @@ def fixed_now() -> datetime | None:
 
 def register(app: typer.Typer) -> None:
     @app.command()
-    def run(config: ConfigPath = None, db: DbOverride = None) -> None:
+    def run(config: ConfigPath = None, db: DbOverride = None, progress: ProgressMode = "auto") -> None:
         """The nightly job: collect, apply retention, check, report, answer FOI and email, as configured.
 
-        Logs one line per step to stderr (JSON lines when not on a terminal). Exit codes: 0 done;
-        1 findings at or above [checks] fail_on; 2 bad configuration or database; 3 collection or
-        delivery failed; 4 internal error."""
-        from m365audit.ops.pipeline import run_nightly
+        Logs one line per step to stderr (JSON lines when not on a terminal, errors included). Exit
+        codes: 0 done; 1 findings at or above [checks] fail_on; 2 bad configuration or database;
+        3 collection or delivery failed; 4 internal error."""
+        from m365audit.ops.log import RunLog
+        from m365audit.ops.pipeline import run_logged
 
-        outcome = run_nightly(load(config, db), now=fixed_now())
-        raise typer.Exit(outcome.exit_code)
+        raise typer.Exit(run_logged(lambda: (load(config, db), fixed_now()), RunLog(), progress))

@@ -13,6 +13,7 @@ found something at or above ``fail_on``; else 0.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from typing import Any
 from m365audit.errors import EXIT_USAGE, M365AuditError
 from m365audit.ops.config import RunConfig
 from m365audit.ops.log import Redactor, RunLog
+from m365audit.progress import Progress, progress_for
 from m365audit.store.pseudonym import PseudonymKey
 
 EXIT_INTERNAL = 4
@@ -60,6 +62,7 @@ class RunContext:
     credential: Any
     key: PseudonymKey | None
     policy: Any  # the RetryPolicy whose time budget covers the whole run
+    progress: Progress = field(default_factory=lambda: Progress("run"))  # each step's, within step=<name>
     results: list[StepResult] = field(default_factory=list)
     run_id: str | None = None
     findings: dict[str, Any] | None = None
@@ -77,8 +80,37 @@ class RunOutcome:
 Step = Callable[[RunContext], Outcome]
 
 
+def run_logged(load: Callable[[], tuple[RunConfig, datetime | None]], log: RunLog, progress: str = "auto") -> int:
+    """Load the configuration and run; every error is a log record (JSON when the log is). The exit code.
+
+    On a terminal the errors stay one sentence each, as every command's are (cli/app.py).
+    """
+    try:
+        config, now = load()
+        log.redact = Redactor([config.pseudonym_key_env])
+        with progress_for("run", progress, write=log.progress if log.json_lines else None) as shown:
+            return run_nightly(config, log=log, now=now, progress=shown).exit_code
+    except M365AuditError as exc:
+        if not log.json_lines:
+            raise
+        log.emit("run", level="error", status="failed", exit_code=exc.exit_code, message=exc.message)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        if not log.json_lines:
+            raise
+        log.emit("run", level="error", status="failed", exit_code=130, message="interrupted")
+        return 130
+    except Exception as exc:
+        if not log.json_lines or os.environ.get("M365AUDIT_DEBUG"):
+            raise
+        log.emit("run", level="error", status="failed", exit_code=EXIT_INTERNAL,
+                 message=f"internal error ({type(exc).__name__}: {exc}); set M365AUDIT_DEBUG=1 for the "
+                         "traceback and please report it")
+        return EXIT_INTERNAL
+
+
 def run_nightly(config: RunConfig, *, log: RunLog | None = None, now: datetime | None = None,
-                credential: Any = None) -> RunOutcome:
+                credential: Any = None, progress: Progress | None = None) -> RunOutcome:
     """Run every configured step under the writer lock; never raises for a failed step."""
     from m365audit.collect.auth import make_credential
     from m365audit.collect.graph import RetryPolicy
@@ -92,13 +124,15 @@ def run_nightly(config: RunConfig, *, log: RunLog | None = None, now: datetime |
     started = time.monotonic()
     with log.capture_library_logs(), writer_lock(config.db, "run"):
         ctx = RunContext(config, log, now or datetime.now(UTC), credential, key,
-                         RetryPolicy.from_env(config.budget_seconds))
+                         RetryPolicy.from_env(config.budget_seconds), progress or Progress("run"))
         log.emit("run", status="started", config=config.source, database=str(config.db))
-        for name, step in steps.STEPS:
-            if not _run_step(ctx, name, step):
-                break
+        with ctx.progress.steps("run", len(steps.STEPS)) as begin:
+            for name, step in steps.STEPS:
+                begin(name, 1)
+                if not _run_step(ctx, name, step):
+                    break
         code = exit_code(ctx.results)
-        log.emit("run", level="error" if code not in (0, 1) else "info",
+        log.emit("run", level="error" if code not in (0, 1) else "warning" if code == 1 else "info",
                  status="ok" if code in (0, 1) else "failed", exit_code=code,
                  seconds=round(time.monotonic() - started, 3),
                  steps={r.step: r.status for r in ctx.results})
