@@ -125,6 +125,9 @@ def collect(options: CollectOptions, progress: ProgressFn | None = None) -> Coll
             log.info("deleted %s left by an interrupted run", plural(removed, "spool folder"))
         try:
             return _collect_locked(options, target, scope, label, credential, progress)
+        except BaseException:
+            progress.end("failed")  # the sources cut short say so in their last progress line
+            raise
         finally:
             with contextlib.suppress(OSError):
                 spool_root(options.db).rmdir()  # only when empty

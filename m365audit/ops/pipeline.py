@@ -131,6 +131,7 @@ def run_nightly(config: RunConfig, *, log: RunLog | None = None, now: datetime |
                 begin(name, 1)
                 if not _run_step(ctx, name, step):
                     break
+        ctx.progress.end("stopped")  # the run's last line is its own
         code = exit_code(ctx.results)
         log.emit("run", level="error" if code not in (0, 1) else "warning" if code == 1 else "info",
                  status="ok" if code in (0, 1) else "failed", exit_code=code,
