@@ -69,7 +69,7 @@ def run_demo(*, db: Path, users: int = 2000, days: int = 30, seed: int = 1, out:
     tmp = db.with_name(db.name + ".demo-tmp")
     tmp.unlink(missing_ok=True)
     shown, phases = progress or Progress("demo"), 3 if out is not None else 2
-    shown.advance("demo", unit="phases", total=phases, step="building the simulated tenant")
+    shown.advance("demo", unit="phases", total=phases, doing="building the simulated tenant")
     # A clean population plus a documented set of planted violations (simulator/planted.py),
     # so `m365audit check` on the demo lists exactly those.
     tenant = demo_tenant(users, days, seed)
@@ -80,7 +80,7 @@ def run_demo(*, db: Path, users: int = 2000, days: int = 30, seed: int = 1, out:
                 db=tmp, graph_url=server.url, credential=_DemoCredential(),
                 only=("licences", *EXTRA_SOURCES), member_groups=[cat.GROUP_TRAINED],
                 since=until - timedelta(days=days), until=until, extra=DEMO_EXTRA)
-            shown.advance("demo", 1, step="collecting with the real collector")
+            shown.advance("demo", 1, doing="collecting with the real collector")
             collect(options, shown.within(phase="collect"))
         os.replace(tmp, db)
     finally:
@@ -89,7 +89,7 @@ def run_demo(*, db: Path, users: int = 2000, days: int = 30, seed: int = 1, out:
     with open_db(db, read_only=True) as con:
         summary = licence_summary(con)
     if out is not None:
-        shown.advance("demo", 1, step="checking the example policy and writing the reports")
+        shown.advance("demo", 1, doing="checking the example policy and writing the reports")
         _write_reports(db, out, replace)
     shown.finish("demo", count=phases)
     return summary

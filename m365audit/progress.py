@@ -125,7 +125,7 @@ class Progress:
         begun = [0]  # the size of the step in hand, counted when the next begins
 
         def step(label: str, n: int) -> None:
-            self.advance(name, begun[0], unit=unit, total=total, step=label)
+            self.advance(name, begun[0], unit=unit, total=total, doing=label)
             begun[0] = n
 
         yield step
@@ -209,15 +209,15 @@ class Bars:
 
 def _describe(task: Task) -> str:
     parts = [str(v) for v in task.context.values()] + [task.name]
-    if "step" in task.state:
-        parts.append(str(task.state["step"]))
+    if "doing" in task.state:
+        parts.append(str(task.state["doing"]))
     return ": ".join(dict.fromkeys(parts))
 
 
 def _figure(task: Task) -> str:
     shown = f"{task.count:,}" + (f"/{task.total:,}" if task.total is not None else "") + f" {task.unit}"
     extra = [f"{k.replace('_', ' ')} {v:,}" if isinstance(v, int) else f"{v}"
-             for k, v in task.state.items() if k != "step" and not isinstance(v, dict)]
+             for k, v in task.state.items() if k != "doing" and not isinstance(v, dict)]
     return ", ".join([shown, *extra]) if task.status == "running" else f"{shown} ({task.status})"
 
 

@@ -71,7 +71,7 @@ def test_steps_count_the_steps_completed_and_end_done() -> None:
         for label in ("Computing licences", "Computing adoption", "Writing HTML"):
             clock.now += 2
             step(label, 1)
-    assert [(line["step"], line["steps"], line["status"]) for line in lines] == [
+    assert [(line["doing"], line["steps"], line["status"]) for line in lines] == [
         ("Writing HTML", 2, "running"), ("Writing HTML", 3, "done")]  # the first line 4 s after the start
     assert lines[-1]["total"] == 3
 

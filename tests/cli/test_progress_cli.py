@@ -164,7 +164,7 @@ def test_import_and_report_show_json_progress_and_keep_stdout_for_results(make_s
     assert [line for line in report.stdout.splitlines() if not line.startswith(str(tmp_path / "out"))] == []
     last = progress_lines(report.stderr)[-1]
     assert (last["command"], last["task"], last["status"]) == ("report", "report", "done")
-    assert last["steps"] == last["total"] > 2 and last["step"] == "Writing CSV files"
+    assert last["steps"] == last["total"] > 2 and last["doing"] == "Writing CSV files"
 
 
 @pytest.mark.parametrize("out", [False, True])
