@@ -1,4 +1,4 @@
-"""Options shared by several commands, and terminal helpers."""
+"""Options shared by several commands, and printing JSON results."""
 
 from __future__ import annotations
 
@@ -33,10 +33,6 @@ ProgressMode = Annotated[
     typer.Option("--progress", envvar="M365AUDIT_PROGRESS", metavar="MODE",
                  help="auto (bars on a terminal, JSON lines on stderr otherwise), bars, json or off."),
 ]
-
-
-def is_terminal() -> bool:
-    return sys.stderr.isatty()
 
 
 def echo_json(payload: Any) -> None:
