@@ -9,7 +9,9 @@ lines go is the view's business:
 - on a terminal (stderr), a rich bar per task that disappears when the work ends;
 - otherwise one JSON object per line on stderr: a task's line at most every
   ``interval`` seconds while it runs, then its final line (``"status": "done"``),
-  so a nightly job's log shows that it is alive without being flooded;
+  so a nightly job's log shows that it is alive without being flooded; while
+  nothing moves (an audit query the service is still running), a heartbeat
+  repeats the least recently shown task's line once every ``interval`` seconds;
 - ``off``: nothing.
 
 Progress never goes to stdout, which carries the commands' results.
@@ -19,6 +21,7 @@ The JSON fields are documented in docs/operations.md ("Progress").
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -62,6 +65,7 @@ class Task:
 class View(Protocol):
     def update(self, task: Task, now: float) -> None: ...
     def finish(self, task: Task, now: float) -> None: ...
+    def idle(self, tasks: list[Task], now: float) -> None: ...
     def close(self) -> None: ...
 
 
@@ -85,21 +89,25 @@ class Progress:
     def advance(self, name: str, n: int = 0, *, unit: str = "records", total: int | None = None,
                 lasting: bool = True, **state: Any) -> Task:
         """``n`` more done of task ``name`` (started on first use); ``state`` replaces what it says of itself."""
-        now = self.clock()
+        task = self._count(name, n, unit, total, lasting, state)
+        if self.view is not None:
+            self.view.update(task, self.clock())
+        return task
+
+    def _count(self, name: str, n: int, unit: str, total: int | None, lasting: bool, state: dict[str, Any]) -> Task:
         key = (name, *sorted(self.context.items()))
         task = self.tasks.get(key)
         if task is None:
+            now = self.clock()
             task = self.tasks[key] = Task(name, dict(self.context), unit, now, shown_at=now, lasting=lasting)
         task.count += n
         task.total = total if total is not None else task.total
         task.state.update(state)
-        if self.view is not None:
-            self.view.update(task, now)
         return task
 
     def finish(self, name: str, *, status: str = "done", count: int | None = None, **state: Any) -> None:
         """Task ``name`` has ended (``status`` done, failed, pending...); ``count`` corrects its final figure."""
-        task = self.advance(name, **state)
+        task = self._count(name, 0, "records", None, True, state)
         if task.status != "running":
             return
         task.status = status
@@ -131,6 +139,11 @@ class Progress:
         yield step
         self.finish(name, count=total)
 
+    def tick(self) -> None:
+        """The heartbeat: lets the view show that running work is alive when nothing has moved."""
+        if self.view is not None:
+            self.view.idle([t for t in list(self.tasks.values()) if t.status == "running"], self.clock())
+
     def close(self, status: str = "stopped") -> None:
         """End the tasks still running (as ``status``) and stop the view."""
         for task in list(self.tasks.values()):
@@ -145,18 +158,29 @@ class JsonLines:
     """One JSON object a line: a running task at most every ``interval`` s, and its final line."""
 
     def __init__(self, command: str, write: Callable[[dict[str, Any]], None], interval: float = INTERVAL) -> None:
-        self.command, self.write, self.interval = command, write, interval
+        self.command, self._write, self.interval = command, write, interval
+        self.written_at: float | None = None  # the last line's time, any task's
+        self._lock = threading.Lock()  # the heartbeat writes from its own thread
 
     def update(self, task: Task, now: float) -> None:
         if now - task.shown_at >= self.interval:
-            task.shown_at = now
-            self.write(task.record(self.command, now))
+            self.write(task, now)
 
     def finish(self, task: Task, now: float) -> None:
         if task.status == "stopped" and task.shown_at == task.started:
             return  # cut short before its first line: the command's error says what happened
-        task.shown_at = now
-        self.write(task.record(self.command, now))
+        self.write(task, now)
+
+    def idle(self, tasks: list[Task], now: float) -> None:
+        """No line for ``interval`` seconds: the line of the running task shown least recently."""
+        quiet_since = self.written_at if self.written_at is not None else min((t.started for t in tasks), default=now)
+        if tasks and now - quiet_since >= self.interval:
+            self.write(min(tasks, key=lambda t: t.shown_at), now)
+
+    def write(self, task: Task, now: float) -> None:
+        with self._lock:
+            task.shown_at = self.written_at = now
+            self._write(task.record(self.command, now))
 
     def close(self) -> None:
         return None
@@ -203,6 +227,9 @@ class Bars:
                         description=_describe(task), figure=_figure(task))
         self.bar.stop_task(ident)
 
+    def idle(self, tasks: list[Task], now: float) -> None:
+        return None  # rich redraws the bars (spinner, elapsed time) by itself
+
     def close(self) -> None:
         self.bar.stop()
 
@@ -243,9 +270,25 @@ def progress_for(command: str, mode: str = "auto", *, console: Any = None, clock
     elif chosen == "json":
         view = JsonLines(command, write or stderr_writer())
     progress = Progress(command, view, clock)
+    beating = _heartbeat(progress) if isinstance(view, JsonLines) else None
     try:
         yield progress
     except BaseException:
         progress.close("stopped")
         raise
+    finally:
+        if beating is not None:
+            beating.set()
     progress.close("done")
+
+
+def _heartbeat(progress: Progress, every: float = 1.0) -> threading.Event:
+    """A daemon thread calling ``progress.tick()`` every ``every`` seconds until the returned event is set."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(every):
+            progress.tick()
+
+    threading.Thread(target=beat, name="m365audit-progress", daemon=True).start()
+    return stop

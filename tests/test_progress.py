@@ -99,3 +99,40 @@ def test_modes() -> None:
     with progress_for("report", "off") as progress:
         assert progress.view is None
         progress.advance("report", 1)
+
+
+def test_the_heartbeat_repeats_the_stalest_running_task_when_nothing_was_written_for_an_interval() -> None:
+    clock = Clock()
+    progress, lines = _json_progress(clock)
+    progress.within(window="a").advance("audit records", query="running")
+    clock.now += 1
+    progress.within(window="b").advance("audit records", query="running")
+    clock.now += 1
+    progress.tick()  # 2 s after the first task started: too soon
+    assert lines == []
+    clock.now += 1
+    progress.tick()
+    progress.tick()  # one line per interval, not one per tick
+    clock.now += 2
+    progress.tick()
+    clock.now += 1
+    progress.tick()  # a, then b: the stalest task each time
+    assert [(line["window"], line["elapsed_s"], line["query"]) for line in lines] == [
+        ("a", 3.0, "running"), ("b", 5.0, "running")]
+    progress.within(window="a").finish("audit records")
+    progress.within(window="b").finish("audit records")
+    clock.now += 10
+    progress.tick()  # nothing runs: nothing to say
+    assert len(lines) == 4
+
+
+def test_the_heartbeat_thread_runs_only_for_json_lines_and_stops_with_the_command() -> None:
+    import threading
+
+    written: list[dict] = []
+    with progress_for("collect", "json", write=written.append) as progress:
+        assert any(t.name == "m365audit-progress" for t in threading.enumerate())
+        progress.advance("users", 1)
+    with progress_for("collect", "off"):
+        pass
+    assert [line["status"] for line in written] == ["done"]
