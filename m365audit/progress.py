@@ -73,14 +73,17 @@ class Progress:
     """Counts a command's work in tasks and shows it through a view (None: counted, never shown)."""
 
     def __init__(self, command: str, view: View | None = None, clock: Clock = time.monotonic,
-                 context: dict[str, Any] | None = None, tasks: dict[tuple[Any, ...], Task] | None = None) -> None:
+                 context: dict[str, Any] | None = None, tasks: dict[tuple[Any, ...], Task] | None = None,
+                 lock: threading.RLock | None = None) -> None:
         self.command, self.view, self.clock = command, view, clock
         self.context = context or {}
         self.tasks: dict[tuple[Any, ...], Task] = {} if tasks is None else tasks
+        # Shared with the heartbeat thread: a task ended here is never shown as running afterwards.
+        self.lock = lock or threading.RLock()
 
     def within(self, **context: Any) -> Progress:
         """The same progress, for a part of the work (its tasks carry ``context``)."""
-        return Progress(self.command, self.view, self.clock, {**self.context, **context}, self.tasks)
+        return Progress(self.command, self.view, self.clock, {**self.context, **context}, self.tasks, self.lock)
 
     def __call__(self, label: str, n: int) -> None:
         """The ``(label, n)`` callback the collectors call: ``n`` more records of ``label``."""
@@ -89,10 +92,11 @@ class Progress:
     def advance(self, name: str, n: int = 0, *, unit: str = "records", total: int | None = None,
                 lasting: bool = True, **state: Any) -> Task:
         """``n`` more done of task ``name`` (started on first use); ``state`` replaces what it says of itself."""
-        task = self._count(name, n, unit, total, lasting, state)
-        if self.view is not None:
-            self.view.update(task, self.clock())
-        return task
+        with self.lock:
+            task = self._count(name, n, unit, total, lasting, state)
+            if self.view is not None:
+                self.view.update(task, self.clock())
+            return task
 
     def _count(self, name: str, n: int, unit: str, total: int | None, lasting: bool, state: dict[str, Any]) -> Task:
         key = (name, *sorted(self.context.items()))
@@ -107,22 +111,24 @@ class Progress:
 
     def finish(self, name: str, *, status: str = "done", count: int | None = None, **state: Any) -> None:
         """Task ``name`` has ended (``status`` done, failed, pending...); ``count`` corrects its final figure."""
-        task = self._count(name, 0, "records", None, True, state)
-        if task.status != "running":
-            return
-        task.status = status
-        if count is not None:
-            task.count = count
-        if self.view is not None:
-            self.view.finish(task, self.clock())
+        with self.lock:
+            task = self._count(name, 0, "records", None, True, state)
+            if task.status != "running":
+                return
+            task.status = status
+            if count is not None:
+                task.count = count
+            if self.view is not None:
+                self.view.finish(task, self.clock())
 
     def end(self, status: str = "done", but: str | None = None) -> None:
         """End every running task of this part of the work (whose context includes this one's), ``but`` one."""
-        for task in list(self.tasks.values()):
-            if (task.status == "running" and self.context.items() <= task.context.items()
-                    and not (task.name == but and task.context == self.context)):
-                Progress(self.command, self.view, self.clock, task.context, self.tasks).finish(task.name,
-                                                                                             status=status)
+        with self.lock:
+            for task in list(self.tasks.values()):
+                if (task.status == "running" and self.context.items() <= task.context.items()
+                        and not (task.name == but and task.context == self.context)):
+                    Progress(self.command, self.view, self.clock, task.context, self.tasks,
+                             self.lock).finish(task.name, status=status)
 
     @contextmanager
     def steps(self, name: str, total: int, unit: str = "steps") -> Iterator[Callable[[str, int], None]]:
@@ -141,17 +147,19 @@ class Progress:
 
     def tick(self) -> None:
         """The heartbeat: lets the view show that running work is alive when nothing has moved."""
-        if self.view is not None:
-            self.view.idle([t for t in list(self.tasks.values()) if t.status == "running"], self.clock())
+        with self.lock:
+            if self.view is not None:
+                self.view.idle([t for t in self.tasks.values() if t.status == "running"], self.clock())
 
     def close(self, status: str = "stopped") -> None:
         """End the tasks still running (as ``status``) and stop the view."""
-        for task in list(self.tasks.values()):
-            if task.status == "running" and self.view is not None:
-                task.status = status
-                self.view.finish(task, self.clock())
-        if self.view is not None:
-            self.view.close()
+        with self.lock:
+            for task in list(self.tasks.values()):
+                if task.status == "running" and self.view is not None:
+                    task.status = status
+                    self.view.finish(task, self.clock())
+            if self.view is not None:
+                self.view.close()
 
 
 class JsonLines:
@@ -160,7 +168,6 @@ class JsonLines:
     def __init__(self, command: str, write: Callable[[dict[str, Any]], None], interval: float = INTERVAL) -> None:
         self.command, self._write, self.interval = command, write, interval
         self.written_at: float | None = None  # the last line's time, any task's
-        self._lock = threading.Lock()  # the heartbeat writes from its own thread
 
     def update(self, task: Task, now: float) -> None:
         if now - task.shown_at >= self.interval:
@@ -178,9 +185,8 @@ class JsonLines:
             self.write(min(tasks, key=lambda t: t.shown_at), now)
 
     def write(self, task: Task, now: float) -> None:
-        with self._lock:
-            task.shown_at = self.written_at = now
-            self._write(task.record(self.command, now))
+        task.shown_at = self.written_at = now
+        self._write(task.record(self.command, now))
 
     def close(self) -> None:
         return None
