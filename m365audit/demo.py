@@ -8,13 +8,13 @@ database that holds collections from a real tenant.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from m365audit.checks.catalogue import check_ids
 from m365audit.errors import UsageError
+from m365audit.progress import Progress
 
 if TYPE_CHECKING:
     from m365audit.collect.audit_settings import AuditSettings
@@ -58,7 +58,7 @@ def _is_demo_database(path: Path) -> bool:
 
 
 def run_demo(*, db: Path, users: int = 2000, days: int = 90, seed: int = 1, out: Path | None = None,
-             progress: Callable[[str, int], None] | None = None, replace: bool = False,
+             progress: Progress | None = None, replace: bool = False,
              history: bool = True) -> dict[str, Any]:
     from m365audit.checks.runner import check_database
     from m365audit.collect.runner import EXTRA_SOURCES, CollectOptions, collect
@@ -81,13 +81,17 @@ def run_demo(*, db: Path, users: int = 2000, days: int = 90, seed: int = 1, out:
         raise UsageError(f"{db} holds data from a real tenant; the demo will not replace it. Pass --db demo.duckdb.")
     tmp = db.with_name(db.name + ".demo-tmp")
     tmp.unlink(missing_ok=True)
+    shown, phases = progress or Progress("demo"), 2 + (out is not None) + history
+    shown.advance("demo", unit="phases", total=phases, doing="building the simulated tenant")
     # A clean population plus a documented set of planted violations (simulator/planted.py),
     # so `m365audit check` on the demo lists exactly those.
     tenant = demo_tenant(users, days, seed)
     until = datetime.now(UTC)
     try:
         with SimulatorServer(tenant, accepted_tokens={DEMO_TOKEN}) as server:
-            last = _collect_history(tmp, server.url, tenant, until, progress) if history else None
+            if history:
+                shown.advance("demo", 1, doing="collecting a licence snapshot for each month")
+            last = _collect_history(tmp, server.url, tenant, until, shown.within(phase="history")) if history else None
             if out is not None and last is not None:
                 # Last month's check run, so the report's changes show what is new and what was fixed since.
                 check_database(tmp, load_policy(example_policy(DEMO_POLICY), check_ids()), last)
@@ -95,7 +99,8 @@ def run_demo(*, db: Path, users: int = 2000, days: int = 90, seed: int = 1, out:
                 db=tmp, graph_url=server.url, credential=_DemoCredential(),
                 only=("licences", *EXTRA_SOURCES), member_groups=[cat.GROUP_TRAINED],
                 since=until - timedelta(days=days), until=until, audit=demo_audit())
-            collect(options, progress)
+            shown.advance("demo", 1, doing="collecting with the real collector")
+            collect(options, shown.within(phase="collect"))
         os.replace(tmp, db)
     finally:
         tmp.unlink(missing_ok=True)
@@ -103,12 +108,13 @@ def run_demo(*, db: Path, users: int = 2000, days: int = 90, seed: int = 1, out:
     with open_db(db, read_only=True) as con:
         summary = licence_summary(con)
     if out is not None:
+        shown.advance("demo", 1, doing="checking the example policy and writing the reports")
         _write_reports(db, out, replace)
+    shown.finish("demo", count=phases)
     return summary
 
 
-def _collect_history(db: Path, url: str, tenant: Any, until: datetime,
-                     progress: Callable[[str, int], None] | None) -> datetime | None:
+def _collect_history(db: Path, url: str, tenant: Any, until: datetime, progress: Progress) -> datetime | None:
     """Licence snapshots on the first of each month back to the start of the financial year three years
     ago (simulator/history.py), each collected by the real collector from the tenant as it stood then;
     the tenant is left as it is today for the full collection that follows. Returns the last one's time."""
@@ -122,7 +128,9 @@ def _collect_history(db: Path, url: str, tenant: Any, until: datetime,
     for when in dates:
         history.show(when)
         collect(CollectOptions(db=db, graph_url=url, credential=_DemoCredential(), only=("licences",),
-                               member_groups=[cat.GROUP_TRAINED], now=when), progress)
+                               member_groups=[cat.GROUP_TRAINED], now=when))
+        progress.advance("licence snapshots", 1, unit="snapshots", total=len(dates), month=f"{when:%Y-%m}")
+    progress.finish("licence snapshots", count=len(dates))
     history.show(None)
     return dates[-1] if dates else None
 

@@ -132,6 +132,8 @@ DB_WAIT = Variable("M365AUDIT_DB_WAIT", "Seconds to wait for another process's h
                    "`30` (the collector's writes: `300`)", _seconds(zero_ok=True))
 LOG_LEVEL = Variable("M365AUDIT_LOG_LEVEL", "The level of the libraries' log lines on standard error.",
                      "`WARNING`", _level)
+PROGRESS = Variable("M365AUDIT_PROGRESS", "How long-running work shows progress (`--progress` of demo, collect, import, "
+                    "report and run): auto, bars, json or off.", "`auto`", _text)
 DEBUG = Variable("M365AUDIT_DEBUG", "Any value: an internal error shows its traceback.", "unset", _text)
 # Test hooks, read by the command line only and passed down.
 NOW = Variable("M365AUDIT_NOW", "Pins the clock of `run` and `collect` (ISO date-time), for tests and "
@@ -143,6 +145,6 @@ RETRY_BASE_DELAY = Variable("M365AUDIT_RETRY_BASE_DELAY", "Seconds of the first 
 
 VARIABLES: tuple[Variable[Any], ...] = (
     DB, GRAPH_URL, AUTH, POLICY, CONFIG, TOKEN, STORAGE_KEY, PSEUDONYM_KEY, PSEUDONYM_KEY_FILE, SIMULATOR_TOKEN,
-    AUDIT_RETENTION_DAYS, AUDIT_RECORD_TYPES, AUDIT_POLL_SECONDS, MEMORY_LIMIT, DB_WAIT, LOG_LEVEL, DEBUG,
+    AUDIT_RETENTION_DAYS, AUDIT_RECORD_TYPES, AUDIT_POLL_SECONDS, MEMORY_LIMIT, DB_WAIT, LOG_LEVEL, PROGRESS, DEBUG,
     NOW, MAX_ATTEMPTS, RETRY_BASE_DELAY,
 )

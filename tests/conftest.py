@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -80,14 +81,26 @@ def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = No
     return CliResult(proc.returncode, proc.stdout, proc.stderr)
 
 
+def progress_lines(stderr: str) -> list[dict[str, Any]]:
+    """The JSON progress lines a command wrote on stderr (m365audit/progress.py)."""
+    return [json.loads(line) for line in stderr.splitlines() if line.startswith('{"time"') and '"event":"progress"' in line]
+
+
+def without_progress(stderr: str) -> list[str]:
+    """stderr's lines apart from the progress lines: what the command says to its user."""
+    return [line for line in stderr.strip().splitlines()
+            if line.strip() and not (line.startswith('{"time"') and '"event":"progress"' in line)]
+
+
 def assert_clean_failure(result: CliResult, code: int, *fragments: str) -> None:
-    """One sentence on stderr, the expected exit code, and no traceback."""
+    """One sentence on stderr (besides the progress lines), the expected exit code, and no traceback."""
     assert result.code == code, (result.code, result.stderr)
     assert "Traceback" not in result.stderr, result.stderr
-    lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
+    lines = without_progress(result.stderr)
     assert len(lines) == 1, result.stderr
     for fragment in fragments:
         assert fragment in result.stderr, result.stderr
 
 
-__all__ = ["ANCHOR", "DEMO_TOKEN", "assert_clean_failure", "collect_from", "fast_policy", "run_cli", "samples_dir"]
+__all__ = ["ANCHOR", "DEMO_TOKEN", "assert_clean_failure", "collect_from", "fast_policy", "progress_lines", "run_cli",
+           "samples_dir", "without_progress"]

@@ -10,7 +10,7 @@ import typer
 
 from m365audit import environment
 from m365audit.checks.catalogue import check_ids
-from m365audit.cli.common import DEFAULT_DB, AuthMode, DbPath, GraphUrl, progress_reporter
+from m365audit.cli.common import DEFAULT_DB, AuthMode, DbPath, GraphUrl, ProgressMode
 from m365audit.errors import UsageError
 
 if TYPE_CHECKING:
@@ -68,6 +68,7 @@ def register(app: typer.Typer) -> None:
             "--audit-retention-days", envvar=environment.AUDIT_RETENTION_DAYS.name,
             help="How many days the tenant's audit log keeps (180 on Audit Standard; up to 3650 with Audit "
                  "Premium retention policies): --since may not reach further back.")] = None,
+        progress: ProgressMode = "auto",
     ) -> None:
         """Collect from Microsoft Graph into the DuckDB file."""
         from m365audit.cli.run import fixed_now, retry_policy
@@ -75,6 +76,7 @@ def register(app: typer.Typer) -> None:
         from m365audit.collect.runner import collect as run_collect
         from m365audit.collect.window import check_window, retention_days
         from m365audit.policy import load_policy
+        from m365audit.progress import progress_for
 
         named = load_policy(policy, check_ids()).named_groups if policy is not None else ()
         start, end = parse_instant(since, "--since"), parse_instant(until, "--until")
@@ -90,8 +92,8 @@ def register(app: typer.Typer) -> None:
                                  member_groups=list(dict.fromkeys([*(group or []), *named])), scope=scope,
                                  replace_scope=replace_scope, audit=settings,
                                  policy=retry_policy(time_budget * 60 if time_budget is not None else None))
-        with progress_reporter() as progress:
-            result = run_collect(options, progress)
+        with progress_for("collect", progress) as shown:
+            result = run_collect(options, shown)
         summary = ", ".join(f"{name}: {_describe(value)}" for name, value in result.counts.items())
         typer.echo(f"Collected run {result.run_id} in {result.seconds:.1f} s ({summary}).", err=True)
         for value in result.counts.values():

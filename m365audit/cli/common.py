@@ -1,10 +1,8 @@
-"""Options shared by several commands, and terminal helpers."""
+"""Options shared by several commands, and printing JSON results."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -32,32 +30,11 @@ AuthMode = Annotated[
 ]
 
 
-def is_terminal() -> bool:
-    return sys.stderr.isatty()
-
-
-@contextmanager
-def progress_reporter(enabled: bool | None = None) -> Iterator[Any]:
-    """A callable (label, n) that advances a rich progress bar on a terminal, else nothing."""
-    if enabled is None:
-        enabled = is_terminal()
-    if not enabled:
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                  TextColumn("{task.completed:,} records"), TimeElapsedColumn(),
-                  console=Console(stderr=True), transient=True) as bar:
-        tasks: dict[str, Any] = {}
-
-        def advance(label: str, n: int) -> None:
-            if label not in tasks:
-                tasks[label] = bar.add_task(f"Collecting {label}", total=None)
-            bar.advance(tasks[label], n)
-
-        yield advance
+ProgressMode = Annotated[
+    str,
+    typer.Option("--progress", envvar=environment.PROGRESS.name, metavar="MODE",
+                 help="auto (bars on a terminal, JSON lines on stderr otherwise), bars, json or off."),
+]
 
 
 def echo_json(payload: Any) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from m365audit.cli.common import DEFAULT_DB, DbPath, progress_reporter
+from m365audit.cli.common import DEFAULT_DB, DbPath, ProgressMode
 
 
 def register(app: typer.Typer) -> None:
@@ -25,13 +25,15 @@ def register(app: typer.Typer) -> None:
             "--history/--no-history", help="Also collect a licence snapshot on the first of each month back to "
                                            "the start of the financial year three years ago (one collection a "
                                            "month: --no-history for large tenants and benchmarks).")] = True,
+        progress: ProgressMode = "auto",
     ) -> None:
         """Start a simulated tenant on loopback, collect it with the real collector, show licences."""
         from m365audit.cli.licences import print_table
         from m365audit.demo import run_demo, seat_history
+        from m365audit.progress import progress_for
 
-        with progress_reporter() as progress:
-            summary = run_demo(db=db, users=users, days=days, seed=seed, out=out, progress=progress,
+        with progress_for("demo", progress) as shown:
+            summary = run_demo(db=db, users=users, days=days, seed=seed, out=out, progress=shown,
                                replace=replace, history=history)
         print_table(summary)
         _print_history(seat_history(db))

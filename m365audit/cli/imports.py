@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from m365audit.cli.common import DEFAULT_DB, DbPath, echo_json
+from m365audit.cli.common import DEFAULT_DB, DbPath, ProgressMode, echo_json
 
 FormatOption = Annotated[str, typer.Option("--format", help="text or json.")]
 
@@ -29,13 +29,16 @@ def register(app: typer.Typer) -> None:
         format: FormatOption = "text",
         force: Annotated[bool, typer.Option(
             "--force", help="Let --reject-file replace an existing file that is not an earlier reject file.")] = False,
+        progress: ProgressMode = "auto",
     ) -> None:
         """Import a Purview audit search CSV export (Copilot and other AI interaction records)."""
+        from m365audit.progress import progress_for
         from m365audit.store.imports import import_purview_audit
 
         _check_format(format)
-        summary = import_purview_audit(db, file, skip_bad_rows=skip_bad_rows, reject_file=reject_file,
-                                       force=force)
+        with progress_for("import", progress) as shown:
+            summary = import_purview_audit(db, file, skip_bad_rows=skip_bad_rows, reject_file=reject_file,
+                                           force=force, progress=shown.within(file=file.name))
         _show(summary.as_dict(), format, _purview_text)
 
     @group.command("usage-report")
@@ -44,6 +47,7 @@ def register(app: typer.Typer) -> None:
                                                   "admin centre.", dir_okay=False)],
         db: DbPath = DEFAULT_DB,
         format: FormatOption = "text",
+        progress: ProgressMode = "auto",
     ) -> None:
         """Import the admin centre's Microsoft 365 Copilot usage report (per-user activity by app, v1 or v2).
 
@@ -51,10 +55,12 @@ def register(app: typer.Typer) -> None:
         says so). In a database collected for a --scope, only rows of the scope's users are
         imported, and the output says how many were dropped.
         """
+        from m365audit.progress import progress_for
         from m365audit.store.imports import import_usage_report
 
         _check_format(format)
-        summary = import_usage_report(db, file)
+        with progress_for("import", progress) as shown:
+            summary = import_usage_report(db, file, progress=shown.within(file=file.name))
         _show(summary.as_dict(), format, _usage_text)
 
 

@@ -2,38 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from m365audit import environment
-from m365audit.cli.common import DEFAULT_DB, DbPath, is_terminal
+from m365audit.cli.common import DEFAULT_DB, DbPath, ProgressMode
 
 DEFAULT_OUT = Path("m365audit-report")
 PSEUDONYMISE_HELP = ("Replace names and addresses with stable keyed pseudonyms (key from M365AUDIT_PSEUDONYM_KEY "
                      "or the file named by M365AUDIT_PSEUDONYM_KEY_FILE, kept outside the report folder).")
-
-
-@contextmanager
-def step_progress(total: int) -> Iterator[Any]:
-    """A callable (label, n) advancing a bar of ``total`` steps on a terminal, else None."""
-    if not is_terminal():
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("Report", total=total)
-
-        def advance(label: str, n: int) -> None:
-            bar.update(task, description=label, advance=n)
-
-        yield advance
 
 
 def register(app: typer.Typer) -> None:
@@ -52,17 +31,19 @@ def register(app: typer.Typer) -> None:
         replace: Annotated[bool, typer.Option(
             "--replace", help="Write into a folder that holds files m365audit did not write (its report "
                               "files are replaced; other files are left alone).")] = False,
+        progress: ProgressMode = "auto",
     ) -> None:
         """Write the manager report: seats, cost of idle seats, adoption by app, labels, compliance, provenance."""
         from m365audit.checks.catalogue import check_ids
         from m365audit.policy import Policy, load_policy
+        from m365audit.progress import progress_for
         from m365audit.report.manager import STEPS, parse_formats, write_reports
 
         formats = parse_formats(format)
         loaded = load_policy(policy, check_ids()) if policy else Policy()
-        with step_progress(STEPS + len(formats)) as progress:
+        with progress_for("report", progress) as shown, shown.steps("report", STEPS + len(formats)) as step:
             paths = write_reports(db=db, out=out, formats=formats, policy=loaded, pseudonymise=pseudonymise,
-                                  department=department, progress=progress, replace=replace)
+                                  department=department, progress=step, replace=replace)
         for path in paths:
             typer.echo(str(path))
         typer.echo(f"Report written to {out}.", err=True)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from m365audit import environment
+from m365audit.cli.common import ProgressMode
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -63,16 +64,21 @@ def retry_policy(budget_seconds: float | None = None) -> RetryPolicy:
                        budget_seconds=budget_seconds)
 
 
+def _loaded(config: Path | None, db: Path | None) -> tuple[RunConfig, datetime | None, RetryPolicy]:
+    """What `run` needs before it starts: the configuration, the pinned clock, the retry policy."""
+    loaded = load(config, db)
+    return loaded, fixed_now(), retry_policy(loaded.budget_seconds)
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
-    def run(config: ConfigPath = None, db: DbOverride = None) -> None:
+    def run(config: ConfigPath = None, db: DbOverride = None, progress: ProgressMode = "auto") -> None:
         """The nightly job: collect, apply retention, check, report, answer FOI and email, as configured.
 
-        Logs one line per step to stderr (JSON lines when not on a terminal). Exit codes: 0 done;
-        1 findings at or above [checks] fail_on; 2 bad configuration or database; 3 collection or
-        delivery failed; 4 internal error."""
-        from m365audit.ops.pipeline import run_nightly
+        Logs one line per step to stderr (JSON lines when not on a terminal, errors included). Exit
+        codes: 0 done; 1 findings at or above [checks] fail_on; 2 bad configuration or database;
+        3 collection or delivery failed; 4 internal error."""
+        from m365audit.ops.log import RunLog
+        from m365audit.ops.pipeline import run_logged
 
-        loaded = load(config, db)
-        outcome = run_nightly(loaded, now=fixed_now(), retry=retry_policy(loaded.budget_seconds))
-        raise typer.Exit(outcome.exit_code)
+        raise typer.Exit(run_logged(lambda: _loaded(config, db), RunLog(), progress))

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from m365audit.collect.audit_plan import AuditPlan, Budget, Slice
+from m365audit.collect.audit_plan import AuditPlan, Budget, Slice, iso
 from m365audit.collect.audit_query import (
     DONE,
     FAILED,
@@ -40,6 +40,7 @@ from m365audit.collect.audit_settings import AuditSettings
 from m365audit.collect.graph import GraphClient, GraphResponseError
 from m365audit.collect.record_types import enum_members
 from m365audit.errors import CollectionError
+from m365audit.progress import Progress
 from m365audit.store.audit import LandCounts, land_graph_spools
 from m365audit.store.audit_queries import (
     INTENDED,
@@ -78,12 +79,22 @@ class AuditFetch:
     land_seconds: float = 0.0  # time in landing transactions (on the writer thread, overlapping the fetch)
 
 
+def window_label(piece: Slice) -> str:
+    """A window as progress names it: its UTC date when it is one whole day, else an ISO 8601 interval."""
+    start, end = piece.start.astimezone(UTC), piece.end.astimezone(UTC)
+    if start.time() == end.time() == datetime.min.time() and (end - start).days == 1:
+        return start.date().isoformat()
+    return f"{iso(start)}/{iso(end)}"
+
+
 class AuditRun:
     def __init__(self, client: GraphClient, settings: AuditSettings, *, commit: Commit[Any], folder: Path,
                  run_id: str, budget: Budget, keep_sql: str | None, key: tuple[str, str],
-                 progress: Any = None, stop: asyncio.Event | None = None) -> None:
+                 progress: Progress | None = None, stop: asyncio.Event | None = None) -> None:
         self.client, self.settings, self.commit, self.folder = client, settings, commit, folder
-        self.run_id, self.budget, self.keep_sql, self.key, self.progress = run_id, budget, keep_sql, key, progress
+        self.run_id, self.budget, self.keep_sql, self.key = run_id, budget, keep_sql, key
+        self.progress = progress or Progress("collect")
+        self._windows = [0, 0]  # windows landed in this run, windows to follow (progress)
         self.stop = stop or asyncio.Event()
         self.api = QueryApi(client, settings, self.halted, sleep=self._pause)
         self._paging = asyncio.Semaphore(settings.concurrency)
@@ -112,7 +123,9 @@ class AuditRun:
         result = AuditFetch(plan.window, landed=list(plan.landed), version=self.api.version)
         result.resumed = len(plan.resume)
         jobs = [self._follow(q, result) for q in plan.resume] + [self._new(s, result) for s in plan.create]
+        self._count_windows(planned=len(jobs))
         await asyncio.gather(*jobs)
+        self._windows_ended(result)
         if self._polls:
             polls = [(k, status, at) for k, (status, at) in self._polls.items()]
             await self.commit(lambda con: set_polled(con, polls))
@@ -212,6 +225,7 @@ class AuditRun:
             data = await self.api.status(query.query_id, query.api_version)
             state = str(data.get("status") or "").strip()
             self._polls[query.query_id] = (state or query.status, datetime.now(UTC))
+            self._window(Slice(query.start, query.end)).advance("audit records", query=state or query.status)
             if state == DONE or state in FAILED:
                 return data
             remaining = self.client.policy.remaining()
@@ -237,6 +251,8 @@ class AuditRun:
             return
         await self._mark(query, "split", "isRecordCountLimitExceeded")
         result.splits += 1
+        self._window(piece).finish("audit records", status="split")
+        self._count_windows(planned=1)  # one window became two
         await asyncio.gather(*(self._new(half, result) for half in piece.halves()))
 
     async def _mark(self, query: SavedQuery, status: str, problem: str | None = None) -> None:
@@ -260,7 +276,7 @@ class AuditRun:
         try:
             async with self._paging:
                 total = await self.api.page(query.query_id, query.api_version, self.folder, name, on_chunk,
-                                            self.progress)
+                                            self._paging_progress(piece))
             await self._drain(landed, counts, keep=0)
         except CollectionError as exc:
             await self._drain(landed, counts, keep=0, quiet=True)
@@ -275,6 +291,8 @@ class AuditRun:
         await self.commit(lambda con: set_status(con, query.query_id, "landed", records=total,
                                                  landed_run_id=self.run_id, polled=datetime.now(UTC)))
         result.landed.append(piece)
+        self._window(piece).finish("audit records", count=total, query="landed")
+        self._count_windows(landed=1)
 
     async def _land_chunk(self, path: Path) -> LandCounts:
         def land(con: Any) -> LandCounts:
@@ -291,6 +309,30 @@ class AuditRun:
             return counts
         finally:
             path.unlink(missing_ok=True)
+
+    # ----- progress: per window, and the source's windows landed -----------------------------
+    def _window(self, piece: Slice) -> Progress:
+        return self.progress.within(window=window_label(piece))
+
+    def _paging_progress(self, piece: Slice) -> Callable[[str, int], None]:
+        window = self._window(piece)
+
+        def received(label: str, n: int) -> None:
+            window.advance(label, n, query="paging")
+            self.progress.advance("audit", n)
+        return received
+
+    def _count_windows(self, planned: int = 0, landed: int = 0) -> None:
+        self._windows[0] += landed
+        self._windows[1] += planned
+        self.progress.advance("audit", windows_landed=self._windows[0], windows=self._windows[1])
+
+    def _windows_ended(self, result: AuditFetch) -> None:
+        """The windows that did not land in this run end as failed, pending (next run) or not queried."""
+        ended = ([(piece, "failed") for piece, _ in result.failures] + [(p, "pending") for p in result.pending]
+                 + [(p, "not queried") for p in result.missing])
+        for piece, status in ended:
+            self._window(piece).finish("audit records", status=status)
 
     @staticmethod
     async def _drain(pending: list[Any], done: list[LandCounts], *, keep: int, quiet: bool = False) -> None:

@@ -27,6 +27,7 @@ from m365audit.collect.scope import check_scope_matches, fetch_unit_members
 from m365audit.collect.spool import SpoolFolder, remove_leftovers, spool_root
 from m365audit.collect.usage import UsageSettings
 from m365audit.errors import CollectionError, CollectionStopped, M365AuditError, UsageError
+from m365audit.progress import Progress
 from m365audit.scope import Scope, parse_scope
 from m365audit.store import pseudonym
 from m365audit.store.db import lock_wait, open_db, rollback
@@ -72,7 +73,7 @@ class CollectResult:
     seconds: float
 
 
-ProgressFn = Callable[[str, int], None]
+ProgressFn = Progress  # counts each source's records (m365audit/progress.py)
 
 # The sources after the directory: name -> async step. A step fetches with the
 # client and returns a function that loads what it fetched inside a transaction
@@ -113,6 +114,7 @@ class _Run:
 
 def collect(options: CollectOptions, progress: ProgressFn | None = None) -> CollectResult:
     """Collect under the single-writer lock; a second collector stops at once (exit 2)."""
+    progress = progress or Progress(options.command)  # counted, not shown
     target = parse_graph_url(options.graph_url)
     scope = parse_scope(options.scope)
     credential = options.credential or make_credential(options.auth)
@@ -127,6 +129,9 @@ def collect(options: CollectOptions, progress: ProgressFn | None = None) -> Coll
             log.info("deleted %s left by an interrupted run", plural(removed, "spool folder"))
         try:
             return _collect_locked(options, target, scope, label, credential, progress)
+        except BaseException:
+            progress.end("failed")  # the sources cut short say so in their last progress line
+            raise
         finally:
             with contextlib.suppress(OSError):
                 spool_root(options.db).rmdir()  # only when empty
@@ -138,7 +143,7 @@ async def _check_scope_matches(options: CollectOptions, target: Any, scope: Scop
 
 
 def _collect_locked(options: CollectOptions, target: Any, scope: Scope | None, label: str | None,
-                    credential: Any, progress: ProgressFn | None) -> CollectResult:
+                    credential: Any, progress: ProgressFn) -> CollectResult:
     started = time.monotonic()
     taken_at = options.now or datetime.now(UTC)
     with _writer_db(options) as con:
@@ -209,24 +214,44 @@ def _record_failure(db: Path, run_id: str, counts: dict[str, Any], message: str)
         log.warning("could not record the failed run %s", run_id)
 
 
-async def _collect_async(run: _Run, target: Any, credential: Any, progress: ProgressFn | None) -> None:
+async def _collect_async(run: _Run, target: Any, credential: Any, progress: ProgressFn) -> None:
     options = run.options
     async with GraphClient(credential, target, policy=options.policy) as client:
         if "licences" in options.only:
-            await _collect_licences(client, run, progress)
+            progress.within(source="licences").advance("licences")  # the source's task starts its clock
+            await _collect_licences(client, run, progress.within(source="licences"))
+            _source_done(progress, run, "licences")
         for name in options.only:
             if name == "licences":
                 continue
+            source = progress.within(source=name)
+            source.advance(name)
             with SpoolFolder(parent=spool_root(options.db)) as folder:
                 if name == "audit":
-                    load = await audit.step(client, options, folder, progress, _Committer(run), run.run_id)
+                    load = await audit.step(client, options, folder, source, _Committer(run), run.run_id)
                 else:
-                    load = await EXTRA_SOURCES[name](client, options, folder, progress)
+                    load = await EXTRA_SOURCES[name](client, options, folder, source)
                 _load(run, _counting(run, name, load))
+            _source_done(progress, run, name)
             stopped = run.counts.get(name, {}).get("stopped") if isinstance(run.counts.get(name), dict) else None
             if stopped:
                 raise CollectionStopped(f"Collection {stopped}; everything already landed is committed and the "
                                       "next run resumes the saved audit queries.")
+
+
+def _source_done(progress: ProgressFn, run: _Run, name: str) -> None:
+    """The source's final progress line: its records received and the figures committed."""
+    source = progress.within(source=name)
+    received = sum(t.count for t in source.tasks.values()
+                   if t.context.get("source") == name and t.name != name and t.unit == "records")
+    value = run.counts.get(name)
+    figures = {k: v for k, v in value.items() if isinstance(v, int) and not isinstance(v, bool)} \
+        if isinstance(value, dict) else {}
+    status = "done"
+    if isinstance(value, dict):
+        status = "interrupted" if value.get("stopped") else "incomplete" if partial_failure({name: value}) else "done"
+    source.end(but=name)
+    source.finish(name, status=status, count=received, counts=figures)
 
 
 class _Committer:
@@ -264,7 +289,7 @@ def _counting(run: _Run, name: str, load: Callable[[Any, str], Any]) -> Callable
     return work
 
 
-async def _collect_licences(client: GraphClient, run: _Run, progress: ProgressFn | None) -> None:
+async def _collect_licences(client: GraphClient, run: _Run, progress: ProgressFn) -> None:
     """The directory: only the users changed since the stored delta link, when there is a usable one.
 
     An administrative unit's membership changes are not user changes, so a

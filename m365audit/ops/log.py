@@ -56,9 +56,14 @@ class RunLog:
 
     def __init__(self, stream: TextIO | None = None, json_lines: bool | None = None,
                  redactor: Redactor | None = None) -> None:
-        self.stream = stream or sys.stderr
+        self._stream = stream
         self.json_lines = (not self.stream.isatty()) if json_lines is None else json_lines
         self.redact = redactor or Redactor()
+
+    @property
+    def stream(self) -> TextIO:
+        # stderr as it is now: while progress bars are drawn, rich writes these lines above them.
+        return self._stream or sys.stderr
 
     def step(self, step: str, status: str, seconds: float, counts: dict[str, Any] | None = None,
              message: str | None = None, exit_code: int = 0) -> None:
@@ -77,6 +82,10 @@ class RunLog:
             line = _human(event, level, fields)
         self.stream.write(self.redact(line) + "\n")
         self.stream.flush()
+
+    def progress(self, record: dict[str, Any]) -> None:
+        """A progress record (m365audit/progress.py) as a log line of event "progress"."""
+        self.emit("progress", **{k: v for k, v in record.items() if k != "event"})
 
     @contextmanager
     def capture_library_logs(self, level: int = logging.WARNING) -> Iterator[None]:

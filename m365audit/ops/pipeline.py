@@ -20,9 +20,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from m365audit import environment
 from m365audit.errors import EXIT_USAGE, M365AuditError
 from m365audit.ops.config import RunConfig
 from m365audit.ops.log import Redactor, RunLog
+from m365audit.progress import Progress, progress_for
 from m365audit.store.pseudonym import PseudonymKey
 
 if TYPE_CHECKING:
@@ -63,6 +65,7 @@ class RunContext:
     credential: Any
     key: PseudonymKey | None
     policy: Any  # the RetryPolicy whose time budget covers the whole run
+    progress: Progress = field(default_factory=lambda: Progress("run"))  # each step's, within step=<name>
     results: list[StepResult] = field(default_factory=list)
     run_id: str | None = None
     findings: dict[str, Any] | None = None
@@ -80,8 +83,39 @@ class RunOutcome:
 Step = Callable[[RunContext], Outcome]
 
 
+def run_logged(load: Callable[[], tuple[RunConfig, datetime | None, RetryPolicy]], log: RunLog,
+               progress: str = "auto") -> int:
+    """Load the configuration and run; every error is a log record (JSON when the log is). The exit code.
+
+    On a terminal the errors stay one sentence each, as every command's are (cli/app.py).
+    """
+    try:
+        config, now, retry = load()
+        log.redact = Redactor([config.pseudonym_key_env])
+        with progress_for("run", progress, write=log.progress if log.json_lines else None) as shown:
+            return run_nightly(config, log=log, now=now, retry=retry, progress=shown).exit_code
+    except M365AuditError as exc:
+        if not log.json_lines:
+            raise
+        log.emit("run", level="error", status="failed", exit_code=exc.exit_code, message=exc.message)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        if not log.json_lines:
+            raise
+        log.emit("run", level="error", status="failed", exit_code=130, message="interrupted")
+        return 130
+    except Exception as exc:
+        if not log.json_lines or environment.DEBUG.raw():
+            raise
+        log.emit("run", level="error", status="failed", exit_code=EXIT_INTERNAL,
+                 message=f"internal error ({type(exc).__name__}: {exc}); set M365AUDIT_DEBUG=1 for the "
+                         "traceback and please report it")
+        return EXIT_INTERNAL
+
+
 def run_nightly(config: RunConfig, *, log: RunLog | None = None, now: datetime | None = None,
-                credential: Any = None, retry: RetryPolicy | None = None) -> RunOutcome:
+                credential: Any = None, retry: RetryPolicy | None = None,
+                progress: Progress | None = None) -> RunOutcome:
     """Run every configured step under the writer lock; never raises for a failed step."""
     from m365audit.collect.auth import make_credential
     from m365audit.collect.graph import RetryPolicy
@@ -95,13 +129,16 @@ def run_nightly(config: RunConfig, *, log: RunLog | None = None, now: datetime |
     started = time.monotonic()
     with log.capture_library_logs(), writer_lock(config.db, "run"):
         ctx = RunContext(config, log, now or datetime.now(UTC), credential, key,
-                         retry or RetryPolicy(budget_seconds=config.budget_seconds))
+                         retry or RetryPolicy(budget_seconds=config.budget_seconds), progress or Progress("run"))
         log.emit("run", status="started", config=config.source, database=str(config.db))
-        for name, step in steps.STEPS:
-            if not _run_step(ctx, name, step):
-                break
+        with ctx.progress.steps("run", len(steps.STEPS)) as begin:
+            for name, step in steps.STEPS:
+                begin(name, 1)
+                if not _run_step(ctx, name, step):
+                    break
+        ctx.progress.end("stopped")  # the run's last line is its own
         code = exit_code(ctx.results)
-        log.emit("run", level="error" if code not in (0, 1) else "info",
+        log.emit("run", level="error" if code not in (0, 1) else "warning" if code == 1 else "info",
                  status="ok" if code in (0, 1) else "failed", exit_code=code,
                  seconds=round(time.monotonic() - started, 3),
                  steps={r.step: r.status for r in ctx.results})

@@ -57,7 +57,7 @@ def _collect_once(ctx: RunContext, sources: tuple[str, ...],
                              command="run",
                              pseudonym_key=ctx.key, audit=config.audit)
     try:
-        result = collect(options)
+        result = collect(options, ctx.progress.within(step="collect"))
     except CollectionStopped as exc:
         ctx.stopped = True
         return _committed_sources(config.db, sources), [exc.message]
@@ -132,12 +132,14 @@ def _at_or_above(by_severity: dict[str, int], fail_on: str) -> bool:
 
 
 def report_step(ctx: RunContext) -> Outcome:
-    from m365audit.report.manager import write_reports
+    from m365audit.report.manager import STEPS, write_reports
 
     folder = _report_folder(ctx)
     out = folder / f"{ctx.now:%Y-%m-%d}"
-    paths = write_reports(ctx.config.db, out, ctx.config.report_formats, policy=ctx.config.policy,
-                          pseudonymise=ctx.config.report_pseudonymise, inputs=_inputs(ctx))
+    total = STEPS + len(ctx.config.report_formats)
+    with ctx.progress.within(step="report").steps("report", total) as step:
+        paths = write_reports(ctx.config.db, out, ctx.config.report_formats, policy=ctx.config.policy,
+                              pseudonymise=ctx.config.report_pseudonymise, inputs=_inputs(ctx), progress=step)
     ctx.report_dir = out
     ctx.report_files = list(paths)
     pruned = prune_reports(folder, ctx.now.date(), ctx.config.report_keep_days)

@@ -21,6 +21,7 @@ from m365audit import environment
 from m365audit.csv_output import csv_bytes
 from m365audit.errors import UsageError
 from m365audit.outputs import check_file, protected_paths, write_atomically
+from m365audit.progress import Progress
 from m365audit.scope import parse_scope
 from m365audit.store import audit as audit_store
 from m365audit.store import pseudonym, purview_csv
@@ -65,8 +66,10 @@ REJECT_HEADER = ["line", "reason", "record_id", "audit_data", "unsplit_line"]
 
 
 def import_purview_audit(db: Path, file: Path, *, skip_bad_rows: bool = False,
-                         reject_file: Path | None = None, force: bool = False) -> ImportSummary:
+                         reject_file: Path | None = None, force: bool = False,
+                         progress: Progress | None = None) -> ImportSummary:
     summary = ImportSummary(str(file))
+    progress = progress or Progress("import")
     reject_path = reject_file or default_reject_file(file)
     if skip_bad_rows:
         # Checked before anything is read or written: the reject file may replace only a
@@ -75,9 +78,12 @@ def import_purview_audit(db: Path, file: Path, *, skip_bad_rows: bool = False,
                    ours=csv_bytes(REJECT_HEADER, []))
     # One writer per file (store/lock.py): a nightly run and an import never interleave.
     with writer_lock(db, "import"), tempfile.TemporaryDirectory(prefix="m365audit-import-") as work, \
-            open_db(db, memory_limit=IMPORT_MEMORY_LIMIT) as con:
+            open_db(db, memory_limit=IMPORT_MEMORY_LIMIT) as con, progress.steps("import", 3) as step:
+        step("reading and parsing the file", 1)
         text = prepare(file, Path(work), check_utf8=False)  # DuckDB's reader checks UTF-8 as it reads
         bad = _parse_purview(con, text, file, skip_bad_rows, summary)
+        step("importing", 1)
+        progress.advance("import", rows=_count(con, "audit_parsed"), bad_rows=len(bad))
         con.execute("BEGIN TRANSACTION")
         try:
             _land_purview(con, summary, bad, reject_path)
@@ -85,7 +91,14 @@ def import_purview_audit(db: Path, file: Path, *, skip_bad_rows: bool = False,
         except BaseException:
             rollback(con)
             raise
+        step("imported", 1)
+        progress.advance("import", imported=summary.imported)
     return summary
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return int(row[0]) if row else 0
 
 
 def _parse_purview(con: duckdb.DuckDBPyConnection, text: CsvText, file: Path, skip_bad_rows: bool,
@@ -170,18 +183,22 @@ def reject_bytes(rows: list[BadRow]) -> bytes:
     return csv_bytes(REJECT_HEADER, ([row.line, row.reason, row.record_id, row.audit_data, row.raw] for row in rows))
 
 
-def import_usage_report(db: Path, file: Path) -> ImportSummary:
+def import_usage_report(db: Path, file: Path, progress: Progress | None = None) -> ImportSummary:
     """The admin centre's (or Graph's) Copilot usage CSV, v1 or v2 columns, into usage_report_rows.
 
     Checked whole before anything is written; in a scoped database only the scope's
     users' rows are written; a report older than the stored one is not written.
     """
     summary = ImportSummary(str(file))
+    progress = progress or Progress("import")
     with writer_lock(db, "import"), tempfile.TemporaryDirectory(prefix="m365audit-import-") as work, \
-            open_db(db) as con:
+            open_db(db) as con, progress.steps("import", 3) as step:
+        step("reading the file", 1)
         text = prepare(file, Path(work))
         version = usage_store.stage_csv(con, text.path, name=file.name, delimiter=text.delimiter)
         usage_store.refuse_bad_rows(con, file.name)
+        step("importing", 1)
+        progress.advance("import", rows=_count(con, "usage_staged"))
         con.execute("BEGIN TRANSACTION")
         try:
             _install_name_macros(con)
@@ -199,6 +216,8 @@ def import_usage_report(db: Path, file: Path) -> ImportSummary:
         except BaseException:
             con.execute("ROLLBACK")
             raise
+        step("imported", 1)
+        progress.advance("import", imported=summary.imported)
     return summary
 
 

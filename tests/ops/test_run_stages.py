@@ -15,7 +15,7 @@ import pytest
 
 from m365audit.report.pseudonym import KEY_ENV
 from tests.conftest import ANCHOR
-from tests.ops.runhelp import run, steps, write_config
+from tests.ops.runhelp import log_lines, run, steps, write_config
 
 KEY = "5a4b3c2d1e0f5a4b3c2d1e0f5a4b3c2d"
 POLICY = """\
@@ -69,6 +69,8 @@ def test_run_fail_on_exits_1_exactly_when_a_finding_reaches_it(make_server, tmp_
     assert by_severity["critical"] == 0 and by_severity["high"] > 0, by_severity
     assert result.code == code, result.stderr
     assert check["level"] == ("warning" if code == 1 else "info")
+    final = log_lines(result)[-1]  # the run's own line: a warning too when findings decide exit code 1
+    assert (final["event"], final["exit_code"], final["level"]) == ("run", code, "warning" if code == 1 else "info")
     with duckdb.connect(str(tmp_path / "audit.duckdb"), read_only=True) as con:
         stored = con.execute("""
             SELECT severity, count(*) FROM findings
