@@ -132,8 +132,8 @@ DB_WAIT = Variable("M365AUDIT_DB_WAIT", "Seconds to wait for another process's h
                    "`30` (the collector's writes: `300`)", _seconds(zero_ok=True))
 LOG_LEVEL = Variable("M365AUDIT_LOG_LEVEL", "The level of the libraries' log lines on standard error.",
                      "`WARNING`", _level)
-PROGRESS = Variable("M365AUDIT_PROGRESS", "How long-running work shows progress (`--progress` of demo, collect, import, "
-                    "report and run): auto, bars, json or off.", "`auto`", _text)
+PROGRESS = Variable("M365AUDIT_PROGRESS", "How long-running work shows progress (`--progress` of demo, "
+                    "collect, import, report and run): auto, bars, json or off.", "`auto`", _text)
 DEBUG = Variable("M365AUDIT_DEBUG", "Any value: an internal error shows its traceback.", "unset", _text)
 # Test hooks, read by the command line only and passed down.
 NOW = Variable("M365AUDIT_NOW", "Pins the clock of `run` and `collect` (ISO date-time), for tests and "

@@ -11,17 +11,19 @@ import os
 import pty
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 import pytest
 
+from m365audit.collect.audit_settings import AuditSettings
 from m365audit.collect.graph import RetryPolicy
 from m365audit.collect.runner import CollectOptions, collect
 from m365audit.demo import _DemoCredential
 from m365audit.progress import INTERVAL, JsonLines, Progress
 from m365audit.simulator import Tenant, TenantConfig
 from m365audit.simulator.behaviour import ApiBehaviour
+from m365audit.simulator.history import history_dates
 from tests.conftest import ANCHOR, assert_clean_failure, progress_lines, run_cli, without_progress
 from tests.store.purview_files import write_export
 
@@ -100,7 +102,7 @@ def test_collect_progress_is_rate_limited_on_the_injected_clock(make_server, tmp
     options = CollectOptions(db=tmp_path / "c.duckdb", graph_url=server.url, credential=_DemoCredential(),
                              only=("licences", "audit"), since=START, until=ANCHOR,
                              policy=RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05),
-                             extra={"audit_poll_initial": 0.01, "audit_poll_max": 0.02})
+                             audit=AuditSettings(poll_initial=0.01, poll_max=0.02))
     collect(options, Progress("collect", JsonLines("collect", lines.append), clock))
     running: dict[tuple, list[float]] = {}
     for line in lines:
@@ -175,7 +177,10 @@ def test_demo_shows_its_phases(tmp_path, out) -> None:
     assert result.code == 0, result.stderr
     lines = progress_lines(result.stderr)
     demo = lines[-1]
-    assert (demo["task"], demo["status"], demo["phases"], demo["total"]) == ("demo", "done", 3 if out else 2,
-                                                                             3 if out else 2)
+    phases = 4 if out else 3  # the tenant, the monthly licence snapshots, today's collection (, the reports)
+    assert (demo["task"], demo["status"], demo["phases"], demo["total"]) == ("demo", "done", phases, phases)
+    months = len(history_dates(datetime.now(UTC)))
+    snapshots = [line for line in lines if line["task"] == "licence snapshots" and line["status"] == "done"]
+    assert [(s["phase"], s["snapshots"], s["total"]) for s in snapshots] == [("history", months, months)]
     collected = {line["source"] for line in lines if line.get("phase") == "collect" and line["status"] == "done"}
     assert collected == {"licences", "audit", "usage", "labels"}

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from m365audit.collect.audit_plan import Slice
+from m365audit.collect.audit_settings import AuditSettings
 from m365audit.errors import CollectionError
 from m365audit.simulator.audit import service_for
 from m365audit.simulator.http import GraphHttpError, Request, Response, error_body
@@ -193,7 +194,7 @@ def test_a_records_page_that_fails_mid_way_is_paged_again_by_the_next_run(make_s
     db = tmp_path / "a.duckdb"
     start, end = tenant.activity.window
     options: dict[str, Any] = {"only": ("audit",), "since": start, "until": end,
-                               "extra": {"audit_poll_initial": 0.05, "audit_chunk_mib": 0.02}}
+                               "audit": AuditSettings(poll_initial=0.05, chunk_bytes=int(0.02 * 2**20))}
     with pytest.raises(CollectionError) as raised:
         collect_from(server, db, **options)
     assert f"audit records {Slice(start, end).label()}: paging its records failed" in raised.value.message

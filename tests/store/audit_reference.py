@@ -114,7 +114,8 @@ def expected_rows(data: dict[str, Any]) -> dict[str, list[tuple[Any, ...]]]:
                  for r in _objects(get(event, "AccessedResources"))]
     messages = [(rid, text(get(m, "Id")), flag(get(m, "isPrompt")), flag(get(m, "JailbreakDetected")))
                 for m in _objects(get(event, "Messages"))]
-    if not messages:
+    messages = [m for m in messages if any(v is not None for v in m[1:])]
+    if not messages:  # no message that carries anything: the older revision's MessageIds (queries/audit/land.sql)
         ids = get(event, "MessageIds")
         messages = [(rid, text(i), None, None) for i in ids if i is not None] if isinstance(ids, list) else []
     contexts = [(rid, text(get(c, "Id")), text(get(c, "Type"))) for c in _objects(get(event, "Contexts"))]

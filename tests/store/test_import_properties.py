@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from m365audit.errors import UsageError
@@ -127,6 +127,11 @@ def _problem(data: dict[str, Any] | str) -> str | None:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture],
           phases=[Phase.explicit, Phase.reuse, Phase.generate])
 @given(rows=ROWS, mangle=st.integers(0, 2))
+# Found by this test: Messages holding nothing but a non-object and an empty one, with MessageIds.
+@example(rows=[{"id": "c4", "creationTime": "2024-04-25T17:46:40-05:30", "recordType": 284,
+                "OPERATION": "CopilotInteraction", "USERID": "",
+                "copilotEventData": {"MESSAGES": ["junk", {"jailbreakDetected": None}], "messageIds": ["m1", "m2"]}}],
+         mangle=0)
 def test_every_row_is_loaded_exactly_skipped_or_rejected_with_a_reason(tmp_path_factory, rows, mangle) -> None:
     work = tmp_path_factory.mktemp("prop")
     text = export_text([row_for(r) for r in rows])
