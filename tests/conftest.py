@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -104,3 +105,27 @@ def assert_clean_failure(result: CliResult, code: int, *fragments: str) -> None:
 
 __all__ = ["ANCHOR", "DEMO_TOKEN", "assert_clean_failure", "collect_from", "fast_policy", "progress_lines", "run_cli",
            "samples_dir", "without_progress"]
+
+
+_HOLD_LOCK = ("import sys, time\n"
+              "from m365audit.store.lock import writer_lock\n"
+              "with writer_lock(sys.argv[1], 'run'):\n"
+              "    print('ready', flush=True)\n"
+              "    time.sleep(60)\n")
+
+
+def hold_writer_lock(db: Path) -> subprocess.Popen[str]:
+    """Another process holding ``db``'s writer lock (as a running `run` would); the caller kills it."""
+    proc = subprocess.Popen([sys.executable, "-c", _HOLD_LOCK, str(db)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    return proc
+
+
+@contextmanager
+def writer_lock_held(db: Path) -> Iterator[subprocess.Popen[str]]:
+    holder = hold_writer_lock(db)
+    try:
+        yield holder
+    finally:
+        holder.kill()
+        holder.wait()

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import orjson
 
 from m365audit.simulator import Tenant, TenantConfig
 from m365audit.store import pseudonym
 from m365audit.store.db import open_db
-from tests.conftest import ANCHOR, assert_clean_failure, collect_from, run_cli
+from tests.conftest import ANCHOR, assert_clean_failure, collect_from, run_cli, writer_lock_held
 from tests.ops.test_pseudonymised_storage import KEY, _found_names, _names
 from tests.store.purview_files import write_export
 
@@ -48,15 +45,7 @@ def test_import_into_pseudonymised_storage(make_server, tmp_path) -> None:
 
 def test_import_respects_the_writer_lock(make_server, tmp_path) -> None:
     _, db, export = _setup(make_server, tmp_path)
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time\nfrom m365audit.store.lock import writer_lock\n"
-         "with writer_lock(sys.argv[1], 'run'):\n    print('ready', flush=True)\n    time.sleep(60)\n", str(db)],
-        stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+    with writer_lock_held(db) as holder:
         result = run_cli("import", "purview-audit", str(export), "--db", str(db), env={"M365AUDIT_STORAGE_KEY": KEY})
         assert_clean_failure(result, 2, f"process {holder.pid}", "m365audit run")
-    finally:
-        holder.kill()
-        holder.wait()
     assert _audit_rows(db) == 0

@@ -9,7 +9,7 @@ import duckdb
 
 from m365audit.ops.log import Redactor, RunLog
 from m365audit.simulator.faults import deny_permissions
-from tests.conftest import ANCHOR
+from tests.conftest import ANCHOR, writer_lock_held
 from tests.ops.runhelp import log_lines, run, steps, write_config
 
 
@@ -94,23 +94,13 @@ def test_redactor_and_human_lines() -> None:
 
 
 def test_second_run_stops_at_once_while_one_holds_the_lock(make_server, tmp_path) -> None:
-    import subprocess
-    import sys
 
     server = make_server(users=30)
     config = write_config(tmp_path, server.url)
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time\nfrom m365audit.store.lock import writer_lock\n"
-         "with writer_lock(sys.argv[1], 'run'):\n    print('ready', flush=True)\n    time.sleep(60)\n",
-         str(tmp_path / "audit.duckdb")], stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+    with writer_lock_held(tmp_path / "audit.duckdb") as holder:
         result = run(config)
         assert result.code == 2
         assert f"process {holder.pid}" in result.stderr and "Traceback" not in result.stderr
-    finally:
-        holder.kill()
-        holder.wait()
     assert not (tmp_path / "audit.duckdb").exists()
 
 

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
-import sys
 
 import pytest
 
 from m365audit.ops.log import RunLog
 from m365audit.ops.pipeline import run_logged
-from tests.conftest import ANCHOR, run_cli
+from tests.conftest import ANCHOR, run_cli, writer_lock_held
 from tests.ops.runhelp import FAST, log_lines, run, steps, write_config
 
 
@@ -42,16 +40,8 @@ def test_a_bad_clock_and_a_bad_progress_mode_are_json_error_records(make_server,
 
 def test_another_run_holding_the_lock_is_a_json_error_record(make_server, tmp_path) -> None:
     config = write_config(tmp_path, make_server(users=30).url)
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time\nfrom m365audit.store.lock import writer_lock\n"
-         "with writer_lock(sys.argv[1], 'run'):\n    print('ready', flush=True)\n    time.sleep(60)\n",
-         str(tmp_path / "audit.duckdb")], stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+    with writer_lock_held(tmp_path / "audit.duckdb") as holder:
         result = run(config)
-    finally:
-        holder.kill()
-        holder.wait()
     assert result.code == 2
     assert f"process {holder.pid}" in _only_error(result)["message"]
 

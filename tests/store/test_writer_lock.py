@@ -17,26 +17,14 @@ from m365audit.errors import DatabaseError
 from m365audit.store.db import open_db
 from m365audit.store.lock import lock_path, writer_lock
 from m365audit.store.runs import INTERRUPTED, start_run
-from tests.conftest import assert_clean_failure, collect_from, run_cli
-
-HOLD = ("import sys, time\n"
-        "from m365audit.store.lock import writer_lock\n"
-        "with writer_lock(sys.argv[1], 'run'):\n"
-        "    print('ready', flush=True)\n"
-        "    time.sleep(60)\n")
-
-
-def _hold(db: Path) -> subprocess.Popen[str]:
-    proc = subprocess.Popen([sys.executable, "-c", HOLD, str(db)], stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
-    return proc
+from tests.conftest import assert_clean_failure, collect_from, hold_writer_lock, run_cli
 
 
 def test_second_writer_stops_at_once_naming_the_holder(make_server, tmp_path) -> None:
     server = make_server(users=30)
     db = tmp_path / "t.duckdb"
     collect_from(server, db)
-    holder = _hold(db)
+    holder = hold_writer_lock(db)
     try:
         started = time.monotonic()
         result = run_cli("collect", "--db", str(db), "--graph-url", server.url, "--auth", "token",
@@ -56,7 +44,7 @@ def test_second_writer_stops_at_once_naming_the_holder(make_server, tmp_path) ->
 def test_lock_of_a_killed_process_is_not_stale(make_server, tmp_path) -> None:
     server = make_server(users=30)
     db = tmp_path / "t.duckdb"
-    holder = _hold(db)
+    holder = hold_writer_lock(db)
     os.kill(holder.pid, signal.SIGKILL)
     holder.wait()
     assert lock_path(db).exists()  # the file survives its holder ...
@@ -75,7 +63,7 @@ def test_lock_is_reentrant_in_one_process(tmp_path) -> None:
 
 def test_second_lock_in_another_process_is_refused(tmp_path) -> None:
     db = tmp_path / "t.duckdb"
-    holder = _hold(db)
+    holder = hold_writer_lock(db)
     try:
         with pytest.raises(DatabaseError, match=f"Another m365audit run \\(process {holder.pid}, started "):
             with writer_lock(db, "collect"):
