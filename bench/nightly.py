@@ -5,7 +5,13 @@ plants and anchor) served one night later (``TenantConfig.extra_days``): the
 directory and every earlier record are unchanged, and one new day of activity
 follows the anchor. The run's clock is pinned (``M365AUDIT_NOW``) to the end
 of that day, so the audit source collects from the demo's watermark, less the
-overlap it re-reads, to the end of the new day. The tenant is served by its
+overlap it re-reads, to the end of the new day. The run happens seconds after
+the demo on the wall clock, which is what a landed audit query's age is measured
+by (``requery_after_hours``: a window landed this recently is not queried again,
+as after a rerun); a real nightly run comes a night later, long after that, and
+re-reads its overlap. So the run's configuration sets ``requery_after_hours = 0``:
+without it, new-day records timed before the demo's wall-clock time (records
+that reached the log late, to the collector) would wait for the next run. The tenant is served by its
 own child process, so its work is not counted in the run's CPU time; wall time
 minus CPU time is what the run spent waiting, on Graph and its polling.
 """
@@ -111,6 +117,7 @@ path = {json.dumps(str(db))}
 record_types = {json.dumps(types)}
 poll_initial = {audit.poll_initial}
 poll_max = {audit.poll_max}
+requery_after_hours = 0
 concurrency = {audit.concurrency}
 
 [checks]
