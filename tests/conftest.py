@@ -129,3 +129,28 @@ def writer_lock_held(db: Path) -> Iterator[subprocess.Popen[str]]:
     finally:
         holder.kill()
         holder.wait()
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (free a moment ago)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def simulate_served(*args: str) -> Iterator[str]:
+    """``m365audit simulate ARGS`` in its own process, as a user starts it; yields its Graph URL."""
+    port = closed_port()
+    proc = subprocess.Popen([sys.executable, "-m", "m365audit", "simulate", "--port", str(port), *args],
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stderr is not None
+        first = proc.stderr.readline()
+        assert "Simulated tenant" in first, first + proc.stderr.read()
+        yield f"http://127.0.0.1:{port}/v1.0"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -106,3 +106,44 @@ class ApiBehaviour:
     # carrying it gets Graph's answer to an unknown function, 400 "Resource not found for the segment".
     usage_report_v2: bool = True
     report_download_ttl: float = 300.0  # seconds a legacy report download URL stays valid
+
+
+# ``m365audit simulate --audit-limits``: names for the audit query service's limits (ApiBehaviour fields),
+# each with its range. Counts are whole numbers; seconds may be fractions.
+AUDIT_LIMITS: dict[str, tuple[str, float, float]] = {
+    "daily": ("audit_daily_submissions", 0, 100_000),
+    "running": ("audit_max_running", 0, 10_000),
+    "records": ("audit_record_limit", 1, 100_000_000),
+    "seconds": ("audit_query_seconds", 0, 86_400),
+    "refusals": ("audit_quota_refusals", 0, 10_000),
+    "retry_after": ("audit_quota_retry_after", 0, 3_600),
+}
+
+
+def parse_audit_limits(spec: str, base: ApiBehaviour | None = None) -> ApiBehaviour:
+    """``daily=20,running=5,records=50000,seconds=30,refusals=2,retry_after=5`` as API switches.
+
+    ValueError names the bad part. Unnamed limits keep Graph's (``base``, default ApiBehaviour()).
+    """
+    from dataclasses import replace
+
+    values: dict[str, float] = {}
+    for part in (p.strip() for p in spec.split(",")):
+        if not part:
+            continue
+        key, sep, raw = part.partition("=")
+        key = key.strip().lower()
+        if key not in AUDIT_LIMITS:
+            raise ValueError(f"{key!r} is not an audit limit; use {', '.join(AUDIT_LIMITS)}")
+        if not sep:
+            raise ValueError(f"{part!r} is not NAME=VALUE")
+        field, low, high = AUDIT_LIMITS[key]
+        try:
+            value = float(raw) if key in ("seconds", "retry_after") else int(raw)
+        except ValueError:
+            kind = "a number of seconds" if key in ("seconds", "retry_after") else "a whole number"
+            raise ValueError(f"{key} needs {kind}, not {raw.strip()!r}") from None
+        if not low <= value <= high:
+            raise ValueError(f"{key} must be between {low:g} and {high:g}")
+        values[field] = value
+    return replace(base or ApiBehaviour(), **values)  # type: ignore[arg-type]

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
-import time
 
 import duckdb
 
 from m365audit.simulator.http import Response, error_body
-from tests.conftest import assert_clean_failure, collect_from, run_cli
+from tests.conftest import assert_clean_failure, closed_port, collect_from, run_cli, simulate_served
 
 FAST = {"M365AUDIT_MAX_ATTEMPTS": "3", "M365AUDIT_RETRY_BASE_DELAY": "0.01", "M365AUDIT_TOKEN": "t0ken",
         "M365AUDIT_DB_WAIT": "0"}  # fail at once on a locked file instead of waiting for it
-
-
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _runs(db) -> list[tuple]:
@@ -34,7 +26,7 @@ def _snapshots(db) -> int:
 
 def test_unreachable_graph(tmp_path) -> None:
     db = tmp_path / "t.duckdb"
-    result = run_cli("collect", "--db", str(db), "--graph-url", f"http://127.0.0.1:{_closed_port()}/v1.0",
+    result = run_cli("collect", "--db", str(db), "--graph-url", f"http://127.0.0.1:{closed_port()}/v1.0",
                      "--auth", "token", "--only", "licences", env=FAST)
     assert_clean_failure(result, 3, "Cannot reach Microsoft Graph", "connection refused")
     assert [status for status, _ in _runs(db)] == ["failed"]
@@ -129,27 +121,19 @@ def test_bad_format_option(tmp_path) -> None:
 
 
 def test_collect_against_separately_started_simulate(tmp_path) -> None:
-    port = _closed_port()
-    proc = subprocess.Popen([sys.executable, "-m", "m365audit", "simulate", "--port", str(port),
-                             "--users", "700", "--seed", "4"], stderr=subprocess.PIPE, text=True)
-    try:
-        assert "Simulated tenant" in proc.stderr.readline()
+    with simulate_served("--users", "700", "--seed", "4") as url:
         db = tmp_path / "t.duckdb"
-        result = run_cli("collect", "--db", str(db), "--graph-url", f"http://127.0.0.1:{port}/v1.0",
-                         "--auth", "token", "--only", "licences", env=FAST)
+        result = run_cli("collect", "--db", str(db), "--graph-url", url, "--auth", "token", "--only", "licences",
+                         env=FAST)
         assert result.code == 0, result.stderr
-        import json
+    import json
 
-        summary = json.loads(run_cli("licences", "--db", str(db), "--format", "json").stdout)
-        from m365audit.simulator import Tenant, TenantConfig
+    summary = json.loads(run_cli("licences", "--db", str(db), "--format", "json").stdout)
+    from m365audit.simulator import Tenant, TenantConfig
 
-        expected = Tenant(TenantConfig(users=700, seed=4)).expected_licence_summary()
-        summary.pop("as_of")
-        assert summary == expected
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        time.sleep(0)
+    expected = Tenant(TenantConfig(users=700, seed=4)).expected_licence_summary()
+    summary.pop("as_of")
+    assert summary == expected
 
 
 def test_memory_limit_setting_is_checked_and_applied(tmp_path) -> None:

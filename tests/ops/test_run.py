@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import io
-import socket
 
 import duckdb
 
 from m365audit.ops.log import Redactor, RunLog
 from m365audit.simulator.faults import deny_permissions
-from tests.conftest import ANCHOR, writer_lock_held
+from tests.conftest import ANCHOR, closed_port, writer_lock_held
 from tests.ops.runhelp import log_lines, run, steps, write_config
-
-
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_nightly_run_logs_one_json_line_per_step(make_server, tmp_path) -> None:
@@ -40,7 +33,7 @@ def test_nightly_run_logs_one_json_line_per_step(make_server, tmp_path) -> None:
 
 
 def test_failed_collection_exits_3_and_still_runs_the_other_steps(tmp_path) -> None:
-    config = write_config(tmp_path, f"http://127.0.0.1:{_closed_port()}/v1.0", "[collect]\nattempts = 2\n")
+    config = write_config(tmp_path, f"http://127.0.0.1:{closed_port()}/v1.0", "[collect]\nattempts = 2\n")
     result = run(config)
     assert result.code == 3
     lines = log_lines(result)
