@@ -23,6 +23,10 @@ from m365audit.simulator import SimulatorServer, Tenant, TenantConfig
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 SAMPLES = SHARED / "samples"
 ANCHOR = datetime(2026, 11, 2, tzinfo=UTC)  # a fixed "today" for the simulated tenant
+# The clock of a `collect` over a tenant anchored on ANCHOR (M365AUDIT_NOW pins `collect`'s clock): its --since
+# and --until are checked against the audit log's retention (180 days) from ANCHOR, not from the real date, so
+# these tests do not age out half a year after ANCHOR.
+ANCHOR_CLOCK = {"M365AUDIT_NOW": ANCHOR.isoformat()}
 
 
 def samples_dir() -> Path:
@@ -103,7 +107,7 @@ def assert_clean_failure(result: CliResult, code: int, *fragments: str) -> None:
         assert fragment in result.stderr, result.stderr
 
 
-__all__ = ["ANCHOR", "DEMO_TOKEN", "assert_clean_failure", "collect_from", "fast_policy", "progress_lines", "run_cli",
+__all__ = ["ANCHOR", "ANCHOR_CLOCK", "DEMO_TOKEN", "assert_clean_failure", "collect_from", "fast_policy", "progress_lines", "run_cli",
            "samples_dir", "without_progress"]
 
 

@@ -165,6 +165,10 @@ class SimulatorServer:
         return f"{self.base_url}/v1.0"
 
     def start(self) -> SimulatorServer:
+        """Serve on a background thread; a server already started is left as it is (one loop per server:
+        socketserver's shutdown() stops only one serve_forever)."""
+        if self._thread is not None and self._thread.is_alive():
+            return self
         self._thread = threading.Thread(target=self._server.serve_forever, name="m365audit-simulator",
                                         kwargs={"poll_interval": 0.1}, daemon=True)
         self._thread.start()

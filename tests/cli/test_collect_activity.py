@@ -7,10 +7,10 @@ from datetime import timedelta
 from m365audit.simulator import Tenant, TenantConfig
 from m365audit.simulator.audit import service_for
 from m365audit.simulator.behaviour import ApiBehaviour
-from tests.conftest import ANCHOR, assert_clean_failure, run_cli
+from tests.conftest import ANCHOR, ANCHOR_CLOCK, assert_clean_failure, run_cli
 
 ENV = {"M365AUDIT_TOKEN": "t0ken", "M365AUDIT_AUDIT_POLL_SECONDS": "0.01", "M365AUDIT_MAX_ATTEMPTS": "2",
-       "M365AUDIT_RETRY_BASE_DELAY": "0.01"}
+       "M365AUDIT_RETRY_BASE_DELAY": "0.01", **ANCHOR_CLOCK}
 
 
 def test_a_failed_audit_slice_exits_3_naming_the_slice(make_server, tmp_path) -> None:

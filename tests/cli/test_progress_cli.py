@@ -24,11 +24,11 @@ from m365audit.progress import INTERVAL, JsonLines, Progress
 from m365audit.simulator import Tenant, TenantConfig
 from m365audit.simulator.behaviour import ApiBehaviour
 from m365audit.simulator.history import history_dates
-from tests.conftest import ANCHOR, assert_clean_failure, progress_lines, run_cli, without_progress
+from tests.conftest import ANCHOR, ANCHOR_CLOCK, assert_clean_failure, progress_lines, run_cli, without_progress
 from tests.store.purview_files import write_export
 
 ENV = {"M365AUDIT_TOKEN": "t0ken", "M365AUDIT_AUDIT_POLL_SECONDS": "0.01", "M365AUDIT_MAX_ATTEMPTS": "2",
-       "M365AUDIT_RETRY_BASE_DELAY": "0.01"}
+       "M365AUDIT_RETRY_BASE_DELAY": "0.01", **ANCHOR_CLOCK}
 START = ANCHOR - timedelta(days=3)
 
 

@@ -22,7 +22,7 @@ from m365audit.errors import CollectionError
 from m365audit.simulator.audit import service_for
 from m365audit.simulator.http import GraphHttpError, Request, Response, error_body
 from m365audit.store.db import open_db
-from tests.collect.test_audit_queries import ENV, _collect, _expected, _records, _statuses, _tenant
+from tests.collect.test_audit_queries import _collect, _expected, _records, _statuses, _tenant, collect_env
 from tests.conftest import assert_clean_failure, collect_from
 from tests.dbcompare import assert_same_database
 
@@ -68,7 +68,7 @@ def test_a_kill_after_graph_accepted_a_query_creates_no_second_query_for_its_win
     db = tmp_path / "a.duckdb"
     proc: dict[str, Any] = {}
     server.graph.hooks.append(_kill_after_creation(server, number, proc))
-    proc["p"] = subprocess.Popen(_cli_args(server, db), env={**os.environ, **ENV},
+    proc["p"] = subprocess.Popen(_cli_args(server, db), env={**os.environ, **collect_env(server)},
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     assert proc["p"].wait(timeout=120) == -signal.SIGKILL
     service = service_for(tenant)
@@ -114,7 +114,7 @@ def test_an_intent_graph_never_received_is_dropped_and_its_window_queried(make_s
         return None
 
     server.graph.hooks.append(kill_before_creation)
-    proc["p"] = subprocess.Popen(_cli_args(server, db), env={**os.environ, **ENV},
+    proc["p"] = subprocess.Popen(_cli_args(server, db), env={**os.environ, **collect_env(server)},
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     assert proc["p"].wait(timeout=120) == -signal.SIGKILL
     assert _statuses(db) == [("intended", 1)] and not service_for(tenant).created
@@ -236,7 +236,7 @@ def test_sigterm_ends_a_quota_wait_at_once(make_server, tmp_path) -> None:
     times: list[float] = []
     server.graph.hooks.append(_post_times(times))
     db = tmp_path / "a.duckdb"
-    proc = subprocess.Popen(_cli_args(server, db), env={**os.environ, **ENV}, stdout=subprocess.PIPE,
+    proc = subprocess.Popen(_cli_args(server, db), env={**os.environ, **collect_env(server)}, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while not times and time.monotonic() < deadline:

@@ -36,12 +36,18 @@ def _tenant(days: int = 90, users: int = 100, anchor=ANCHOR, **api) -> Tenant:
     return Tenant(TenantConfig(users=users, seed=4, days=days, anchor=anchor, api=replace(ApiBehaviour(), **api)))
 
 
+def collect_env(server) -> dict[str, str]:
+    """``collect``'s environment, its clock at the end of the tenant's activity: --since and --until are
+    checked against the audit log's retention from the tenant's day, so tests of a fixed day do not age out."""
+    return {**ENV, "M365AUDIT_NOW": server.tenant.activity.window[1].isoformat()}
+
+
 def _collect(server, db, *extra: str, days: int | None = None):
     start, end = server.tenant.activity.window
     if days is not None:
         start = end - timedelta(days=days)
     return run_cli("collect", "--db", str(db), "--graph-url", server.url, "--auth", "token", "--only", "audit",
-                   "--since", start.isoformat(), "--until", end.isoformat(), *extra, env=ENV)
+                   "--since", start.isoformat(), "--until", end.isoformat(), *extra, env=collect_env(server))
 
 
 def _records(db) -> int:
@@ -135,7 +141,7 @@ def test_sigkill_while_paging_then_a_rerun_gives_the_same_database(make_server, 
     start, end = tenant.activity.window
     args = [sys.executable, "-m", "m365audit", "collect", "--db", str(db), "--graph-url", server.url, "--auth",
             "token", "--only", "audit", "--since", start.isoformat(), "--until", end.isoformat()]
-    proc = subprocess.Popen(args, env={**os.environ, **ENV}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(args, env={**os.environ, **collect_env(server)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     records_path = next(iter(service_for(tenant).queries), None)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -220,7 +226,7 @@ def test_sigterm_leaves_the_running_queries_saved_and_the_rerun_finishes_them(ma
     start, end = tenant.activity.window
     args = [sys.executable, "-m", "m365audit", "collect", "--db", str(db), "--graph-url", server.url, "--auth",
             "token", "--only", "audit", "--since", start.isoformat(), "--until", end.isoformat()]
-    proc = subprocess.Popen(args, env={**os.environ, **ENV}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(args, env={**os.environ, **collect_env(server)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and sum(q.polls for q in service_for(tenant).queries.values()) < 6:
         time.sleep(0.05)

@@ -15,7 +15,7 @@ from m365audit.simulator import Tenant, TenantConfig
 from m365audit.simulator.behaviour import ApiBehaviour
 from m365audit.simulator.http import Request, Response, error_body
 from m365audit.store.db import open_db
-from tests.conftest import ANCHOR, assert_clean_failure, run_cli
+from tests.conftest import ANCHOR, ANCHOR_CLOCK, assert_clean_failure, run_cli
 
 QUERIES = "/security/auditLog/queries"
 
@@ -31,7 +31,7 @@ def _collect(server, db, *extra: str, earlier: int = 0):
         start, end = start - timedelta(days=earlier), start
     return run_cli("collect", "--db", str(db), "--graph-url", server.url, "--auth", "token", "--only", "audit",
                    "--since", start.isoformat(), "--until", end.isoformat(), *extra,
-                   env={"M365AUDIT_TOKEN": "t", "M365AUDIT_AUDIT_POLL_SECONDS": "0.01"})
+                   env={"M365AUDIT_TOKEN": "t", "M365AUDIT_AUDIT_POLL_SECONDS": "0.01", **ANCHOR_CLOCK})
 
 
 def _posts(server, version: str) -> int:

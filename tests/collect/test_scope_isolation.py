@@ -22,7 +22,7 @@ from m365audit.simulator import Tenant, TenantConfig
 from m365audit.simulator import catalogue as cat
 from m365audit.simulator.model import SimUser
 from m365audit.simulator.server import SimulatorServer
-from tests.conftest import ANCHOR, run_cli
+from tests.conftest import ANCHOR, ANCHOR_CLOCK, run_cli
 
 TRUST = cat.NORTHSHIRE_TRUST
 TYPES = "CopilotInteraction,AIAppInteraction"
@@ -48,7 +48,7 @@ def _collect(server: SimulatorServer, db: Path, scope: str, *extra: str) -> None
                      "--only", "licences,audit,usage,labels", "--since", start.isoformat(),
                      "--until", end.isoformat(), *extra,
                      env={"M365AUDIT_TOKEN": "t", "M365AUDIT_AUDIT_POLL_SECONDS": "0.01",
-                          "M365AUDIT_AUDIT_RECORD_TYPES": TYPES})
+                          "M365AUDIT_AUDIT_RECORD_TYPES": TYPES, **ANCHOR_CLOCK})
     assert result.code == 0, result.stderr
 
 

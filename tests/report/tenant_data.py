@@ -44,7 +44,7 @@ def build_database(db: Path, users: int = 400, hostile: bool = True, seed: int =
     tenant = Tenant(TenantConfig(users=users, anchor=ANCHOR, seed=seed))
     if hostile:
         plant_hostile_users(tenant)
-    with SimulatorServer(tenant).start() as server:
+    with SimulatorServer(tenant) as server:
         for days_before in (14, 7, 0):
             collect_from(server, db, now=ANCHOR - timedelta(days=days_before))
     with open_db(db) as con:

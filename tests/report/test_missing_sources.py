@@ -17,7 +17,7 @@ from tests.report.conftest import read_csv
 @pytest.fixture(scope="module")
 def licences_only(tmp_path_factory) -> Path:
     db = tmp_path_factory.mktemp("licences-only") / "db.duckdb"
-    with SimulatorServer(Tenant(TenantConfig(users=150, anchor=ANCHOR))).start() as server:
+    with SimulatorServer(Tenant(TenantConfig(users=150, anchor=ANCHOR))) as server:
         collect_from(server, db, now=ANCHOR)
     out = db.parent / "out"
     write_reports(db=db, out=out)
