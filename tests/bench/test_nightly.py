@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bench.nightly import NEW_DAYS, check_new_day, nightly, records_between
-from bench.reports import DAYS, SEED, timed, today
+from bench.reports import DAYS, SEED, build
 from m365audit.collect.audit import read_watermark
 from m365audit.demo import demo_audit
 from m365audit.simulator.planted import demo_tenant
@@ -25,10 +25,7 @@ def _stored(db: Path) -> int:
 
 def test_the_nightly_run_collects_the_overlap_and_stores_only_the_new_day(tmp_path: Path) -> None:
     db = tmp_path / "bench.duckdb"
-    anchor = today()
-    timed("demo", "--users", str(USERS), "--days", str(DAYS), "--seed", str(SEED), "--db", str(db), "--no-history")
-    if today() != anchor:
-        pytest.skip("the demo ran across midnight UTC")
+    _, anchor = build(tmp_path, db, USERS)
     types = demo_audit().record_types
     mark = read_watermark(db, types)
     assert mark is not None
