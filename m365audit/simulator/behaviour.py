@@ -7,7 +7,7 @@ passing other values (``CLEAN_ACTIVITY``, ``ApiBehaviour(audit_v1=False)``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -120,13 +120,11 @@ AUDIT_LIMITS: dict[str, tuple[str, float, float]] = {
 }
 
 
-def parse_audit_limits(spec: str, base: ApiBehaviour | None = None) -> ApiBehaviour:
+def parse_audit_limits(spec: str) -> ApiBehaviour:
     """``daily=20,running=5,records=50000,seconds=30,refusals=2,retry_after=5`` as API switches.
 
-    ValueError names the bad part. Unnamed limits keep Graph's (``base``, default ApiBehaviour()).
+    ValueError names the bad part. Limits the spec does not name keep Graph's (ApiBehaviour's defaults).
     """
-    from dataclasses import replace
-
     values: dict[str, float] = {}
     for part in (p.strip() for p in spec.split(",")):
         if not part:
@@ -144,6 +142,6 @@ def parse_audit_limits(spec: str, base: ApiBehaviour | None = None) -> ApiBehavi
             kind = "a number of seconds" if key in ("seconds", "retry_after") else "a whole number"
             raise ValueError(f"{key} needs {kind}, not {raw.strip()!r}") from None
         if not low <= value <= high:
-            raise ValueError(f"{key} must be between {low:g} and {high:g}")
+            raise ValueError(f"{key} must be between {low:,.0f} and {high:,.0f}")
         values[field] = value
-    return replace(base or ApiBehaviour(), **values)  # type: ignore[arg-type]
+    return replace(ApiBehaviour(), **values)  # type: ignore[arg-type]

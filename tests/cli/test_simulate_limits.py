@@ -82,8 +82,8 @@ def test_a_spent_budget_leaves_the_rest_of_the_window_for_later(tmp_path) -> Non
 
 
 @pytest.mark.parametrize(("spec", "message"), [
-    ("daily=-1", "--audit-limits: daily must be between 0 and 100000."),
-    ("records=0", "--audit-limits: records must be between 1 and 1e+08."),
+    ("daily=-1", "--audit-limits: daily must be between 0 and 100,000."),
+    ("records=0", "--audit-limits: records must be between 1 and 100,000,000."),
     ("daily=2.5", "--audit-limits: daily needs a whole number, not '2.5'."),
     ("seconds=soon", "--audit-limits: seconds needs a number of seconds, not 'soon'."),
     ("hourly=3", "--audit-limits: 'hourly' is not an audit limit; use daily, running, records, seconds, refusals, "
