@@ -7,6 +7,7 @@ both through the command line, so the option is shown to reach the tenant the co
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
 
@@ -101,3 +102,35 @@ def test_the_spec_sets_graphs_limits_and_keeps_the_rest() -> None:
             api.audit_quota_refusals, api.audit_quota_retry_after) == (20, 5, 50_000, 1.5, 2, 0.5)
     assert parse_audit_limits("") == ApiBehaviour()
     assert parse_audit_limits("daily=7").audit_max_running == ApiBehaviour().audit_max_running
+
+
+def test_queries_slower_than_the_time_budget_stay_saved_and_the_next_run_finishes_them(tmp_path) -> None:
+    db = tmp_path / "a.duckdb"
+    with simulate_served("--users", str(USERS), "--days", str(DAYS), "--audit-limits", "seconds=8") as url:
+        started = time.monotonic()
+        first, expected = _collect(url, db, "--time-budget", "0.05")  # 3 s: the query needs 8
+        assert first.code == 0, first.stderr
+        assert "Warning: audit: 1 saved query still to finish" in first.stderr, first.stderr
+        assert _stored(db) == (0, 1)
+        time.sleep(max(0.0, 8.5 - (time.monotonic() - started)))
+        second, _ = _collect(url, db)
+    assert second.code == 0, second.stderr
+    assert "queries=0 queries_resumed=1" in second.stderr, second.stderr
+    assert _stored(db) == (expected, 1)
+
+
+def test_a_running_queries_limit_leaves_the_next_window_for_later(tmp_path) -> None:
+    db = tmp_path / "a.duckdb"
+    tenant = Tenant(TenantConfig(users=USERS, days=DAYS))
+    end = tenant.activity.window[1]
+    with simulate_served("--users", str(USERS), "--days", str(DAYS), "--audit-limits", "running=1,seconds=3") as url:
+        # 40 days: two slices of at most 30; the second is refused while the first runs (Retry-After 60 s,
+        # beyond the 12 s time budget), so it is left for the next run.
+        result = run_cli("collect", "--db", str(db), "--graph-url", url, "--auth", "token", "--only", "audit",
+                         "--since", (end - timedelta(days=40)).isoformat(), "--until", end.isoformat(),
+                         "--time-budget", "0.2", env=ENV)
+    assert result.code == 0, result.stderr
+    warning = [line for line in result.stderr.splitlines() if line.startswith("Warning:")]
+    assert len(warning) == 1 and "1 audit log queries queued or running, the most allowed" in warning[0], warning
+    assert "tenant audit query quota reached" in warning[0]
+    assert _stored(db)[1] == 1
