@@ -154,13 +154,20 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, *, name: str | None = 
     selected = ", ".join(c if c in names else f"NULL::VARCHAR AS {c}" for c in STAGED)
     for table in ("usage_reject_errors", "usage_reject_scans"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE usage_staged AS
-        SELECT row_number() OVER () + 1 AS line, {selected}
-        FROM read_csv('{sql_path}', header=true, auto_detect=false, delim=E'{delim}',
-                      quote='"', escape='"', columns={columns}, encoding='utf-8', strict_mode=true,
-                      store_rejects=true, rejects_table='usage_reject_errors',
-                      rejects_scan='usage_reject_scans', max_line_size={MAX_LINE})""")  # noqa: S608 - fixed map
+    try:
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE usage_staged AS
+            SELECT row_number() OVER () + 1 AS line, {selected}
+            FROM read_csv('{sql_path}', header=true, auto_detect=false, delim=E'{delim}',
+                          quote='"', escape='"', columns={columns}, encoding='utf-8', strict_mode=true,
+                          store_rejects=true, rejects_table='usage_reject_errors',
+                          rejects_scan='usage_reject_scans', max_line_size={MAX_LINE})""")  # noqa: S608 - fixed map
+    except duckdb.InvalidInputException as exc:
+        # What the reader cannot attribute to one row (its state machine stops; lines that end
+        # in LF and in CR LF in one file do this): the whole file, in one sentence.
+        first = str(exc).splitlines()[0].removeprefix("Invalid Input Error: ").strip().rstrip(".")
+        raise UsageError(f"{label} is not a well-formed CSV file ({first}; lines ending in both LF and CR LF, "
+                         "or a stray quote, are the usual causes); nothing was imported.") from None
     _refuse_rejected(con, label)
     return "v2" if any(c in names for c in V2_HEADERS.values()) else "v1"
 

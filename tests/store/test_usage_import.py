@@ -90,6 +90,21 @@ def test_a_file_cut_short(tmp_path) -> None:
     assert _stored(tmp_path) == (0, 0)
 
 
+@pytest.mark.parametrize("body", [
+    b"Report Refresh Date,User Principal Name,Display Name,Last Activity Date,Report Period\n9999-12-31,9999-12-31,0\r\n",
+    b"Report Refresh Date,User Principal Name,Display Name,Last Activity Date,Report Period\r\n"
+    b"2026-07-03,ana@example.gov.uk,Ana Smith,2026-07-02,30\n",
+], ids=["LF-then-CRLF", "CRLF-then-LF"])
+def test_lines_ending_two_ways_are_one_sentence(tmp_path, body: bytes) -> None:
+    """Found by the hostile-input property test: DuckDB's reader stops on the file as a whole (exit 4 before)."""
+    path = tmp_path / "usage.csv"
+    path.write_bytes(body)
+    result = _import(tmp_path, str(path))
+    assert_clean_failure(result, 2, "usage.csv is not a well-formed CSV file (The CSV Parser state machine "
+                         "reached an invalid state; lines ending in both LF and CR LF", "nothing was imported")
+    assert _stored(tmp_path) == (0, 0)
+
+
 @pytest.mark.parametrize("value", ["infinity", "-infinity", "0044-03-15 (BC)", "294276-01-01", "2026-02-30",
                                    "1999-12-31", "03/07/2026"])
 def test_dates_that_are_not_calendar_dates(tmp_path, value) -> None:
