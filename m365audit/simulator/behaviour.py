@@ -120,21 +120,29 @@ AUDIT_LIMITS: dict[str, tuple[str, float, float]] = {
 }
 
 
+def spec_pairs(spec: str) -> list[tuple[str, str]]:
+    """``name=value,name=value`` (the simulator's --faults and --audit-limits) as (lower-case name, value)
+    pairs; empty parts are skipped, and a part without ``=`` is a ValueError naming it."""
+    pairs = []
+    for part in (p.strip() for p in spec.split(",")):
+        if not part:
+            continue
+        key, sep, raw = part.partition("=")
+        if not sep:
+            raise ValueError(f"{part!r} is not NAME=VALUE")
+        pairs.append((key.strip().lower(), raw))
+    return pairs
+
+
 def parse_audit_limits(spec: str) -> ApiBehaviour:
     """``daily=20,running=5,records=50000,seconds=30,refusals=2,retry_after=5`` as API switches.
 
     ValueError names the bad part. Limits the spec does not name keep Graph's (ApiBehaviour's defaults).
     """
     values: dict[str, float] = {}
-    for part in (p.strip() for p in spec.split(",")):
-        if not part:
-            continue
-        key, sep, raw = part.partition("=")
-        key = key.strip().lower()
+    for key, raw in spec_pairs(spec):
         if key not in AUDIT_LIMITS:
             raise ValueError(f"{key!r} is not an audit limit; use {', '.join(AUDIT_LIMITS)}")
-        if not sep:
-            raise ValueError(f"{part!r} is not NAME=VALUE")
         field, low, high = AUDIT_LIMITS[key]
         try:
             value = float(raw) if key in ("seconds", "retry_after") else int(raw)

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import orjson
 
 from m365audit.permissions import permission_for
+from m365audit.simulator.behaviour import spec_pairs
 from m365audit.simulator.http import GraphHttpError, Request, Response, error_body
 
 if TYPE_CHECKING:
@@ -54,13 +55,7 @@ def parse_faults(spec: str) -> FaultPlan:
     """Parse a spec; ValueError names the bad part."""
     rates: dict[str, float] = {}
     settings = {"retry_after": 1.0, "slow_seconds": 0.5}
-    for part in (p.strip() for p in spec.split(",")):
-        if not part:
-            continue
-        key, sep, raw = part.partition("=")
-        key = key.strip().lower()
-        if not sep:
-            raise ValueError(f"{part!r} is not NAME=VALUE")
+    for key, raw in spec_pairs(spec):
         try:
             value = float(raw)
         except ValueError:
